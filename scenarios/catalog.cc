@@ -1,0 +1,44 @@
+#include "scenarios/catalog.h"
+
+#include <boost/json.hpp>
+
+#include "scenarios/global-request-tracker/tracker.h"
+
+namespace leaklab::scenarios {
+
+const std::vector<runtime::ScenarioInfo>& Catalog() {
+  static const std::vector<runtime::ScenarioInfo> catalog = {
+      GlobalRequestTrackerInfo(),
+  };
+  return catalog;
+}
+
+const runtime::ScenarioInfo* FindScenario(std::string_view name) {
+  for (const auto& info : Catalog()) {
+    if (info.name == name) return &info;
+  }
+  return nullptr;
+}
+
+std::string CatalogJson() {
+  boost::json::array scenarios;
+  for (const auto& info : Catalog()) {
+    boost::json::array variants;
+    for (const auto& v : info.variants) {
+      variants.push_back(boost::json::object{{"name", v.name}, {"description", v.description}});
+    }
+    boost::json::object load{
+        {"path_template", info.load.path_template},
+        {"connections", info.load.connections},
+        {"rate_per_s", info.load.rate_per_s},
+        {"duration_ms", info.load.duration.count()},
+    };
+    scenarios.push_back(boost::json::object{{"name", info.name},
+                                            {"description", info.description},
+                                            {"variants", std::move(variants)},
+                                            {"load", std::move(load)}});
+  }
+  return boost::json::serialize(boost::json::object{{"scenarios", std::move(scenarios)}}) + "\n";
+}
+
+}  // namespace leaklab::scenarios

@@ -1,0 +1,125 @@
+// Replaces the global operator new/delete of the scenario server so that the
+// runtime sees every C++ allocation (the scenario's, Beast's, the standard
+// library's) and can report live bytes. Linked as an object file into
+// leaklab-scenario only: analyzers and tools keep the standard operators.
+//
+// Counting is two relaxed atomic adds per call; the sampling heap profiler
+// will hook in here as well.
+
+#include <malloc.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "scenarios/runtime/alloc_stats.h"
+
+namespace leaklab::runtime {
+namespace {
+
+using internal::NoteAllocation;
+using internal::NoteRelease;
+
+void* Allocate(std::size_t size) {
+  // operator new(0) must return a unique pointer.
+  void* p = std::malloc(size == 0 ? 1 : size);
+  if (p != nullptr) NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+  return p;
+}
+
+void* AllocateAligned(std::size_t size, std::size_t alignment) {
+  // aligned_alloc needs a size that is a multiple of the alignment.
+  std::size_t rounded = (size + alignment - 1) / alignment * alignment;
+  void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
+  if (p != nullptr) NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+  return p;
+}
+
+void* AllocateOrThrow(std::size_t size) {
+  for (;;) {
+    if (void* p = Allocate(size)) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void* AllocateAlignedOrThrow(std::size_t size, std::size_t alignment) {
+  for (;;) {
+    if (void* p = AllocateAligned(size, alignment)) return p;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+// Marks the hook as present before main(), so /debug/memstats can say whether
+// live_bytes is meaningful.
+[[maybe_unused]] const bool kHookRegistered = [] {
+  internal::g_hook_seen.store(true, std::memory_order_relaxed);
+  return true;
+}();
+
+}  // namespace
+
+void Release(void* p) noexcept {
+  if (p == nullptr) return;
+  NoteRelease(static_cast<int64_t>(malloc_usable_size(p)));
+  std::free(p);
+}
+
+}  // namespace leaklab::runtime
+
+using leaklab::runtime::AllocateAlignedOrThrow;
+using leaklab::runtime::AllocateOrThrow;
+using leaklab::runtime::Release;
+
+void* operator new(std::size_t size) { return AllocateOrThrow(size); }
+void* operator new[](std::size_t size) { return AllocateOrThrow(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return AllocateOrThrow(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return AllocateOrThrow(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new(std::size_t size, std::align_val_t al) {
+  return AllocateAlignedOrThrow(size, static_cast<std::size_t>(al));
+}
+void* operator new[](std::size_t size, std::align_val_t al) {
+  return AllocateAlignedOrThrow(size, static_cast<std::size_t>(al));
+}
+void* operator new(std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  try {
+    return AllocateAlignedOrThrow(size, static_cast<std::size_t>(al));
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](std::size_t size, std::align_val_t al, const std::nothrow_t&) noexcept {
+  try {
+    return AllocateAlignedOrThrow(size, static_cast<std::size_t>(al));
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+void operator delete(void* p) noexcept { Release(p); }
+void operator delete[](void* p) noexcept { Release(p); }
+void operator delete(void* p, std::size_t) noexcept { Release(p); }
+void operator delete[](void* p, std::size_t) noexcept { Release(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { Release(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { Release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { Release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { Release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { Release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { Release(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { Release(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { Release(p); }

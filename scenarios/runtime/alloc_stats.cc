@@ -1,0 +1,17 @@
+#include "scenarios/runtime/alloc_stats.h"
+
+namespace leaklab::runtime {
+namespace internal {
+PaddedCounter g_live_bytes;
+PaddedCounter g_live_objects;
+std::atomic<bool> g_hook_seen{false};
+}  // namespace internal
+
+LiveAllocations CurrentLiveAllocations() {
+  return {internal::g_live_bytes.value.load(std::memory_order_relaxed),
+          internal::g_live_objects.value.load(std::memory_order_relaxed)};
+}
+
+bool AllocHookInstalled() { return internal::g_hook_seen.load(std::memory_order_relaxed); }
+
+}  // namespace leaklab::runtime

@@ -1,0 +1,44 @@
+#ifndef LEAKLAB_SCENARIOS_RUNTIME_ALLOC_STATS_H_
+#define LEAKLAB_SCENARIOS_RUNTIME_ALLOC_STATS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace leaklab::runtime {
+
+// Bytes and objects currently live through global operator new/delete, as
+// counted by the runtime's allocation hook (alloc_hook.cc). Bytes are the
+// allocator's usable size, so they match what the allocator holds for them.
+// Both stay zero in a binary that does not link the hook.
+struct LiveAllocations {
+  int64_t bytes = 0;
+  int64_t objects = 0;
+};
+LiveAllocations CurrentLiveAllocations();
+
+// True once the hook has seen an allocation in this process.
+bool AllocHookInstalled();
+
+namespace internal {
+// Constant-initialised, so they are valid before any static constructor runs.
+// Separate cache lines: every thread writes them.
+struct alignas(64) PaddedCounter {
+  std::atomic<int64_t> value{0};
+};
+extern PaddedCounter g_live_bytes;
+extern PaddedCounter g_live_objects;
+extern std::atomic<bool> g_hook_seen;
+
+inline void NoteAllocation(int64_t usable_bytes) {
+  g_live_bytes.value.fetch_add(usable_bytes, std::memory_order_relaxed);
+  g_live_objects.value.fetch_add(1, std::memory_order_relaxed);
+}
+inline void NoteRelease(int64_t usable_bytes) {
+  g_live_bytes.value.fetch_sub(usable_bytes, std::memory_order_relaxed);
+  g_live_objects.value.fetch_sub(1, std::memory_order_relaxed);
+}
+}  // namespace internal
+
+}  // namespace leaklab::runtime
+
+#endif  // LEAKLAB_SCENARIOS_RUNTIME_ALLOC_STATS_H_

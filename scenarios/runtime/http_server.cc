@@ -1,0 +1,220 @@
+#include "scenarios/runtime/http_server.h"
+
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace leaklab::runtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// Each connection lives on its own strand; `busy` is touched only there.
+struct Connection {
+  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  bool busy = false;
+};
+
+http::response<http::string_body> ToBeast(Response r, unsigned version, bool head) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "leaklab");
+  res.set(http::field::content_type, r.content_type);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  // HEAD keeps the Content-Length of the GET answer but sends no body.
+  if (head) res.body().clear();
+  return res;
+}
+
+Response ErrorFor(const beast::error_code& ec) {
+  if (ec == http::error::body_limit) return {413, "text/plain", "request body too large\n"};
+  if (ec == http::error::header_limit) return {431, "text/plain", "request header too large\n"};
+  return {400, "text/plain", "bad request: " + ec.message() + "\n"};
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler)
+      : options_(std::move(options)),
+        handler_(std::move(handler)),
+        acceptor_(asio::make_strand(ioc_)),
+        signals_(ioc_, SIGINT, SIGTERM),
+        grace_timer_(ioc_) {}
+
+  uint16_t Listen() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.address, ec);
+    if (ec) throw std::runtime_error("bad listen address '" + options_.address + "'");
+    tcp::endpoint endpoint(address, options_.port);
+    auto fail = [&](const char* step) {
+      throw std::runtime_error(std::string("cannot ") + step + " " + options_.address + ":" +
+                               std::to_string(options_.port) + ": " + ec.message());
+    };
+    acceptor_.open(endpoint.protocol(), ec);
+    if (ec) fail("open");
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_.bind(endpoint, ec);
+    if (ec) fail("bind");
+    acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) fail("listen on");
+    return acceptor_.local_endpoint().port();
+  }
+
+  void Run() {
+    signals_.async_wait([this](const beast::error_code& ec, int) {
+      if (!ec) BeginShutdown();
+    });
+    asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+  }
+
+  void Stop() {
+    asio::post(ioc_, [this] { BeginShutdown(); });
+  }
+
+ private:
+  asio::awaitable<void> Accept() {
+    for (;;) {
+      beast::error_code ec;
+      tcp::socket socket = co_await acceptor_.async_accept(
+          asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+      // Transient accept errors (e.g. EMFILE) must not end the server.
+      if (ec) continue;
+      auto conn = std::make_shared<Connection>(std::move(socket));
+      {
+        std::lock_guard lock(mu_);
+        connections_.insert(conn);
+      }
+      asio::co_spawn(conn->stream.get_executor(), Serve(conn), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
+    beast::flat_buffer buffer;
+    for (;;) {
+      if (stopping_.load()) break;
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(options_.header_limit_bytes);
+      parser.body_limit(options_.body_limit_bytes);
+      conn->stream.expires_after(options_.read_timeout);
+      beast::error_code ec;
+      co_await http::async_read(conn->stream, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+          ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+        break;
+      }
+      conn->busy = true;
+      http::response<http::string_body> res;
+      bool keep_alive = false;
+      if (ec) {
+        res = ToBeast(ErrorFor(ec), 11, false);
+      } else {
+        auto& req = parser.get();
+        std::string_view target(req.target().data(), req.target().size());
+        size_t q = target.find('?');
+        Request request;
+        request.method = std::string_view(req.method_string().data(), req.method_string().size());
+        request.path = target.substr(0, q);
+        request.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+        request.body = req.body();
+        res = ToBeast(handler_(request), req.version(), req.method() == http::verb::head);
+        keep_alive = req.keep_alive() && !stopping_.load();
+      }
+      res.keep_alive(keep_alive);
+      conn->stream.expires_after(options_.write_timeout);
+      co_await http::async_write(conn->stream, res, asio::redirect_error(asio::use_awaitable, ec));
+      conn->busy = false;
+      if (ec || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    conn->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    conn->stream.close();
+    bool last = false;
+    {
+      std::lock_guard lock(mu_);
+      connections_.erase(conn);
+      last = connections_.empty();
+    }
+    if (last && stopping_.load()) asio::post(ioc_, [this] { grace_timer_.cancel(); });
+  }
+
+  // Step 1: stop accepting. Step 2: close idle connections; busy ones close
+  // after their response. Step 3: whatever is left after the grace period is
+  // abandoned by stopping the io_context.
+  void BeginShutdown() {
+    if (stopping_.exchange(true)) return;
+    signals_.cancel();
+    asio::post(acceptor_.get_executor(), [this] {
+      beast::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    std::vector<std::shared_ptr<Connection>> open;
+    {
+      std::lock_guard lock(mu_);
+      open.assign(connections_.begin(), connections_.end());
+    }
+    for (auto& conn : open) {
+      asio::post(conn->stream.get_executor(), [conn] {
+        if (!conn->busy) conn->stream.socket().cancel();
+      });
+    }
+    if (open.empty()) return;
+    grace_timer_.expires_after(options_.shutdown_grace);
+    grace_timer_.async_wait([this](const beast::error_code& ec) {
+      if (!ec) ioc_.stop();
+    });
+  }
+
+  ServerOptions options_;
+  Handler handler_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  asio::signal_set signals_;
+  asio::steady_timer grace_timer_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::set<std::shared_ptr<Connection>> connections_;  // guarded by mu_
+};
+
+HttpServer::HttpServer(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+HttpServer::~HttpServer() = default;
+uint16_t HttpServer::Listen() { return impl_->Listen(); }
+void HttpServer::Run() { impl_->Run(); }
+void HttpServer::Stop() { impl_->Stop(); }
+
+}  // namespace leaklab::runtime

@@ -1,0 +1,64 @@
+#include "scenarios/runtime/router.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <exception>
+
+#include "scenarios/runtime/memstats.h"
+
+namespace leaklab::runtime {
+
+std::optional<std::string_view> Request::QueryParam(std::string_view name) const {
+  std::string_view rest = query;
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    if (key == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+Response MethodNotAllowed() { return {405, "text/plain", "method not allowed\n"}; }
+
+}  // namespace
+
+Response Router::Handle(const Request& request) {
+  const std::string_view path = request.path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (path == "/healthz") {
+    if (!get) return MethodNotAllowed();
+    return {200, "text/plain", "ok\n"};
+  }
+  if (path == "/metrics") {
+    if (!get) return MethodNotAllowed();
+    return {200, "text/plain; version=0.0.4", FormatPrometheusMetrics(TakeMemStats())};
+  }
+  if (path == "/debug/memstats") {
+    if (!get) return MethodNotAllowed();
+    return {200, "application/json", FormatMemStatsJson(TakeMemStats())};
+  }
+  if (path == "/debug/release") {
+    if (!get && request.method != "POST") return MethodNotAllowed();
+    ReleaseResult r = ReleaseFreeMemory();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "{\"rss_before_bytes\":%" PRId64 ",\"rss_after_bytes\":%" PRId64 "}\n",
+                  r.rss_before_bytes, r.rss_after_bytes);
+    return {200, "application/json", buf};
+  }
+  if (path.starts_with("/debug/")) return {404, "text/plain", "no such debug endpoint\n"};
+
+  Counters().requests_total.fetch_add(1, std::memory_order_relaxed);
+  try {
+    return scenario_.Handle(request);
+  } catch (const std::exception& e) {
+    // A scenario bug must not take the server down: the run would lose its data.
+    return {500, "text/plain", std::string("scenario error: ") + e.what() + "\n"};
+  }
+}
+
+}  // namespace leaklab::runtime

@@ -1,0 +1,78 @@
+#ifndef LEAKLAB_SCENARIOS_RUNTIME_SCENARIO_H_
+#define LEAKLAB_SCENARIOS_RUNTIME_SCENARIO_H_
+
+// The contract between the scenario runtime and one scenario: a scenario is a
+// business request handler plus the facts the harness needs to drive it.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leaklab::runtime {
+
+struct Request {
+  std::string_view method;
+  std::string_view path;   // target before '?'
+  std::string_view query;  // target after '?', without it; may be empty
+  std::string_view body;
+
+  // The value of query parameter `name` (not percent-decoded), if present.
+  std::optional<std::string_view> QueryParam(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain";
+  std::string body;
+};
+
+// One scenario instance, created for one variant. Handle() is called
+// concurrently from the server's I/O threads, so it must be thread-safe.
+class Scenario {
+ public:
+  virtual ~Scenario() = default;
+  virtual Response Handle(const Request& request) = 0;
+};
+
+struct VariantInfo {
+  std::string name;
+  std::string description;
+};
+
+// How the harness drives a scenario unless told otherwise.
+struct LoadDefaults {
+  // "{n}" is replaced by a per-request counter.
+  std::string path_template = "/";
+  int connections = 4;
+  // Total request rate; bounded so that a leaky run stays at a few hundred MB.
+  double rate_per_s = 1000;
+  std::chrono::milliseconds duration{10'000};
+};
+
+struct ScenarioInfo {
+  std::string name;
+  std::string description;
+  std::vector<VariantInfo> variants;  // the first is the default
+  LoadDefaults load;
+  // Builds the scenario for one of `variants` (the name was checked before).
+  std::function<std::unique_ptr<Scenario>(std::string_view variant)> create;
+};
+
+// Work counters every scenario can bump; exported in /metrics, /debug/memstats
+// and the harness's series.csv. requests_total is counted by the router.
+struct WorkCounters {
+  std::atomic<uint64_t> requests_total{0};
+  std::atomic<uint64_t> keys_total{0};
+  std::atomic<uint64_t> reloads_total{0};
+};
+WorkCounters& Counters();
+
+}  // namespace leaklab::runtime
+
+#endif  // LEAKLAB_SCENARIOS_RUNTIME_SCENARIO_H_

@@ -1,0 +1,112 @@
+// leaklab-scenario: hosts one scenario variant behind the runtime's HTTP server.
+//
+//   leaklab-scenario --scenario NAME [--variant V] [--port P] [--address A]
+//   leaklab-scenario --list [--json]
+//
+// With --port 0 (the default) the kernel picks a free port; the port is always
+// the first line on stdout, so a parent process can read it.
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <boost/program_options.hpp>
+
+#include "scenarios/catalog.h"
+#include "scenarios/runtime/http_server.h"
+#include "scenarios/runtime/router.h"
+
+namespace po = boost::program_options;
+using leaklab::runtime::ScenarioInfo;
+
+namespace {
+
+constexpr int kUsageError = 2;
+
+void PrintList() {
+  for (const ScenarioInfo& info : leaklab::scenarios::Catalog()) {
+    std::cout << info.name << "  " << info.description << "\n";
+    for (const auto& v : info.variants) std::cout << "    " << v.name << "  " << v.description << "\n";
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description desc("leaklab-scenario: serve one leak scenario over HTTP");
+  leaklab::runtime::ServerOptions server;
+  std::string scenario_name, variant;
+  int port = 0;
+  desc.add_options()("help,h", "show this help")(
+      "list", "list scenarios and their variants")("json", "with --list: print JSON")(
+      "scenario", po::value(&scenario_name), "scenario to serve")(
+      "variant", po::value(&variant), "variant (default: the scenario's first)")(
+      "address", po::value(&server.address)->default_value(server.address),
+      "listen address (loopback by default)")(
+      "port", po::value(&port)->default_value(0), "listen port; 0 = pick a free one")(
+      "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, desc), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "leaklab-scenario: " << e.what() << "\n" << desc;
+    return kUsageError;
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  if (vm.count("list")) {
+    if (vm.count("json")) {
+      std::cout << leaklab::scenarios::CatalogJson();
+    } else {
+      PrintList();
+    }
+    return 0;
+  }
+  if (scenario_name.empty()) {
+    std::cerr << "leaklab-scenario: --scenario is required (see --list)\n";
+    return kUsageError;
+  }
+  const ScenarioInfo* info = leaklab::scenarios::FindScenario(scenario_name);
+  if (info == nullptr) {
+    std::cerr << "leaklab-scenario: unknown scenario '" << scenario_name << "' (see --list)\n";
+    return kUsageError;
+  }
+  if (variant.empty()) variant = info->variants.front().name;
+  bool known = false;
+  for (const auto& v : info->variants) known = known || v.name == variant;
+  if (!known) {
+    std::cerr << "leaklab-scenario: scenario '" << scenario_name << "' has no variant '" << variant
+              << "'; variants:";
+    for (const auto& v : info->variants) std::cerr << " " << v.name;
+    std::cerr << "\n";
+    return kUsageError;
+  }
+  if (port < 0 || port > 65535 || server.threads < 1 || server.threads > 64) {
+    std::cerr << "leaklab-scenario: --port must be 0..65535 and --threads 1..64\n";
+    return kUsageError;
+  }
+  server.port = static_cast<uint16_t>(port);
+
+  auto scenario = info->create(variant);
+  leaklab::runtime::Router router(*scenario);
+  leaklab::runtime::HttpServer http(server, [&router](const leaklab::runtime::Request& r) {
+    return router.Handle(r);
+  });
+  uint16_t bound = 0;
+  try {
+    bound = http.Listen();
+  } catch (const std::exception& e) {
+    std::cerr << "leaklab-scenario: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("%u\n", static_cast<unsigned>(bound));
+  std::fflush(stdout);
+  std::fprintf(stderr, "leaklab-scenario: %s/%s listening on %s:%u\n", scenario_name.c_str(),
+               variant.c_str(), server.address.c_str(), static_cast<unsigned>(bound));
+  http.Run();
+  std::fprintf(stderr, "leaklab-scenario: stopped\n");
+  return 0;
+}
