@@ -1,0 +1,100 @@
+#ifndef LEAKLAB_ANALYZERS_SERIES_SERIES_H_
+#define LEAKLAB_ANALYZERS_SERIES_SERIES_H_
+
+// The in-memory model of a telemetry series, its CSV reader, and the writer the
+// harness uses to produce series.csv. The format is the "Series CSV" contract
+// of DESIGN.md: a header row, one sample per row, a `t_s` time column in any
+// position, empty cells for missing values.
+
+#include <array>
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leaklab::series {
+
+// Column names of the Series CSV contract. A file may hold any subset of them,
+// plus columns of its own, which are kept but not interpreted.
+inline constexpr std::string_view kTimeColumn = "t_s";
+inline constexpr std::string_view kRssBytesColumn = "rss_bytes";
+inline constexpr std::string_view kAnonBytesColumn = "anon_bytes";
+inline constexpr std::string_view kLazyfreeBytesColumn = "lazyfree_bytes";
+inline constexpr std::string_view kHeapInuseBytesColumn = "heap_inuse_bytes";
+inline constexpr std::string_view kHeapFreeBytesColumn = "heap_free_bytes";
+inline constexpr std::string_view kWorkersColumn = "workers";
+inline constexpr std::string_view kRequestsTotalColumn = "requests_total";
+inline constexpr std::string_view kKeysTotalColumn = "keys_total";
+inline constexpr std::string_view kReloadsTotalColumn = "reloads_total";
+
+// The metric columns of the contract (the time column excluded), in the order
+// DESIGN.md lists them.
+inline constexpr std::array<std::string_view, 9> kKnownColumns = {
+    kRssBytesColumn,       kAnonBytesColumn,     kLazyfreeBytesColumn,
+    kHeapInuseBytesColumn, kHeapFreeBytesColumn, kWorkersColumn,
+    kRequestsTotalColumn,  kKeysTotalColumn,     kReloadsTotalColumn};
+
+// True for the metric columns DESIGN.md names (not for `t_s`).
+bool IsKnownColumn(std::string_view column);
+
+// A series of samples: one time column and any number of metric columns, all
+// of the same length.
+struct Series {
+  std::string source;                       // file name or label, used in messages
+  std::vector<double> t_s;                  // time column, seconds; always finite
+  std::vector<std::string> columns;         // metric column names in file order (t_s excluded)
+  std::vector<std::vector<double>> values;  // values[c][i]; NaN for an empty cell
+
+  // The values of a metric column, or nullptr if the series has no such
+  // column. Find("t_s") returns the time column, so callers can treat time
+  // like any other column when they pick regressors.
+  const std::vector<double>* Find(std::string_view column) const;
+
+  // Number of samples (rows).
+  size_t size() const { return t_s.size(); }
+};
+
+// Thrown for malformed input; what() is "FILE:LINE: problem" (or "FILE: problem"
+// when no single line is at fault).
+class InputError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Parses Series CSV text. `source` names the text in error messages.
+// Accepted: LF or CRLF line ends, a UTF-8 byte order mark, blank lines at the
+// end, spaces around cells. Not accepted (InputError naming file, line and
+// column): a missing header or `t_s` column, empty or duplicate column names,
+// a row with the wrong number of cells, a blank line before the last row, a
+// cell that is not a finite number, an empty `t_s` cell. Quoted cells are not
+// part of the format. Time need not increase; see IsStrictlyIncreasing.
+Series ParseSeriesCsv(std::string_view text, std::string_view source);
+
+// Reads and parses a Series CSV file; the path is the source in messages.
+// Throws InputError when the file cannot be read or is larger than the limit
+// in series.cc.
+Series ReadSeriesCsv(const std::filesystem::path& path);
+
+// True when every value is greater than the one before, so false when any
+// value is NaN. Empty sequences and a single number are increasing.
+bool IsStrictlyIncreasing(std::span<const double> values);
+
+// Writes the header row, terminated by '\n'. The caller lists every column,
+// `t_s` included, in the order its rows will use. Throws std::invalid_argument
+// for an empty name or one holding a comma, quote, or line break, since such a
+// file could not be read back.
+std::string FormatCsvHeader(const std::vector<std::string>& columns);
+
+// Appends one row, terminated by '\n': NaN as an empty cell, other numbers in
+// the shortest form that reads back to the same double, so writing and reading
+// round-trips exactly. Throws std::invalid_argument for an infinite value,
+// which the reader would reject. Allocates only when `out` must grow: reserve
+// it to write samples without allocating.
+void AppendCsvRow(std::string& out, std::span<const double> row);
+
+}  // namespace leaklab::series
+
+#endif  // LEAKLAB_ANALYZERS_SERIES_SERIES_H_

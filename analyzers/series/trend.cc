@@ -1,0 +1,350 @@
+#include "analyzers/series/trend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace leaklab::series {
+namespace {
+
+// Two-sided 95%: the 0.975 quantile of the standard normal distribution.
+constexpr double kZ975 = 1.959963984540054;
+
+// Above kMaxExactTheilSenPoints, TheilSenEstimate draws this many pairs: the
+// same memory as the exact computation at its limit (about 16 MB of doubles).
+constexpr size_t kSampledTheilSenPairs =
+    kMaxExactTheilSenPoints * (kMaxExactTheilSenPoints - 1) / 2;
+
+// Fixed so that the same data always give the same estimate, in tests and in
+// verdicts that are compared across runs.
+constexpr uint64_t kTheilSenSeed = 0x7e11'5e11'2024'0001;
+
+void RequireAtLeastTwo(size_t n, const char* what) {
+  if (n < 2) {
+    throw std::invalid_argument(std::string(what) + " needs at least 2 points, got " +
+                                std::to_string(n));
+  }
+}
+
+void RequireFinite(std::span<const double> values, const char* what, const char* name) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw std::invalid_argument(std::string(what) + ": " + name + "[" + std::to_string(i) +
+                                  "] is " + (std::isnan(values[i]) ? "NaN" : "infinite") +
+                                  "; drop missing samples before the call");
+    }
+  }
+}
+
+void RequireSameSize(std::span<const double> x, std::span<const double> y, const char* what) {
+  if (x.size() != y.size()) {
+    throw std::invalid_argument(std::string(what) + ": x has " + std::to_string(x.size()) +
+                                " points but y has " + std::to_string(y.size()));
+  }
+}
+
+void RequireSpreadX(std::span<const double> x, const char* what) {
+  const auto [low, high] = std::minmax_element(x.begin(), x.end());
+  if (*low == *high) {
+    throw std::invalid_argument(std::string(what) + ": all x are equal (" + std::to_string(*low) +
+                                "), so no slope is defined");
+  }
+}
+
+// Sorts `values` ascending and returns the number of inversions, the pairs
+// i < j with values[i] > values[j] (equal values are not inversions).
+// Bottom-up merge sort, merging between two buffers to avoid copying back.
+uint64_t SortCountingInversions(std::vector<double>& values) {
+  const size_t n = values.size();
+  std::vector<double> merged(n);
+  uint64_t inversions = 0;
+  for (size_t width = 1; width < n; width *= 2) {
+    for (size_t lo = 0; lo < n; lo += 2 * width) {
+      const size_t mid = std::min(lo + width, n);
+      const size_t hi = std::min(lo + 2 * width, n);
+      size_t i = lo;
+      size_t j = mid;
+      size_t k = lo;
+      while (i < mid && j < hi) {
+        // On a tie the left (earlier) element goes first: ties are not inversions.
+        if (values[j] < values[i]) {
+          // values[j] is smaller than every element still waiting on the left.
+          inversions += mid - i;
+          merged[k++] = values[j++];
+        } else {
+          merged[k++] = values[i++];
+        }
+      }
+      k = std::copy(values.begin() + i, values.begin() + mid, merged.begin() + k) - merged.begin();
+      std::copy(values.begin() + j, values.begin() + hi, merged.begin() + k);
+    }
+    values.swap(merged);
+  }
+  return inversions;
+}
+
+// t(t-1)(2t+5), the term of Var(S) for a group of t equal values (Kendall 1975).
+// long double: for a million points the terms reach 2e18, beyond the 2^53 that
+// a double holds exactly, and Var(S) is a difference of such terms.
+long double VarianceTerm(size_t t) {
+  const auto lt = static_cast<long double>(t);
+  return lt * (lt - 1) * (2 * lt + 5);
+}
+
+struct TieSummary {
+  uint64_t tied_pairs = 0;  // sum over groups of t(t-1)/2
+  long double var_s = 0;    // tie-corrected Var(S)
+};
+
+// Walks the runs of equal values in an ascending sequence to get the tied pairs
+// and the tie-corrected variance of S:
+//   Var(S) = [n(n-1)(2n+5) - sum_groups t(t-1)(2t+5)] / 18.
+TieSummary SummarizeTies(const std::vector<double>& sorted) {
+  const size_t n = sorted.size();
+  TieSummary summary;
+  long double tie_terms = 0;
+  for (size_t start = 0; start < n;) {
+    size_t end = start + 1;
+    while (end < n && sorted[end] == sorted[start]) ++end;
+    const size_t t = end - start;
+    if (t > 1) {
+      summary.tied_pairs += static_cast<uint64_t>(t) * (t - 1) / 2;
+      tie_terms += VarianceTerm(t);
+    }
+    start = end;
+  }
+  // Exact integers in long double, so a constant series gives exactly 0.
+  summary.var_s = std::max<long double>(0, (VarianceTerm(n) - tie_terms) / 18);
+  return summary;
+}
+
+// The value of 1-based fractional rank `rank` among `values`, interpolating
+// linearly between neighbouring order statistics. Reorders `values`; O(size).
+double ValueAtRank(std::vector<double>& values, double rank) {
+  const double floor_rank = std::floor(rank);
+  const auto k = static_cast<size_t>(floor_rank) - 1;
+  std::nth_element(values.begin(), values.begin() + k, values.end());
+  const double low = values[k];
+  const double fraction = rank - floor_rank;
+  if (fraction == 0 || k + 1 >= values.size()) return low;
+  // After nth_element every element past k is >= values[k]; the least of them
+  // is the next order statistic.
+  const double high = *std::min_element(values.begin() + k + 1, values.end());
+  return low + fraction * (high - low);
+}
+
+double Median(std::vector<double>& values) {
+  return ValueAtRank(values, (static_cast<double>(values.size()) + 1) / 2);
+}
+
+// Positions of x in ascending order, and for each position the range
+// [begin, end) of positions holding the same x value.
+struct XOrder {
+  std::vector<size_t> order;
+  std::vector<std::pair<size_t, size_t>> group;
+  uint64_t pairs_with_distinct_x = 0;
+};
+
+XOrder OrderByX(std::span<const double> x) {
+  const size_t n = x.size();
+  XOrder result;
+  result.order.resize(n);
+  std::iota(result.order.begin(), result.order.end(), size_t{0});
+  std::stable_sort(result.order.begin(), result.order.end(),
+                   [&](size_t a, size_t b) { return x[a] < x[b]; });
+  result.group.resize(n);
+  uint64_t tied_pairs = 0;
+  for (size_t start = 0; start < n;) {
+    size_t end = start + 1;
+    while (end < n && x[result.order[end]] == x[result.order[start]]) ++end;
+    for (size_t p = start; p < end; ++p) result.group[p] = {start, end};
+    tied_pairs += static_cast<uint64_t>(end - start) * (end - start - 1) / 2;
+    start = end;
+  }
+  result.pairs_with_distinct_x = static_cast<uint64_t>(n) * (n - 1) / 2 - tied_pairs;
+  return result;
+}
+
+// Slopes of pairs drawn with a fixed seed: the first point uniformly, the
+// second uniformly among the points with a different x, so no draw is wasted.
+// When x has no ties every pair is equally likely.
+std::vector<double> SampledSlopes(std::span<const double> x, std::span<const double> y,
+                                  const XOrder& by_x) {
+  const size_t n = x.size();
+  // mt19937_64's output sequence is fixed by the standard; reducing it with %
+  // (rather than a std:: distribution, whose algorithm is up to the library)
+  // keeps the sample identical on every platform. The bias of % is below
+  // n / 2^64, far under the sampling error.
+  std::mt19937_64 random(kTheilSenSeed);
+  std::vector<double> slopes;
+  slopes.reserve(kSampledTheilSenPairs);
+  for (size_t draw = 0; draw < kSampledTheilSenPairs; ++draw) {
+    const size_t p = random() % n;
+    const auto [group_begin, group_end] = by_x.group[p];
+    const size_t others = n - (group_end - group_begin);
+    size_t q = random() % others;
+    if (q >= group_begin) q += group_end - group_begin;
+    const size_t a = by_x.order[p];
+    const size_t b = by_x.order[q];
+    slopes.push_back((y[b] - y[a]) / (x[b] - x[a]));
+  }
+  return slopes;
+}
+
+}  // namespace
+
+MannKendall MannKendallTest(std::span<const double> y) {
+  const size_t n = y.size();
+  RequireAtLeastTwo(n, "Mann-Kendall test");
+  RequireFinite(y, "Mann-Kendall test", "y");
+
+  // Knight (1966), "A computer method for calculating Kendall's tau with
+  // ungrouped data", JASA 61(314), specialised to x = time index.
+  // 1. Sort the pairs (x, y) by x. Time is already in order and has no ties,
+  //    so there are no ties in x and no joint ties in (x, y).
+  // 2. Merge-sort y, counting the swaps: each is a discordant pair, i < j with
+  //    y[i] > y[j]. Equal values are never swapped, so ties are not counted.
+  std::vector<double> sorted(y.begin(), y.end());
+  const uint64_t discordant = SortCountingInversions(sorted);
+  // 3. In the sorted y, count the tied pairs and the tie terms of Var(S).
+  const TieSummary ties = SummarizeTies(sorted);
+  // 4. Every pair is concordant, discordant or tied:
+  //    concordant = n(n-1)/2 - tied - discordant, and S = concordant - discordant.
+  const uint64_t all_pairs = static_cast<uint64_t>(n) * (n - 1) / 2;
+  const uint64_t concordant = all_pairs - ties.tied_pairs - discordant;
+  const auto s = static_cast<int64_t>(concordant) - static_cast<int64_t>(discordant);
+
+  MannKendall result{};
+  result.s = static_cast<double>(s);
+  result.var_s = static_cast<double>(ties.var_s);
+  result.n = n;
+  // 5. z with the continuity correction of 1 towards zero (Kendall 1975), as S
+  //    is an integer approximated by a continuous distribution. A constant
+  //    series has Var(S) = 0 and S = 0: "no evidence of a trend", not 0/0.
+  if (ties.var_s > 0) {
+    const double corrected = s > 0 ? result.s - 1 : s < 0 ? result.s + 1 : 0.0;
+    result.z = corrected / std::sqrt(result.var_s);
+  } else {
+    result.z = 0;
+  }
+  // 6. Two-sided p from the standard normal: P(|Z| >= |z|) = erfc(|z| / sqrt 2).
+  result.p_value = std::erfc(std::abs(result.z) / std::sqrt(2.0));
+  return result;
+}
+
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y) {
+  constexpr const char* kWhat = "Theil-Sen estimate";
+  RequireSameSize(x, y, kWhat);
+  const size_t n = x.size();
+  RequireAtLeastTwo(n, kWhat);
+  RequireFinite(x, kWhat, "x");
+  RequireFinite(y, kWhat, "y");
+  RequireSpreadX(x, kWhat);
+
+  // Theil (1950), Sen (1968) "Estimates of the regression coefficient based on
+  // Kendall's tau", JASA 63(324); the interval as in Gilbert (1987),
+  // "Statistical Methods for Environmental Pollution Monitoring", sec. 16.4.
+  // 1. The slopes (y[j] - y[i]) / (x[j] - x[i]) of all N pairs with x[i] != x[j].
+  //    Above kMaxExactTheilSenPoints points the n^2/2 slopes would take too much
+  //    memory and time, so a fixed-seed random sample of kSampledTheilSenPairs
+  //    pairs stands in for them and the ranks below are scaled to the sample.
+  //    The result is deterministic but approximate; an exact O(n log n)
+  //    algorithm (e.g. Dillencourt, Mount & Netanyahu 1992) is the planned
+  //    replacement.
+  const XOrder by_x = OrderByX(x);
+  const uint64_t pair_count = by_x.pairs_with_distinct_x;
+  std::vector<double> slopes;
+  if (n <= kMaxExactTheilSenPoints) {
+    slopes.reserve(pair_count);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        if (x[i] != x[j]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
+      }
+    }
+  } else {
+    slopes = SampledSlopes(x, y, by_x);
+  }
+  // Maps a rank among all N slopes to the same relative rank in `slopes`.
+  const double n_pairs = static_cast<double>(pair_count);
+  const double n_slopes = static_cast<double>(slopes.size());
+  auto slope_at_rank = [&](double rank) {
+    const double scaled = n_pairs > 1 ? 1 + (rank - 1) * (n_slopes - 1) / (n_pairs - 1) : 1;
+    return ValueAtRank(slopes, std::clamp(scaled, 1.0, n_slopes));
+  };
+
+  TheilSen result{};
+  result.n = n;
+  // 2. The estimate is their median.
+  result.slope = slope_at_rank((n_pairs + 1) / 2);
+  if (!std::isfinite(result.slope)) {
+    throw std::invalid_argument(std::string(kWhat) +
+                                ": the median slope overflows; x values are too close "
+                                "together for the scale of y");
+  }
+
+  // 3. C = z_0.975 * sqrt(Var(S)), with Var(S) the tie-corrected Mann-Kendall
+  //    variance of y (x is taken to be time-like, so its ties are not modelled).
+  std::vector<double> scratch(y.begin(), y.end());
+  std::sort(scratch.begin(), scratch.end());
+  const double c = kZ975 * std::sqrt(static_cast<double>(SummarizeTies(scratch).var_s));
+  // 4. The bounds are the slopes of rank (N - C)/2 and (N + C)/2 + 1 (1-based,
+  //    interpolated between neighbours). When a rank falls outside 1..N there
+  //    are too few pairs for a 95% bound on that side, and it is infinite.
+  const double low_rank = (n_pairs - c) / 2;
+  const double high_rank = (n_pairs + c) / 2 + 1;
+  result.slope_low =
+      low_rank < 1 ? -std::numeric_limits<double>::infinity() : slope_at_rank(low_rank);
+  result.slope_high =
+      high_rank > n_pairs ? std::numeric_limits<double>::infinity() : slope_at_rank(high_rank);
+
+  // 5. The intercept is the median of the residuals y - slope * x.
+  for (size_t i = 0; i < n; ++i) scratch[i] = y[i] - result.slope * x[i];
+  result.intercept = Median(scratch);
+  return result;
+}
+
+LinearFit LeastSquares(std::span<const double> x, std::span<const double> y) {
+  constexpr const char* kWhat = "least squares";
+  RequireSameSize(x, y, kWhat);
+  const size_t n = x.size();
+  RequireAtLeastTwo(n, kWhat);
+  RequireFinite(x, kWhat, "x");
+  RequireFinite(y, kWhat, "y");
+  RequireSpreadX(x, kWhat);
+
+  // Two passes, sums of centred products: the one-pass sum(x^2) - n*mean^2
+  // loses every digit when x is, say, Unix time in seconds.
+  const double count = static_cast<double>(n);
+  const double mean_x = std::accumulate(x.begin(), x.end(), 0.0) / count;
+  const double mean_y = std::accumulate(y.begin(), y.end(), 0.0) / count;
+  double sxx = 0;
+  double sxy = 0;
+  double syy = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double dx = x[i] - mean_x;
+    const double dy = y[i] - mean_y;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    syy += dy * dy;
+  }
+  if (!(sxx > 0) || !std::isfinite(sxx) || !std::isfinite(sxy) || !std::isfinite(syy)) {
+    throw std::invalid_argument(std::string(kWhat) +
+                                ": the spread of x or y is beyond double precision");
+  }
+  LinearFit fit{};
+  fit.n = n;
+  fit.slope = sxy / sxx;
+  fit.intercept = mean_y - fit.slope * mean_x;
+  // A constant y is fitted exactly by the flat line: nothing is left unexplained.
+  fit.r_squared = syy > 0 ? std::clamp(sxy / sxx * (sxy / syy), 0.0, 1.0) : 1.0;
+  return fit;
+}
+
+}  // namespace leaklab::series

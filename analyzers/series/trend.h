@@ -1,0 +1,67 @@
+#ifndef LEAKLAB_ANALYZERS_SERIES_TREND_H_
+#define LEAKLAB_ANALYZERS_SERIES_TREND_H_
+
+// Trend statistics over one signal: a rank test for a monotonic trend
+// (Mann-Kendall), a robust slope with its confidence interval (Theil-Sen), and
+// ordinary least squares for "bytes per request"-style regressions.
+//
+// All functions are pure. They throw std::invalid_argument, with a message
+// saying what is wrong, for input they cannot give a meaningful answer for:
+// fewer than 2 points, x and y of different lengths, a NaN or infinite value
+// (missing samples must be dropped by the caller), or all x equal. They never
+// divide by zero and never return NaN.
+
+#include <cstddef>
+#include <span>
+
+namespace leaklab::series {
+
+struct MannKendall {
+  double s;        // Kendall's S: pairs (i < j) with y[j] > y[i], minus those with y[j] < y[i]
+  double var_s;    // variance of S under "no trend", tie-corrected; 0 for a constant series
+  double z;        // normal score with continuity correction; 0 when var_s is 0
+  double p_value;  // two-sided; 1 when var_s is 0
+  size_t n;        // number of points
+};
+
+// Mann-Kendall trend test (Mann 1945; Kendall 1975) with the tie correction of
+// the variance, on y in time order. S is computed in O(n log n) with Knight's
+// (1966) merge-sort algorithm. The normal approximation behind z and p is
+// rough below about 10 points; deciding how many points are enough is the
+// caller's business. Throws std::invalid_argument for n < 2 or a non-finite value.
+MannKendall MannKendallTest(std::span<const double> y);
+
+struct TheilSen {
+  double slope;       // median of the pairwise slopes
+  double intercept;   // median of y - slope * x
+  double slope_low;   // ~95% confidence interval of the slope (Sen 1968);
+  double slope_high;  //   -inf / +inf when there are too few points to bound it
+  size_t n;           // number of points
+};
+
+// Theil (1950) - Sen (1968) slope estimator and Sen's rank-based confidence
+// interval. Pairs with equal x have no slope and are left out. Exact up to
+// kMaxExactTheilSenPoints points; above that, the slope and interval come from
+// a deterministic random sample of pairs (see trend.cc). Throws
+// std::invalid_argument for n < 2, size mismatch, non-finite values or all x equal.
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y);
+
+// Above this many points TheilSenEstimate samples pairs instead of using all
+// n(n-1)/2 of them, to bound memory (about 16 MB of slopes) and time.
+inline constexpr size_t kMaxExactTheilSenPoints = 2000;
+
+struct LinearFit {
+  double slope;
+  double intercept;
+  double r_squared;  // fraction of the variance of y explained; 1 when y is constant
+  size_t n;
+};
+
+// Ordinary least squares y = intercept + slope * x, with the coefficient of
+// determination. Throws std::invalid_argument for n < 2, size mismatch,
+// non-finite values or all x equal.
+LinearFit LeastSquares(std::span<const double> x, std::span<const double> y);
+
+}  // namespace leaklab::series
+
+#endif  // LEAKLAB_ANALYZERS_SERIES_TREND_H_

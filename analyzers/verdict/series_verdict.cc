@@ -1,0 +1,165 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "analyzers/series/trend.h"
+#include "analyzers/verdict/verdict.h"
+
+namespace leaklab::verdict {
+namespace {
+
+// Memory signals, most direct first: the heap says what the program holds,
+// RSS what the OS sees (stacks and mmaps included).
+constexpr std::string_view kSignals[] = {series::kHeapInuseBytesColumn, series::kRssBytesColumn};
+
+struct Counter {
+  std::string_view column;
+  const char* unit;
+};
+constexpr Counter kCounters[] = {{series::kRequestsTotalColumn, "request"},
+                                 {series::kKeysTotalColumn, "key"},
+                                 {series::kReloadsTotalColumn, "reload"}};
+
+std::string HumanBytes(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  double v = std::fabs(bytes);
+  while (v >= 1000 && u < 4) {
+    v /= 1000;
+    ++u;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s%.*f %s", bytes < 0 ? "-" : "", v < 10 && u > 0 ? 1 : 0, v, units[u]);
+  return buf;
+}
+
+// Regresses `memory` on each counter over the samples where both are present
+// and after `t_begin_s` (the warm-up the growth test skipped).
+std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::vector<double>& memory,
+                                           double t_begin_s) {
+  std::vector<WorkExplanation> out;
+  for (const Counter& c : kCounters) {
+    const std::vector<double>* counter = s.Find(c.column);
+    if (counter == nullptr) continue;
+    std::vector<double> x, y;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s.t_s[i] < t_begin_s || !std::isfinite((*counter)[i]) || !std::isfinite(memory[i])) continue;
+      x.push_back((*counter)[i]);
+      y.push_back(memory[i]);
+    }
+    if (x.size() < 3) continue;
+    auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+    if (*hi <= *lo) continue;  // no work done: nothing to explain with
+    WorkExplanation w;
+    w.counter = std::string(c.column);
+    w.unit = c.unit;
+    w.units = *hi - *lo;
+    w.bytes_per_unit = series::TheilSenEstimate(x, y).slope;
+    w.r_squared = series::LeastSquares(x, y).r_squared;
+    out.push_back(std::move(w));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const WorkExplanation& a, const WorkExplanation& b) { return a.r_squared > b.r_squared; });
+  return out;
+}
+
+}  // namespace
+
+const char* KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kLeak:
+      return "leak";
+    case Kind::kNoLeak:
+      return "no-leak";
+    case Kind::kLazyRelease:
+      return "lazy-release";
+    case Kind::kInconclusive:
+      return "inconclusive";
+  }
+  return "?";
+}
+
+std::optional<Kind> ParseKind(std::string_view name) {
+  for (Kind k : {Kind::kLeak, Kind::kNoLeak, Kind::kLazyRelease, Kind::kInconclusive}) {
+    if (name == KindName(k)) return k;
+  }
+  return std::nullopt;
+}
+
+Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
+  Verdict v;
+  v.source = s.source;
+  if (s.size() < 2) {
+    v.missing.push_back("a series of at least " + std::to_string(options.growth.min_samples) +
+                        " samples (this one has " + std::to_string(s.size()) + ")");
+    v.explanation = "There is too little data to say anything: " + v.missing.back() + ".";
+    return v;
+  }
+  if (!series::IsStrictlyIncreasing(s.t_s)) {
+    size_t i = 1;
+    while (i < s.size() && s.t_s[i] > s.t_s[i - 1]) ++i;
+    v.missing.push_back("time (t_s) that increases from sample to sample; sample " + std::to_string(i + 1) +
+                        " is not later than the one before");
+    v.explanation = "The samples are not in time order, so no trend can be read from them: " +
+                    v.missing.back() + ".";
+    return v;
+  }
+
+  for (std::string_view name : kSignals) {
+    const std::vector<double>* values = s.Find(name);
+    if (values == nullptr) continue;
+    v.signals.push_back(series::AnalyzeGrowth(std::string(name), s.t_s, *values, options.growth));
+  }
+  if (v.signals.empty()) {
+    v.missing.push_back("a memory column (heap_inuse_bytes or rss_bytes)");
+    v.explanation = "The series has no memory signal to test: " + v.missing.back() + ".";
+    return v;
+  }
+
+  const series::GrowthEvidence* growing = nullptr;
+  bool any_decided = false;
+  for (const auto& ev : v.signals) {
+    if (ev.trend != series::Trend::kInsufficient) any_decided = true;
+    if (ev.trend == series::Trend::kGrowing && growing == nullptr) growing = &ev;
+  }
+  if (!any_decided) {
+    v.missing.push_back(v.signals.front().reason);
+    v.explanation = "The run is too short to decide: " + v.signals.front().reason +
+                    ". Run longer or sample more often.";
+    return v;
+  }
+
+  // Work explains the signal that grows, or else the most direct one.
+  const series::GrowthEvidence& subject = growing ? *growing : v.signals.front();
+  v.work = ExplainByWork(s, *s.Find(subject.signal), subject.t_begin_s);
+
+  if (growing != nullptr) {
+    v.kind = Kind::kLeak;
+    std::string text = "Memory is leaking: " + growing->signal + " grew from " +
+                       HumanBytes(growing->fit.intercept + growing->fit.slope * growing->t_begin_s) +
+                       " by " + HumanBytes(growing->growth_bytes) + " in " +
+                       std::to_string(static_cast<long>(growing->t_end_s - growing->t_begin_s + 0.5)) +
+                       " s (" + HumanBytes(growing->fit.slope) + "/s) and was still growing at the end, with no plateau.";
+    if (!v.work.empty() && v.work.front().r_squared >= 0.9 && v.work.front().bytes_per_unit > 0) {
+      const WorkExplanation& w = v.work.front();
+      char r2[16];
+      std::snprintf(r2, sizeof r2, "%.2f", w.r_squared);
+      text += " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) + " per " + w.unit +
+              " (R\xC2\xB2 " + r2 + "), so something keeps memory for every " + w.unit + " and never lets go.";
+    }
+    v.explanation = text;
+    return v;
+  }
+
+  v.kind = Kind::kNoLeak;
+  std::string text = "No leak: ";
+  bool first = true;
+  for (const auto& ev : v.signals) {
+    text += (first ? "" : "; ") + ev.signal + " is " + series::TrendName(ev.trend) + " (" + ev.reason + ")";
+    first = false;
+  }
+  v.explanation = text + ".";
+  return v;
+}
+
+}  // namespace leaklab::verdict

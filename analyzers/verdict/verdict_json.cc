@@ -1,0 +1,86 @@
+#include <cmath>
+#include <cstdio>
+
+#include <boost/json.hpp>
+
+#include "analyzers/verdict/verdict.h"
+
+namespace leaklab::verdict {
+namespace {
+
+namespace json = boost::json;
+
+// JSON has no infinity or NaN: an unbounded interval end is written as null.
+json::value Number(double x) {
+  if (!std::isfinite(x)) return nullptr;
+  return x;
+}
+
+json::object MannKendallJson(const series::MannKendall& mk) {
+  return {{"n", mk.n}, {"s", mk.s}, {"var_s", mk.var_s}, {"z", Number(mk.z)}, {"p_value", Number(mk.p_value)}};
+}
+
+json::object SignalJson(const series::GrowthEvidence& ev) {
+  json::object o{{"signal", ev.signal}, {"trend", series::TrendName(ev.trend)}, {"reason", ev.reason},
+                 {"n", ev.n}};
+  if (ev.trend == series::Trend::kInsufficient) return o;
+  o["window_s"] = json::array{ev.t_begin_s, ev.t_end_s};
+  o["mann_kendall"] = MannKendallJson(ev.mk);
+  o["slope_bytes_per_s"] = Number(ev.fit.slope);
+  o["slope_ci95_bytes_per_s"] = json::array{Number(ev.fit.slope_low), Number(ev.fit.slope_high)};
+  o["level_bytes"] = Number(ev.level_bytes);
+  o["growth_bytes"] = Number(ev.growth_bytes);
+  o["noise_bytes"] = Number(ev.noise_bytes);
+  if (ev.trend == series::Trend::kGrowing || ev.trend == series::Trend::kPlateaued) {
+    o["plateau_check"] = json::object{{"last_third_slope_bytes_per_s", Number(ev.tail_slope_bytes_per_s)},
+                                      {"last_third_mann_kendall", MannKendallJson(ev.tail_mk)},
+                                      {"plateaued", ev.trend == series::Trend::kPlateaued}};
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string VerdictToJson(const Verdict& v) {
+  json::array signals;
+  for (const auto& ev : v.signals) signals.push_back(SignalJson(ev));
+  json::array work;
+  for (const auto& w : v.work) {
+    work.push_back(json::object{{"counter", w.counter},
+                                {"unit", w.unit},
+                                {"bytes_per_unit", Number(w.bytes_per_unit)},
+                                {"r_squared", Number(w.r_squared)},
+                                {"units", Number(w.units)}});
+  }
+  json::array missing;
+  for (const auto& m : v.missing) missing.push_back(json::string(m));
+  json::object o{{"schema_version", kVerdictSchemaVersion},
+                 {"verdict", KindName(v.kind)},
+                 {"source", v.source},
+                 {"explanation", v.explanation},
+                 {"evidence", json::object{{"signals", std::move(signals)}, {"work", std::move(work)}}},
+                 {"missing", std::move(missing)}};
+  return json::serialize(o) + "\n";
+}
+
+std::string VerdictSummary(const Verdict& v) {
+  std::string out = "verdict: ";
+  out += KindName(v.kind);
+  out += "\n";
+  for (const auto& ev : v.signals) {
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-17s %-12s %s\n", ev.signal.c_str(), series::TrendName(ev.trend),
+                  ev.reason.c_str());
+    out += line;
+  }
+  for (const auto& w : v.work) {
+    char line[256];
+    std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n", w.bytes_per_unit,
+                  w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());
+    out += line;
+  }
+  out += v.explanation + "\n";
+  return out;
+}
+
+}  // namespace leaklab::verdict

@@ -1,0 +1,109 @@
+#include "analyzers/verdict/verdict.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace leaklab::verdict {
+namespace {
+
+// A 10 Hz series of `n` samples: heap = base + per_request * requests + noise,
+// with `rate` requests per second.
+series::Series MakeSeries(size_t n, double base, double bytes_per_request, double rate, double noise,
+                          unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> gauss(0, noise);
+  series::Series s;
+  s.source = "synthetic";
+  s.columns = {"heap_inuse_bytes", "requests_total"};
+  s.values.resize(2);
+  for (size_t i = 0; i < n; ++i) {
+    double t = 0.1 * static_cast<double>(i);
+    double requests = std::floor(rate * t);
+    s.t_s.push_back(t);
+    s.values[0].push_back(base + bytes_per_request * requests + (noise > 0 ? gauss(rng) : 0));
+    s.values[1].push_back(requests);
+  }
+  return s;
+}
+
+TEST(AnalyzeSeries, PerRequestGrowthIsALeakWithBytesPerRequest) {
+  series::Series s = MakeSeries(100, 1e6, 10'240, 1000, 50'000);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kLeak) << v.explanation;
+  ASSERT_FALSE(v.work.empty());
+  EXPECT_EQ(v.work.front().counter, "requests_total");
+  EXPECT_NEAR(v.work.front().bytes_per_unit, 10'240, 200);
+  EXPECT_GT(v.work.front().r_squared, 0.99);
+  EXPECT_NE(v.explanation.find("per request"), std::string::npos) << v.explanation;
+}
+
+TEST(AnalyzeSeries, FlatNoisyHeapIsNoLeak) {
+  for (unsigned seed = 1; seed <= 20; ++seed) {
+    series::Series s = MakeSeries(100, 5e6, 0, 1000, 40'000, seed);
+    Verdict v = AnalyzeSeries(s, {});
+    EXPECT_EQ(v.kind, Kind::kNoLeak) << "seed " << seed << ": " << v.explanation;
+  }
+}
+
+TEST(AnalyzeSeries, GrowthThatLevelsOffIsNoLeak) {
+  series::Series s = MakeSeries(200, 1e6, 0, 1000, 10'000);
+  // Fills up over the first half, then stays: a cache reaching its bound.
+  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] += 2e4 * static_cast<double>(std::min<size_t>(i, 100));
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kNoLeak) << v.explanation;
+  EXPECT_EQ(v.signals.front().trend, series::Trend::kPlateaued) << v.signals.front().reason;
+}
+
+TEST(AnalyzeSeries, TooShortIsInconclusiveAndSaysWhy) {
+  series::Series s = MakeSeries(5, 1e6, 10'000, 1000, 0);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive);
+  ASSERT_FALSE(v.missing.empty());
+  EXPECT_NE(v.missing.front().find("samples"), std::string::npos) << v.missing.front();
+}
+
+TEST(AnalyzeSeries, DisorderedTimeIsInconclusiveNamingTheSample) {
+  series::Series s = MakeSeries(50, 1e6, 10'000, 1000, 0);
+  s.t_s[20] = s.t_s[19];
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive);
+  EXPECT_NE(v.explanation.find("sample 21"), std::string::npos) << v.explanation;
+}
+
+TEST(AnalyzeSeries, ConstantSeriesIsNoLeakWithoutNaN) {
+  series::Series s = MakeSeries(100, 1e6, 0, 0, 0);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kNoLeak);
+  std::string json = VerdictToJson(v);
+  EXPECT_EQ(json.find("nan"), std::string::npos) << json;
+  EXPECT_EQ(json.find("inf"), std::string::npos) << json;
+}
+
+TEST(AnalyzeSeries, NoMemoryColumnIsInconclusive) {
+  series::Series s = MakeSeries(50, 1e6, 0, 0, 0);
+  s.columns = {"something_else", "requests_total"};
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive);
+}
+
+TEST(VerdictJson, CarriesSchemaVerdictEvidenceAndExplanation) {
+  Verdict v = AnalyzeSeries(MakeSeries(100, 1e6, 10'240, 1000, 1000), {});
+  std::string json = VerdictToJson(v);
+  for (const char* key : {"\"schema_version\":1", "\"verdict\":\"leak\"", "\"mann_kendall\"",
+                          "\"slope_bytes_per_s\"", "\"slope_ci95_bytes_per_s\"", "\"plateau_check\"",
+                          "\"bytes_per_unit\"", "\"explanation\""}) {
+    EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
+  }
+}
+
+TEST(ParseKind, RoundTripsNames) {
+  for (Kind k : {Kind::kLeak, Kind::kNoLeak, Kind::kLazyRelease, Kind::kInconclusive}) {
+    EXPECT_EQ(ParseKind(KindName(k)), k);
+  }
+  EXPECT_FALSE(ParseKind("leaky").has_value());
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
