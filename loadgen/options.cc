@@ -1,0 +1,121 @@
+// Option checks and the small pure helpers behind them.
+
+#include <algorithm>
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "loadgen/loadgen.h"
+
+namespace leaklab::loadgen {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Each connection holds a file descriptor, and the default soft RLIMIT_NOFILE on
+// Linux is 1024; more connections than this would fail on fds, not on the server.
+constexpr int kMaxConnections = 1000;
+// Far above what one client thread can generate; larger values are typos.
+constexpr double kMaxRatePerS = 1e6;
+// Longer runs belong to a schedule of shorter ones in the harness.
+constexpr milliseconds kMaxDuration = std::chrono::hours(24);
+// A timeout longer than this would mean "wait forever" on a local server.
+constexpr milliseconds kMaxTimeout = std::chrono::hours(1);
+// Servers (Beast included) reject request headers above 8 KiB by default.
+constexpr size_t kMaxPathBytes = 8 * 1024;
+
+[[noreturn]] void Fail(const std::string& message) { throw std::invalid_argument(message); }
+
+std::string Ms(milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+// Request targets and Host headers are written verbatim into the request head:
+// anything but visible ASCII (spaces, CR, LF, controls) would corrupt or split it.
+bool IsVisibleAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+void CheckTimeout(const char* name, milliseconds value) {
+  if (value <= milliseconds::zero() || value > kMaxTimeout) {
+    Fail(std::string(name) + " must be > 0 and <= " + Ms(kMaxTimeout) + " (got " + Ms(value) + ")");
+  }
+}
+
+}  // namespace
+
+bool IsLoopbackHost(std::string_view host) {
+  std::string lower(host);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (lower == "localhost") return true;
+  boost::system::error_code ec;
+  const boost::asio::ip::address address = boost::asio::ip::make_address(lower, ec);
+  if (ec) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6())
+        .is_loopback();
+  }
+  return address.is_loopback();
+}
+
+std::string ExpandPathTemplate(std::string_view path_template, uint64_t n) {
+  constexpr std::string_view kPlaceholder = "{n}";
+  const std::string number = std::to_string(n);
+  std::string out;
+  out.reserve(path_template.size() + number.size());
+  size_t from = 0;
+  for (size_t at; (at = path_template.find(kPlaceholder, from)) != std::string_view::npos;
+       from = at + kPlaceholder.size()) {
+    out.append(path_template.substr(from, at - from));
+    out.append(number);
+  }
+  out.append(path_template.substr(from));
+  return out;
+}
+
+void ValidateOptions(const LoadOptions& options) {
+  if (options.host.empty()) Fail("host must not be empty");
+  if (!IsVisibleAscii(options.host))
+    Fail("host must be visible ASCII (got '" + options.host + "')");
+  if (!options.allow_remote && !IsLoopbackHost(options.host)) {
+    Fail("host '" + options.host +
+         "' is not a loopback address (127.0.0.0/8, ::1, localhost); set allow_remote "
+         "(--allow-remote) to target other machines");
+  }
+  if (options.port == 0) Fail("port must be 1..65535 (got 0)");
+  if (options.path_template.empty() || options.path_template.front() != '/') {
+    Fail("path_template must start with '/' (got '" + options.path_template + "')");
+  }
+  if (options.path_template.size() > kMaxPathBytes) {
+    Fail("path_template must be at most " + std::to_string(kMaxPathBytes) + " bytes (got " +
+         std::to_string(options.path_template.size()) + ")");
+  }
+  if (!IsVisibleAscii(options.path_template)) {
+    Fail("path_template must be visible ASCII, no spaces or control characters");
+  }
+  if (boost::beast::http::string_to_verb(options.method) == boost::beast::http::verb::unknown) {
+    Fail("method must be an HTTP method such as GET or POST (got '" + options.method + "')");
+  }
+  if (options.connections < 1 || options.connections > kMaxConnections) {
+    Fail("connections must be >= 1 and <= " + std::to_string(kMaxConnections) + " (got " +
+         std::to_string(options.connections) + ")");
+  }
+  if (options.duration <= milliseconds::zero() || options.duration > kMaxDuration) {
+    Fail("duration must be > 0 and <= " + Ms(kMaxDuration) + " (got " + Ms(options.duration) + ")");
+  }
+  if (!std::isfinite(options.rate_per_s) || options.rate_per_s < 0 ||
+      options.rate_per_s > kMaxRatePerS) {
+    Fail("rate_per_s must be 0 (closed loop) or a positive rate <= " +
+         std::to_string(static_cast<long long>(kMaxRatePerS)) + " (got " +
+         std::to_string(options.rate_per_s) + ")");
+  }
+  CheckTimeout("request_timeout", options.request_timeout);
+  CheckTimeout("connect_timeout", options.connect_timeout);
+}
+
+}  // namespace leaklab::loadgen
