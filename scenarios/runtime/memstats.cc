@@ -42,13 +42,14 @@ MemStats TakeMemStats() {
   struct mallinfo2 mi = ::mallinfo2();
   // uordblks counts chunks in use in the arenas; hblkhd the chunks that
   // malloc served directly with mmap (large allocations).
-  s.heap_inuse_bytes = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
+  s.malloc_inuse_bytes = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
   s.heap_free_bytes = static_cast<int64_t>(mi.fordblks);
   s.heap_mmapped_bytes = static_cast<int64_t>(mi.hblkhd);
   LiveAllocations live = CurrentLiveAllocations();
   s.live_bytes = live.bytes;
   s.live_objects = live.objects;
   s.live_counted = AllocHookInstalled();
+  s.heap_inuse_bytes = s.live_counted ? s.live_bytes : s.malloc_inuse_bytes;
   s.rss_bytes = ReadRssBytes();
   s.workers = CurrentWorkerCount();
   WorkCounters& c = Counters();
@@ -61,12 +62,13 @@ MemStats TakeMemStats() {
 std::string FormatMemStatsJson(const MemStats& s) {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
-                "{\"heap_inuse_bytes\":%" PRId64 ",\"heap_free_bytes\":%" PRId64
+                "{\"heap_inuse_bytes\":%" PRId64 ",\"malloc_inuse_bytes\":%" PRId64
+                ",\"heap_free_bytes\":%" PRId64
                 ",\"heap_mmapped_bytes\":%" PRId64 ",\"live_bytes\":%" PRId64
                 ",\"live_objects\":%" PRId64 ",\"live_counted\":%s,\"rss_bytes\":%" PRId64
                 ",\"workers\":%" PRId64 ",\"requests_total\":%" PRIu64 ",\"keys_total\":%" PRIu64
                 ",\"reloads_total\":%" PRIu64 "}\n",
-                s.heap_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes, s.live_bytes,
+                s.heap_inuse_bytes, s.malloc_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes, s.live_bytes,
                 s.live_objects, s.live_counted ? "true" : "false", s.rss_bytes, s.workers,
                 s.requests_total, s.keys_total, s.reloads_total);
   return buf;
@@ -82,9 +84,11 @@ std::string FormatPrometheusMetrics(const MemStats& s) {
   };
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
          static_cast<double>(s.rss_bytes));
-  metric("leaklab_heap_inuse_bytes", "gauge",
-         "Bytes in allocator chunks handed out to the program (glibc mallinfo2).",
+  metric("leaklab_heap_inuse_bytes", "gauge", "Bytes held by live objects.",
          static_cast<double>(s.heap_inuse_bytes));
+  metric("leaklab_malloc_inuse_bytes", "gauge",
+         "Bytes in allocator chunks handed out, per glibc mallinfo2 (includes cached chunks).",
+         static_cast<double>(s.malloc_inuse_bytes));
   metric("leaklab_heap_free_bytes", "gauge",
          "Free bytes the allocator keeps instead of returning them to the OS.",
          static_cast<double>(s.heap_free_bytes));

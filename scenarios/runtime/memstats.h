@@ -10,9 +10,15 @@
 namespace leaklab::runtime {
 
 struct MemStats {
+  // Bytes held by live objects: the hook's live_bytes when it is linked,
+  // else the allocator's in-use figure. The allocator's own figure is not
+  // used when the hook is there because it also counts chunks parked in
+  // glibc's per-thread caches, which drift upward by a few KB/s under load
+  // while the program holds nothing more.
+  int64_t heap_inuse_bytes = 0;
   // From glibc mallinfo2(): bytes in chunks handed out (arena + mmapped),
   // free bytes the allocator keeps, and bytes in mmapped chunks.
-  int64_t heap_inuse_bytes = 0;
+  int64_t malloc_inuse_bytes = 0;
   int64_t heap_free_bytes = 0;
   int64_t heap_mmapped_bytes = 0;
   // Counted by the runtime's operator new/delete hook.

@@ -1,0 +1,68 @@
+#include "harness/catalog_client.h"
+
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include <boost/json.hpp>
+
+#include "harness/child_process.h"
+
+namespace leaklab::harness {
+
+namespace json = boost::json;
+
+bool ScenarioEntry::HasVariant(const std::string& v) const {
+  for (const auto& variant : variants) {
+    if (variant.name == v) return true;
+  }
+  return false;
+}
+
+std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
+  std::vector<ScenarioEntry> out;
+  try {
+    json::value doc = json::parse(text);
+    for (const json::value& s : doc.at("scenarios").as_array()) {
+      ScenarioEntry e;
+      e.name = json::value_to<std::string>(s.at("name"));
+      e.description = json::value_to<std::string>(s.at("description"));
+      for (const json::value& v : s.at("variants").as_array()) {
+        e.variants.push_back({json::value_to<std::string>(v.at("name")),
+                              json::value_to<std::string>(v.at("description"))});
+      }
+      const json::object& load = s.at("load").as_object();
+      e.path_template = json::value_to<std::string>(load.at("path_template"));
+      e.connections = json::value_to<int>(load.at("connections"));
+      e.rate_per_s = load.at("rate_per_s").to_number<double>();
+      e.duration = std::chrono::milliseconds(json::value_to<int64_t>(load.at("duration_ms")));
+      if (e.variants.empty()) throw std::runtime_error("scenario " + e.name + " has no variants");
+      out.push_back(std::move(e));
+    }
+  } catch (const std::exception& ex) {
+    throw std::runtime_error(std::string("bad scenario catalog from leaklab-scenario --list --json: ") +
+                             ex.what());
+  }
+  return out;
+}
+
+std::vector<ScenarioEntry> LoadCatalog(const std::filesystem::path& scenario_binary) {
+  if (!std::filesystem::exists(scenario_binary)) {
+    throw std::runtime_error("scenario server binary not found: " + scenario_binary.string());
+  }
+  ChildProcess child(scenario_binary, {"--list", "--json"}, "/dev/null");
+  // The catalog is one JSON line; a few seconds is ample even on a busy machine.
+  auto line = child.ReadFirstLine(std::chrono::seconds(10), 1 << 20);
+  child.Stop(std::chrono::seconds(2));
+  if (!line) throw std::runtime_error(scenario_binary.string() + " --list --json printed nothing");
+  return ParseCatalogJson(*line);
+}
+
+std::filesystem::path DefaultScenarioBinary() {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "leaklab-scenario";
+  return self.parent_path() / "leaklab-scenario";
+}
+
+}  // namespace leaklab::harness

@@ -1,0 +1,38 @@
+#ifndef LEAKLAB_HARNESS_CATALOG_CLIENT_H_
+#define LEAKLAB_HARNESS_CATALOG_CLIENT_H_
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace leaklab::harness {
+
+// What the harness knows of a scenario: read from `leaklab-scenario --list
+// --json`, because the harness never links scenario code.
+struct ScenarioEntry {
+  struct Variant {
+    std::string name, description;
+  };
+  std::string name, description;
+  std::vector<Variant> variants;  // the first is the default
+  std::string path_template;
+  int connections = 4;
+  double rate_per_s = 0;
+  std::chrono::milliseconds duration{10'000};
+
+  bool HasVariant(const std::string& v) const;
+};
+
+// Parses the --list --json document; throws std::runtime_error on bad JSON.
+std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text);
+
+// Runs `scenario_binary --list --json` and parses it.
+std::vector<ScenarioEntry> LoadCatalog(const std::filesystem::path& scenario_binary);
+
+// leaklab-scenario beside the running executable (they are built together).
+std::filesystem::path DefaultScenarioBinary();
+
+}  // namespace leaklab::harness
+
+#endif  // LEAKLAB_HARNESS_CATALOG_CLIENT_H_

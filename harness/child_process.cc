@@ -1,0 +1,126 @@
+#include "harness/child_process.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace leaklab::harness {
+
+std::string ExitInfo::Describe() const {
+  if (!exited) return "running";
+  if (signal != 0) {
+    const char* name = sigabbrev_np(signal);
+    return std::string("killed by SIG") + (name ? name : std::to_string(signal).c_str());
+  }
+  return "exit code " + std::to_string(exit_code);
+}
+
+ChildProcess::ChildProcess(const std::filesystem::path& program,
+                           const std::vector<std::string>& args,
+                           const std::filesystem::path& stderr_log) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_log.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+
+  std::vector<char*> argv;
+  std::string program_str = program.string();
+  argv.push_back(program_str.data());
+  std::vector<std::string> copies = args;
+  for (auto& a : copies) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int rc = ::posix_spawn(&pid_, program_str.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (rc != 0) {
+    ::close(pipe_fds[0]);
+    throw std::runtime_error("cannot start " + program_str + ": " + std::strerror(rc));
+  }
+  stdout_fd_ = pipe_fds[0];
+}
+
+ChildProcess::~ChildProcess() {
+  if (pid_ > 0 && !Poll().exited) Stop(std::chrono::milliseconds(2000));
+  if (stdout_fd_ >= 0) ::close(stdout_fd_);
+}
+
+std::optional<std::string> ChildProcess::ReadFirstLine(std::chrono::milliseconds timeout,
+                                                      size_t max_bytes) {
+  std::string line;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (line.size() < max_bytes) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    pollfd p{stdout_fd_, POLLIN, 0};
+    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return std::nullopt;
+    // Byte by byte: nothing after the first line may be consumed here.
+    char c;
+    ssize_t n = ::read(stdout_fd_, &c, 1);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return std::nullopt;
+    if (c == '\n') return line;
+    line.push_back(c);
+  }
+  return std::nullopt;
+}
+
+ExitInfo ChildProcess::Poll() {
+  if (exit_.exited || pid_ <= 0) return exit_;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_.exited = true;
+    if (WIFEXITED(status)) exit_.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) exit_.signal = WTERMSIG(status);
+  }
+  return exit_;
+}
+
+ExitInfo ChildProcess::Wait(std::chrono::milliseconds timeout, std::chrono::milliseconds grace) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Poll().exited) return exit_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Stop(grace);
+}
+
+ExitInfo ChildProcess::Stop(std::chrono::milliseconds grace) {
+  if (Poll().exited) return exit_;
+  ::kill(pid_, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (Poll().exited) return exit_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  if (::waitpid(pid_, &status, 0) == pid_) {
+    exit_.exited = true;
+    if (WIFEXITED(status)) exit_.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) exit_.signal = WTERMSIG(status);
+  }
+  return exit_;
+}
+
+}  // namespace leaklab::harness

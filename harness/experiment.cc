@@ -1,0 +1,343 @@
+#include "harness/experiment.h"
+
+#include <gnu/libc-version.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+
+#include "analyzers/series/series.h"
+#include "analyzers/verdict/folder.h"
+#include "common/atomic_file.h"
+#include "common/duration.h"
+#include "harness/build_info.h"
+#include "harness/child_process.h"
+#include "harness/http_get.h"
+#include "harness/procfs_sampler.h"
+#include "loadgen/loadgen.h"
+
+namespace leaklab::harness {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kManifestSchemaVersion = 1;
+// A memstats poll that takes longer than this is recorded as missing; it must
+// stay well under the 100 ms sampling interval.
+constexpr milliseconds kMemstatsTimeout{80};
+// series.csv is rewritten whole this often, so a harness that is killed
+// loses at most this much of the series.
+constexpr milliseconds kFlushInterval{2'000};
+constexpr milliseconds kStopGrace{5'000};
+
+const std::vector<std::string> kColumns = {
+    "rss_bytes",  "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
+    "malloc_inuse_bytes", "workers",    "requests_total", "keys_total",       "reloads_total"};
+constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+
+std::string UtcTimestamp(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+std::string KernelRelease() {
+  utsname u{};
+  if (uname(&u) != 0) return "unknown";
+  return std::string(u.sysname) + " " + u.release + " " + u.machine;
+}
+
+double Field(const json::object& o, const char* key) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_number()) return kMissing;
+  return v->to_number<double>();
+}
+
+std::string LastLines(const fs::path& path, size_t max_bytes) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+std::string HumanMB(double bytes) {
+  char buf[32];
+  if (!std::isfinite(bytes)) return "-";
+  std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
+  return buf;
+}
+
+// Everything the run writes, kept in memory and written whole (temp + rename).
+class ResultsWriter {
+ public:
+  ResultsWriter(fs::path dir, json::object manifest) : dir_(std::move(dir)), manifest_(std::move(manifest)) {
+    csv_ = series::FormatCsvHeader([] {
+      std::vector<std::string> all = {"t_s"};
+      all.insert(all.end(), kColumns.begin(), kColumns.end());
+      return all;
+    }());
+    events_ = "t_s,event,detail\n";
+  }
+
+  void AddSample(std::span<const double> row) {
+    series::AppendCsvRow(csv_, row);
+    ++samples_;
+  }
+  void AddEvent(double t_s, const std::string& event, const std::string& detail) {
+    char t[32];
+    std::snprintf(t, sizeof t, "%.3f", t_s);
+    // Details are ours and never hold commas or quotes; replace defensively.
+    std::string clean = detail;
+    for (char& c : clean) {
+      if (c == ',' || c == '"' || c == '\n') c = ' ';
+    }
+    events_ += std::string(t) + "," + event + "," + clean + "\n";
+  }
+  json::object& manifest() { return manifest_; }
+  size_t samples() const { return samples_; }
+
+  void FlushSeries() {
+    WriteFileAtomically(dir_ / "series.csv", csv_);
+    WriteFileAtomically(dir_ / "events.csv", events_);
+  }
+  void WriteManifest() { WriteFileAtomically(dir_ / "manifest.json", json::serialize(manifest_) + "\n"); }
+  void WriteFile(const char* name, const std::string& contents) { WriteFileAtomically(dir_ / name, contents); }
+
+ private:
+  fs::path dir_;
+  json::object manifest_;
+  std::string csv_;
+  std::string events_;
+  size_t samples_ = 0;
+};
+
+fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant, const RunOptions& options) {
+  fs::path dir = options.out_dir;
+  if (dir.empty()) {
+    dir = fs::path("results") / (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S"));
+    // Two runs started in the same second get distinct folders.
+    for (int i = 2; fs::exists(dir); ++i) {
+      dir = fs::path("results") /
+            (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S") + "-" + std::to_string(i));
+    }
+  }
+  // Never overwrite a recorded run.
+  if (fs::exists(dir / "manifest.json")) {
+    throw UsageError("--out " + dir.string() + " already holds a run (manifest.json); choose another folder");
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw UsageError("--out " + dir.string() + ": cannot create: " + ec.message());
+  return dir;
+}
+
+}  // namespace
+
+RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options) {
+  const std::string variant = options.variant.empty() ? scenario.variants.front().name : options.variant;
+  if (!scenario.HasVariant(variant)) {
+    std::string names;
+    for (const auto& v : scenario.variants) names += " " + v.name;
+    throw UsageError("--variant " + variant + ": scenario " + scenario.name + " has no such variant; it has:" +
+                     names);
+  }
+  if (options.sample_interval < milliseconds(10) || options.sample_interval > milliseconds(60'000)) {
+    throw UsageError("--interval must be between 10ms and 60s");
+  }
+  loadgen::LoadOptions load;
+  load.path_template = scenario.path_template;
+  load.connections = options.connections.value_or(scenario.connections);
+  load.rate_per_s = options.rate_per_s.value_or(scenario.rate_per_s);
+  load.duration = options.duration.value_or(scenario.duration);
+  try {
+    // The port is known only once the server runs; check everything else now,
+    // before anything is started or written.
+    loadgen::LoadOptions check = load;
+    check.port = 1;
+    loadgen::ValidateOptions(check);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+
+  RunOutcome outcome;
+  outcome.out_dir = ChooseOutDir(scenario, variant, options);
+
+  json::array argv;
+  for (const auto& a : options.command_line) argv.push_back(json::string(a));
+  json::object manifest{
+      {"schema_version", kManifestSchemaVersion},
+      {"scenario", scenario.name},
+      {"variant", variant},
+      {"flags",
+       json::object{{"duration_ms", load.duration.count()},
+                    {"sample_interval_ms", options.sample_interval.count()},
+                    {"connections", load.connections},
+                    {"rate_per_s", load.rate_per_s},
+                    {"path_template", load.path_template},
+                    {"out", outcome.out_dir.string()}}},
+      {"command_line", std::move(argv)},
+      {"seed", options.seed},
+      {"git_revision", GitRevision()},
+      {"compiler", "GCC " __VERSION__},
+      {"allocator", std::string("glibc malloc ") + gnu_get_libc_version()},
+      {"kernel", KernelRelease()},
+      {"cpus", std::thread::hardware_concurrency()},
+      {"start_time", UtcTimestamp("%Y-%m-%dT%H:%M:%SZ")},
+      {"status", "running"},
+  };
+  ResultsWriter results(outcome.out_dir, std::move(manifest));
+  auto finish = [&](const std::string& reason, const std::string& detail) {
+    outcome.end_reason = reason;
+    outcome.end_detail = detail;
+    results.manifest()["status"] = "finished";
+    results.manifest()["end"] = json::object{{"reason", reason}, {"detail", detail}, {"samples", results.samples()}};
+    results.WriteManifest();
+  };
+  results.WriteManifest();
+
+  // Step 1: start the server and learn its port.
+  const fs::path server_log = outcome.out_dir / "server.log";
+  ChildProcess server(options.scenario_binary,
+                      {"--scenario", scenario.name, "--variant", variant, "--port", "0"}, server_log);
+  results.manifest()["server"] = json::object{{"binary", options.scenario_binary.string()}, {"pid", server.pid()}};
+  auto fail_start = [&](const std::string& what) -> RunOutcome {
+    ExitInfo exit = server.Stop(milliseconds(1000));
+    std::string detail = what + " (server " + exit.Describe() + "); server.log: " + LastLines(server_log, 400);
+    finish("server_failed_to_start", detail);
+    throw std::runtime_error(detail);
+  };
+  auto port_line = server.ReadFirstLine(options.startup_timeout);
+  int port = 0;
+  if (!port_line || std::sscanf(port_line->c_str(), "%d", &port) != 1 || port <= 0 || port > 65535) {
+    return fail_start("the server printed no port within " + FormatDuration(options.startup_timeout));
+  }
+  results.manifest()["server"].as_object()["port"] = port;
+  const Clock::time_point start = Clock::now();
+  auto elapsed_s = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+
+  // Step 2: wait until /healthz answers, within the startup timeout.
+  HttpGetter debug("127.0.0.1", static_cast<uint16_t>(port));
+  for (;;) {
+    if (debug.Get("/healthz", milliseconds(500)).ok()) break;
+    if (server.Poll().exited) return fail_start("the server exited before it became healthy");
+    if (Clock::now() - start > options.startup_timeout) {
+      return fail_start("the server did not answer /healthz within " + FormatDuration(options.startup_timeout));
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  results.AddEvent(elapsed_s(), "server_ready", "port " + std::to_string(port));
+
+  // Step 3: drive the load on its own thread.
+  ProcfsSampler procfs(server.pid());
+  std::atomic<bool> stop_load{false};
+  std::atomic<uint64_t> completed{0};
+  load.port = static_cast<uint16_t>(port);
+  loadgen::LoadResult load_result;
+  std::string load_error;
+  results.AddEvent(elapsed_s(), "phase", "steady");
+  std::thread load_thread([&] {
+    try {
+      load_result = loadgen::RunLoad(load, &stop_load, &completed);
+    } catch (const std::exception& e) {
+      load_error = e.what();
+    }
+  });
+
+  // Step 4: sample on a fixed schedule until the duration is over, the server
+  // dies or we are interrupted.
+  std::string reason = "completed", detail = "ran for " + FormatDuration(load.duration);
+  std::vector<double> row(kColumns.size() + 1);
+  Clock::time_point next = start, last_flush = start, last_progress = start;
+  uint64_t last_completed = 0;
+  for (;;) {
+    ExitInfo exit = server.Poll();
+    if (exit.exited) {
+      reason = "server_exited";
+      detail = "the server " + exit.Describe() + " after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
+      results.AddEvent(elapsed_s(), "server_exit", exit.Describe());
+      break;
+    }
+    if (options.interrupted != nullptr && options.interrupted->load()) {
+      reason = "interrupted";
+      detail = "interrupted after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
+      break;
+    }
+    if (Clock::now() - start >= load.duration) break;
+
+    ProcMemory mem = procfs.Sample();
+    row[0] = elapsed_s();
+    auto bytes = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
+    row[1] = bytes(mem.rss_bytes);
+    row[2] = bytes(mem.anon_bytes);
+    row[3] = bytes(mem.lazyfree_bytes);
+    HttpReply reply = debug.Get("/debug/memstats", kMemstatsTimeout);
+    json::object stats;
+    if (reply.ok()) {
+      boost::system::error_code ec;
+      json::value v = json::parse(reply.body, ec);
+      if (!ec && v.is_object()) stats = std::move(v.as_object());
+    }
+    const char* fields[] = {"heap_inuse_bytes", "heap_free_bytes", "malloc_inuse_bytes",   "workers",
+                            "requests_total",   "keys_total",      "reloads_total"};
+    for (size_t i = 0; i < std::size(fields); ++i) row[4 + i] = Field(stats, fields[i]);
+    results.AddSample(row);
+
+    Clock::time_point now = Clock::now();
+    if (now - last_flush >= kFlushInterval) {
+      results.FlushSeries();
+      last_flush = now;
+    }
+    if (options.progress && now - last_progress >= milliseconds(500)) {
+      uint64_t c = completed.load();
+      double rps = static_cast<double>(c - last_completed) /
+                   std::chrono::duration<double>(now - last_progress).count();
+      std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", row[0],
+                   HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), rps);
+      last_completed = c;
+      last_progress = now;
+    }
+    // Fixed schedule: a slow sample delays the next one, but never shifts the grid.
+    next += options.sample_interval;
+    if (next < Clock::now()) next = Clock::now();
+    std::this_thread::sleep_until(next);
+  }
+  if (options.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
+
+  // Step 5: stop the load, then the server, and write everything.
+  stop_load = true;
+  load_thread.join();
+  results.AddEvent(elapsed_s(), "phase", "end");
+  ExitInfo exit = server.Stop(kStopGrace);
+  results.manifest()["server"].as_object()["exit"] = exit.Describe();
+  results.FlushSeries();
+  json::object load_json = loadgen::ToJson(load, load_result);
+  if (!load_error.empty()) load_json["error"] = load_error;
+  results.WriteFile("loadgen.json", json::serialize(load_json) + "\n");
+  outcome.samples = results.samples();
+  results.manifest()["elapsed_s"] = elapsed_s();
+  finish(reason, detail);
+
+  // Step 6: analyze the folder's own series, as `leaklab analyze` would.
+  outcome.verdict = verdict::AnalyzeResultsFolder(outcome.out_dir, {});
+  results.WriteFile("verdict.json", verdict::VerdictToJson(outcome.verdict));
+  return outcome;
+}
+
+}  // namespace leaklab::harness

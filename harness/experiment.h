@@ -1,0 +1,59 @@
+#ifndef LEAKLAB_HARNESS_EXPERIMENT_H_
+#define LEAKLAB_HARNESS_EXPERIMENT_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "analyzers/verdict/verdict.h"
+#include "harness/catalog_client.h"
+
+namespace leaklab::harness {
+
+// A problem with what the user asked for (exit status 2), as opposed to a
+// failure while running.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  std::string variant;  // empty: the scenario's default
+  std::optional<std::chrono::milliseconds> duration;
+  std::optional<int> connections;
+  std::optional<double> rate_per_s;
+  std::chrono::milliseconds sample_interval{100};
+  std::filesystem::path out_dir;  // empty: results/<scenario>-<variant>-<timestamp>
+  uint64_t seed = 1;
+  std::filesystem::path scenario_binary;
+  // How long the server may take to print its port and answer /healthz.
+  std::chrono::milliseconds startup_timeout{10'000};
+  bool progress = false;  // live progress line on stderr
+  std::vector<std::string> command_line;
+  // Set by a signal handler: end the run early, keeping what was sampled.
+  const std::atomic<bool>* interrupted = nullptr;
+};
+
+struct RunOutcome {
+  std::filesystem::path out_dir;
+  verdict::Verdict verdict;
+  std::string end_reason;  // "completed", "server_exited", "interrupted"
+  std::string end_detail;
+  size_t samples = 0;
+};
+
+// Runs one experiment (see shared/DESIGN.md, "Results folder"): starts the
+// scenario server as a child, drives the load, samples procfs and
+// /debug/memstats, writes the results folder, stops the server and analyzes.
+// Throws UsageError for a bad variant or output folder, std::runtime_error
+// when the server cannot be started (the manifest still records why).
+RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options);
+
+}  // namespace leaklab::harness
+
+#endif  // LEAKLAB_HARNESS_EXPERIMENT_H_

@@ -1,0 +1,102 @@
+#include "harness/http_get.h"
+
+#include <optional>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace leaklab::harness {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+// Debug replies are small (memstats is ~300 bytes; a heap profile a few MB);
+// anything larger is a broken or hostile server.
+constexpr uint64_t kMaxReplyBytes = 64ull * 1024 * 1024;
+
+class HttpGetter::Impl {
+ public:
+  Impl(std::string host, uint16_t port) : host_(std::move(host)), port_(port) {}
+
+  HttpReply Get(const std::string& target, std::chrono::milliseconds timeout) {
+    HttpReply reply;
+    // A kept-alive connection may have been closed by the server since the
+    // last call; one retry on a fresh connection tells that from a real failure.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      bool reused = stream_.has_value();
+      reply = HttpReply{};
+      ioc_.restart();
+      asio::co_spawn(ioc_, DoGet(target, timeout, reply), [](std::exception_ptr) {});
+      ioc_.run();
+      if (reply.error.empty() || !reused) break;
+    }
+    return reply;
+  }
+
+ private:
+  asio::awaitable<void> DoGet(const std::string& target, std::chrono::milliseconds timeout,
+                              HttpReply& reply) {
+    beast::error_code ec;
+    if (!stream_) {
+      stream_.emplace(ioc_);
+      stream_->expires_after(timeout);
+      tcp::endpoint endpoint(asio::ip::make_address(host_, ec), port_);
+      if (ec) {
+        reply.error = "bad address " + host_;
+        stream_.reset();
+        co_return;
+      }
+      co_await stream_->async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+      if (ec) {
+        reply.error = "connect to " + host_ + ":" + std::to_string(port_) + ": " + ec.message();
+        stream_.reset();
+        co_return;
+      }
+    }
+    http::request<http::empty_body> req{http::verb::get, target, 11};
+    req.set(http::field::host, host_);
+    req.set(http::field::user_agent, "leaklab-harness");
+    stream_->expires_after(timeout);
+    co_await http::async_write(*stream_, req, asio::redirect_error(asio::use_awaitable, ec));
+    if (!ec) {
+      beast::flat_buffer buffer;
+      http::response_parser<http::string_body> parser;
+      parser.body_limit(kMaxReplyBytes);
+      co_await http::async_read(*stream_, buffer, parser,
+                                asio::redirect_error(asio::use_awaitable, ec));
+      if (!ec) {
+        reply.status = static_cast<int>(parser.get().result_int());
+        reply.body = std::move(parser.get().body());
+        if (!parser.get().keep_alive()) stream_.reset();
+        co_return;
+      }
+    }
+    reply.error = "GET " + target + ": " + ec.message();
+    stream_.reset();
+  }
+
+  std::string host_;
+  uint16_t port_;
+  asio::io_context ioc_;
+  std::optional<beast::tcp_stream> stream_;
+};
+
+HttpGetter::HttpGetter(std::string host, uint16_t port)
+    : impl_(std::make_unique<Impl>(std::move(host), port)) {}
+HttpGetter::~HttpGetter() = default;
+HttpReply HttpGetter::Get(const std::string& target, std::chrono::milliseconds timeout) {
+  return impl_->Get(target, timeout);
+}
+
+}  // namespace leaklab::harness

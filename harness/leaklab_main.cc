@@ -1,0 +1,245 @@
+// leaklab: the lab's command-line front end (shared/DESIGN.md, "CLI").
+//
+//   leaklab list
+//   leaklab run SCENARIO [--variant V] [--duration 10s] [--out DIR] [--expect VERDICT] ...
+//   leaklab analyze PATH... [--json] [--expect VERDICT]
+//
+// Exit status: 0 when the command did its job, whatever the verdict; 3 when
+// --expect was given and a verdict differs; 2 for bad usage or input; 1 when
+// an experiment could not be carried out (e.g. the server would not start).
+
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <boost/program_options.hpp>
+
+#include "analyzers/series/series.h"
+#include "analyzers/verdict/folder.h"
+#include "common/duration.h"
+#include "harness/catalog_client.h"
+#include "harness/experiment.h"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace leaklab;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnexpectedVerdict = 3;
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+const char* kUsage =
+    "usage: leaklab <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  list                          scenarios, their variants, one line each\n"
+    "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
+    "  analyze PATH... [options]     analyze a results folder or a series CSV\n"
+    "\n"
+    "Run 'leaklab <command> --help' for a command's options.\n";
+
+int Usage(const std::string& message) {
+  std::cerr << "leaklab: " << message << "\n";
+  return kExitUsage;
+}
+
+std::optional<verdict::Kind> ParseExpect(const po::variables_map& vm, int& status) {
+  if (!vm.count("expect")) return std::nullopt;
+  std::string name = vm["expect"].as<std::string>();
+  auto kind = verdict::ParseKind(name);
+  if (!kind) {
+    status = Usage("--expect " + name + ": not a verdict (leak, no-leak, lazy-release, inconclusive)");
+  }
+  return kind;
+}
+
+int CmdList(const std::vector<std::string>& args) {
+  if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+    std::cout << "usage: leaklab list\n  Lists scenarios and their variants.\n";
+    return kExitOk;
+  }
+  if (!args.empty()) return Usage("list takes no arguments (got '" + args[0] + "')");
+  for (const auto& s : harness::LoadCatalog(harness::DefaultScenarioBinary())) {
+    std::printf("%-24s %s\n", s.name.c_str(), s.description.c_str());
+    for (const auto& v : s.variants) std::printf("    %-20s %s\n", v.name.c_str(), v.description.c_str());
+  }
+  return kExitOk;
+}
+
+int CmdRun(const std::vector<std::string>& args) {
+  po::options_description desc("usage: leaklab run SCENARIO [options]");
+  std::string duration, interval = "100ms", out, variant;
+  desc.add_options()("help,h", "show this help")(
+      "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
+      "duration", po::value(&duration), "how long to drive the load (default: the scenario's own)")(
+      "interval", po::value(&interval)->default_value(interval), "sampling interval")(
+      "connections", po::value<int>(), "load connections (default: the scenario's own)")(
+      "rate", po::value<double>(), "total request rate per second; 0 = as fast as possible")(
+      "seed", po::value<uint64_t>()->default_value(1), "seed recorded in the manifest")(
+      "out", po::value(&out), "results folder (default: results/<scenario>-<variant>-<time>)")(
+      "expect", po::value<std::string>(), "exit 3 unless the verdict is this one")(
+      "scenario-binary", po::value<std::string>(), "leaklab-scenario to run (default: beside leaklab)");
+  po::options_description hidden;
+  hidden.add_options()("scenario", po::value<std::string>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("scenario", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(std::string("run: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return kExitOk;
+  }
+  if (!vm.count("scenario")) return Usage("run: which scenario? (see 'leaklab list')");
+  int status = kExitOk;
+  auto expect = ParseExpect(vm, status);
+  if (status != kExitOk) return status;
+
+  harness::RunOptions options;
+  options.variant = variant;
+  options.out_dir = out;
+  options.seed = vm["seed"].as<uint64_t>();
+  options.progress = ::isatty(STDERR_FILENO);
+  options.interrupted = &g_interrupted;
+  options.scenario_binary = vm.count("scenario-binary") ? fs::path(vm["scenario-binary"].as<std::string>())
+                                                        : harness::DefaultScenarioBinary();
+  options.command_line.push_back("leaklab");
+  options.command_line.push_back("run");
+  options.command_line.insert(options.command_line.end(), args.begin(), args.end());
+  try {
+    if (!duration.empty()) options.duration = ParseDuration(duration);
+    options.sample_interval = ParseDuration(interval);
+  } catch (const std::invalid_argument& e) {
+    return Usage(std::string("run: ") + (duration.empty() ? "--interval: " : "--duration/--interval: ") + e.what());
+  }
+  if (vm.count("connections")) options.connections = vm["connections"].as<int>();
+  if (vm.count("rate")) options.rate_per_s = vm["rate"].as<double>();
+
+  const std::string name = vm["scenario"].as<std::string>();
+  std::vector<harness::ScenarioEntry> catalog = harness::LoadCatalog(options.scenario_binary);
+  const harness::ScenarioEntry* scenario = nullptr;
+  for (const auto& s : catalog) {
+    if (s.name == name) scenario = &s;
+  }
+  if (scenario == nullptr) {
+    std::string names;
+    for (const auto& s : catalog) names += " " + s.name;
+    return Usage("run: unknown scenario '" + name + "'; scenarios:" + names);
+  }
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  harness::RunOutcome outcome;
+  try {
+    outcome = harness::RunExperiment(*scenario, options);
+  } catch (const harness::UsageError& e) {
+    return Usage(std::string("run: ") + e.what());
+  }
+  std::printf("%s/%s: %zu samples, %s (%s)\nresults: %s\n", scenario->name.c_str(),
+              options.variant.empty() ? scenario->variants.front().name.c_str() : options.variant.c_str(),
+              outcome.samples, outcome.end_reason.c_str(), outcome.end_detail.c_str(), outcome.out_dir.c_str());
+  std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
+  if (expect && *expect != outcome.verdict.kind) {
+    std::fprintf(stderr, "leaklab: expected %s, got %s\n", verdict::KindName(*expect),
+                 verdict::KindName(outcome.verdict.kind));
+    return kExitUnexpectedVerdict;
+  }
+  return kExitOk;
+}
+
+int CmdAnalyze(const std::vector<std::string>& args) {
+  po::options_description desc("usage: leaklab analyze PATH... [options]\n"
+                               "  PATH: a results folder or a series CSV");
+  desc.add_options()("help,h", "show this help")("json", "print verdict.json instead of a summary")(
+      "expect", po::value<std::string>(), "exit 3 unless every verdict is this one");
+  po::options_description hidden;
+  hidden.add_options()("path", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("path", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(std::string("analyze: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return kExitOk;
+  }
+  if (!vm.count("path")) return Usage("analyze: give a results folder or a series CSV");
+  int status = kExitOk;
+  auto expect = ParseExpect(vm, status);
+  if (status != kExitOk) return status;
+
+  for (const std::string& path : vm["path"].as<std::vector<std::string>>()) {
+    verdict::Verdict v;
+    try {
+      if (fs::is_directory(path)) {
+        v = verdict::AnalyzeResultsFolder(path, {});
+      } else if (fs::exists(path)) {
+        v = verdict::AnalyzeSeriesFile(path, {});
+      } else {
+        return Usage("analyze: " + path + ": no such file or folder");
+      }
+    } catch (const series::InputError& e) {
+      return Usage(std::string("analyze: ") + e.what());
+    }
+    if (vm.count("json")) {
+      std::fputs(verdict::VerdictToJson(v).c_str(), stdout);
+    } else {
+      std::printf("%s\n", path.c_str());
+      std::fputs(verdict::VerdictSummary(v).c_str(), stdout);
+    }
+    if (expect && *expect != v.kind) {
+      std::fprintf(stderr, "leaklab: %s: expected %s, got %s\n", path.c_str(), verdict::KindName(*expect),
+                   verdict::KindName(v.kind));
+      status = kExitUnexpectedVerdict;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return kExitUsage;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (command == "list") return CmdList(args);
+    if (command == "run") return CmdRun(args);
+    if (command == "analyze") return CmdAnalyze(args);
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return kExitOk;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "leaklab " << command << ": " << e.what() << "\n";
+    return kExitFailed;
+  }
+  std::cerr << "leaklab: unknown command '" << command << "'\n\n" << kUsage;
+  return kExitUsage;
+}
