@@ -229,6 +229,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     return fail_start("the server printed no port within " + FormatDuration(options.startup_timeout));
   }
   results.manifest()["server"].as_object()["port"] = port;
+  results.WriteManifest();
   const Clock::time_point start = Clock::now();
   auto elapsed_s = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
 

@@ -79,7 +79,7 @@ int CmdList(const std::vector<std::string>& args) {
 
 int CmdRun(const std::vector<std::string>& args) {
   po::options_description desc("usage: leaklab run SCENARIO [options]");
-  std::string duration, interval = "100ms", out, variant;
+  std::string duration, interval = "100ms", startup_timeout = "10s", out, variant;
   desc.add_options()("help,h", "show this help")(
       "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
       "duration", po::value(&duration), "how long to drive the load (default: the scenario's own)")(
@@ -89,6 +89,8 @@ int CmdRun(const std::vector<std::string>& args) {
       "seed", po::value<uint64_t>()->default_value(1), "seed recorded in the manifest")(
       "out", po::value(&out), "results folder (default: results/<scenario>-<variant>-<time>)")(
       "expect", po::value<std::string>(), "exit 3 unless the verdict is this one")(
+      "startup-timeout", po::value(&startup_timeout)->default_value(startup_timeout),
+      "how long the server may take to become healthy")(
       "scenario-binary", po::value<std::string>(), "leaklab-scenario to run (default: beside leaklab)");
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>());
@@ -123,12 +125,22 @@ int CmdRun(const std::vector<std::string>& args) {
   options.command_line.push_back("leaklab");
   options.command_line.push_back("run");
   options.command_line.insert(options.command_line.end(), args.begin(), args.end());
-  try {
-    if (!duration.empty()) options.duration = ParseDuration(duration);
-    options.sample_interval = ParseDuration(interval);
-  } catch (const std::invalid_argument& e) {
-    return Usage(std::string("run: ") + (duration.empty() ? "--interval: " : "--duration/--interval: ") + e.what());
+  auto parse = [](const char* flag, const std::string& text, std::chrono::milliseconds& out) {
+    try {
+      out = ParseDuration(text);
+      return true;
+    } catch (const std::invalid_argument& e) {
+      Usage(std::string("run: ") + flag + ": " + e.what());
+      return false;
+    }
+  };
+  if (!duration.empty()) {
+    std::chrono::milliseconds d{};
+    if (!parse("--duration", duration, d)) return kExitUsage;
+    options.duration = d;
   }
+  if (!parse("--interval", interval, options.sample_interval)) return kExitUsage;
+  if (!parse("--startup-timeout", startup_timeout, options.startup_timeout)) return kExitUsage;
   if (vm.count("connections")) options.connections = vm["connections"].as<int>();
   if (vm.count("rate")) options.rate_per_s = vm["rate"].as<double>();
 
