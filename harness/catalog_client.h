@@ -16,10 +16,17 @@ struct ScenarioEntry {
   };
   std::string name, description;
   std::vector<Variant> variants;  // the first is the default
+  struct ScheduledRequest {
+    std::string name, method, path;
+    std::chrono::milliseconds first_at{0};
+    std::chrono::milliseconds every{0};  // 0 = once
+  };
   std::string path_template;
-  int connections = 4;
+  std::vector<std::string> headers;
+  int connections = 4;  // 0 = no background load
   double rate_per_s = 0;
   std::chrono::milliseconds duration{10'000};
+  std::vector<ScheduledRequest> schedule;
 
   bool HasVariant(const std::string& v) const;
 };

@@ -40,6 +40,9 @@ constexpr milliseconds kMemstatsTimeout{80};
 // loses at most this much of the series.
 constexpr milliseconds kFlushInterval{2'000};
 constexpr milliseconds kStopGrace{5'000};
+// A scheduled request (reload, burst) answers at once; the work it starts
+// runs in the server's background.
+constexpr milliseconds kScheduledRequestTimeout{2'000};
 
 const std::vector<std::string> kColumns = {
     "rss_bytes",  "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
@@ -128,6 +131,18 @@ class ResultsWriter {
   size_t samples_ = 0;
 };
 
+json::array ScheduleJson(const std::vector<ScenarioEntry::ScheduledRequest>& schedule) {
+  json::array out;
+  for (const auto& r : schedule) {
+    out.push_back(json::object{{"name", r.name},
+                               {"method", r.method},
+                               {"path", r.path},
+                               {"first_at_ms", r.first_at.count()},
+                               {"every_ms", r.every.count()}});
+  }
+  return out;
+}
+
 fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant, const RunOptions& options) {
   fs::path dir = options.out_dir;
   if (dir.empty()) {
@@ -163,15 +178,18 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   }
   loadgen::LoadOptions load;
   load.path_template = scenario.path_template;
+  load.headers = scenario.headers;
   load.connections = options.connections.value_or(scenario.connections);
   load.rate_per_s = options.rate_per_s.value_or(scenario.rate_per_s);
   load.duration = options.duration.value_or(scenario.duration);
+  const bool background_load = load.connections > 0;
+  if (load.duration <= milliseconds(0)) throw UsageError("--duration must be positive");
   try {
     // The port is known only once the server runs; check everything else now,
     // before anything is started or written.
     loadgen::LoadOptions check = load;
     check.port = 1;
-    loadgen::ValidateOptions(check);
+    if (background_load) loadgen::ValidateOptions(check);
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
@@ -191,6 +209,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
                     {"connections", load.connections},
                     {"rate_per_s", load.rate_per_s},
                     {"path_template", load.path_template},
+                    {"headers", json::value_from(load.headers)},
+                    {"schedule", ScheduleJson(scenario.schedule)},
                     {"out", outcome.out_dir.string()}}},
       {"command_line", std::move(argv)},
       {"seed", options.seed},
@@ -252,14 +272,22 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   load.port = static_cast<uint16_t>(port);
   loadgen::LoadResult load_result;
   std::string load_error;
-  results.AddEvent(elapsed_s(), "phase", "steady");
-  std::thread load_thread([&] {
-    try {
-      load_result = loadgen::RunLoad(load, &stop_load, &completed);
-    } catch (const std::exception& e) {
-      load_error = e.what();
-    }
-  });
+  results.AddEvent(elapsed_s(), "phase", background_load ? "steady" : "idle");
+  std::thread load_thread;
+  if (background_load) {
+    load_thread = std::thread([&] {
+      try {
+        load_result = loadgen::RunLoad(load, &stop_load, &completed);
+      } catch (const std::exception& e) {
+        load_error = e.what();
+      }
+    });
+  }
+  // Scheduled requests (reloads, bursts) go on their own connection so that a
+  // slow one never delays the memstats poll's connection.
+  HttpGetter actions("127.0.0.1", static_cast<uint16_t>(port));
+  std::vector<Clock::time_point> due;
+  for (const auto& r : scenario.schedule) due.push_back(start + r.first_at);
 
   // Step 4: sample on a fixed schedule until the duration is over, the server
   // dies or we are interrupted.
@@ -281,6 +309,15 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       break;
     }
     if (Clock::now() - start >= load.duration) break;
+    for (size_t i = 0; i < scenario.schedule.size(); ++i) {
+      const auto& r = scenario.schedule[i];
+      if (Clock::now() < due[i]) continue;
+      HttpReply reply = actions.Request(r.method, r.path, kScheduledRequestTimeout);
+      results.AddEvent(elapsed_s(), r.name,
+                       r.method + " " + r.path + " -> " +
+                           (reply.error.empty() ? std::to_string(reply.status) : reply.error));
+      due[i] = r.every > milliseconds(0) ? due[i] + r.every : Clock::time_point::max();
+    }
 
     ProcMemory mem = procfs.Sample();
     row[0] = elapsed_s();
@@ -323,12 +360,13 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
 
   // Step 5: stop the load, then the server, and write everything.
   stop_load = true;
-  load_thread.join();
+  if (load_thread.joinable()) load_thread.join();
   results.AddEvent(elapsed_s(), "phase", "end");
   ExitInfo exit = server.Stop(kStopGrace);
   results.manifest()["server"].as_object()["exit"] = exit.Describe();
   results.FlushSeries();
   json::object load_json = loadgen::ToJson(load, load_result);
+  if (!background_load) load_json["note"] = "no background load: only the scheduled requests";
   if (!load_error.empty()) load_json["error"] = load_error;
   results.WriteFile("loadgen.json", json::serialize(load_json) + "\n");
   outcome.samples = results.samples();

@@ -29,7 +29,8 @@ class HttpGetter::Impl {
  public:
   Impl(std::string host, uint16_t port) : host_(std::move(host)), port_(port) {}
 
-  HttpReply Get(const std::string& target, std::chrono::milliseconds timeout) {
+  HttpReply Request(const std::string& method, const std::string& target,
+                    std::chrono::milliseconds timeout) {
     HttpReply reply;
     // A kept-alive connection may have been closed by the server since the
     // last call; one retry on a fresh connection tells that from a real failure.
@@ -37,7 +38,7 @@ class HttpGetter::Impl {
       bool reused = stream_.has_value();
       reply = HttpReply{};
       ioc_.restart();
-      asio::co_spawn(ioc_, DoGet(target, timeout, reply), [](std::exception_ptr) {});
+      asio::co_spawn(ioc_, DoRequest(method, target, timeout, reply), [](std::exception_ptr) {});
       ioc_.run();
       if (reply.error.empty() || !reused) break;
     }
@@ -45,8 +46,8 @@ class HttpGetter::Impl {
   }
 
  private:
-  asio::awaitable<void> DoGet(const std::string& target, std::chrono::milliseconds timeout,
-                              HttpReply& reply) {
+  asio::awaitable<void> DoRequest(const std::string& method, const std::string& target,
+                                  std::chrono::milliseconds timeout, HttpReply& reply) {
     beast::error_code ec;
     if (!stream_) {
       stream_.emplace(ioc_);
@@ -64,7 +65,13 @@ class HttpGetter::Impl {
         co_return;
       }
     }
-    http::request<http::empty_body> req{http::verb::get, target, 11};
+    http::verb verb = http::string_to_verb(method);
+    if (verb == http::verb::unknown) {
+      reply.error = "unknown HTTP method " + method;
+      co_return;
+    }
+    http::request<http::empty_body> req{verb, target, 11};
+    req.prepare_payload();
     req.set(http::field::host, host_);
     req.set(http::field::user_agent, "leaklab-harness");
     stream_->expires_after(timeout);
@@ -82,7 +89,7 @@ class HttpGetter::Impl {
         co_return;
       }
     }
-    reply.error = "GET " + target + ": " + ec.message();
+    reply.error = method + " " + target + ": " + ec.message();
     stream_.reset();
   }
 
@@ -95,8 +102,9 @@ class HttpGetter::Impl {
 HttpGetter::HttpGetter(std::string host, uint16_t port)
     : impl_(std::make_unique<Impl>(std::move(host), port)) {}
 HttpGetter::~HttpGetter() = default;
-HttpReply HttpGetter::Get(const std::string& target, std::chrono::milliseconds timeout) {
-  return impl_->Get(target, timeout);
+HttpReply HttpGetter::Request(const std::string& method, const std::string& target,
+                              std::chrono::milliseconds timeout) {
+  return impl_->Request(method, target, timeout);
 }
 
 }  // namespace leaklab::harness

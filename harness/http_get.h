@@ -25,7 +25,12 @@ class HttpGetter {
   HttpGetter(const HttpGetter&) = delete;
   HttpGetter& operator=(const HttpGetter&) = delete;
 
-  HttpReply Get(const std::string& target, std::chrono::milliseconds timeout);
+  HttpReply Get(const std::string& target, std::chrono::milliseconds timeout) {
+    return Request("GET", target, timeout);
+  }
+  // Any method; the request has no body.
+  HttpReply Request(const std::string& method, const std::string& target,
+                    std::chrono::milliseconds timeout);
 
  private:
   class Impl;

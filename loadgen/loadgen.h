@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace leaklab::loadgen {
 
@@ -22,6 +24,8 @@ struct LoadOptions {
   std::string path_template = "/";
   // Any HTTP method Beast knows ("GET", "POST", ...); requests carry no body.
   std::string method = "GET";
+  // Extra request headers, each "Name: value" (as wrk's -H).
+  std::vector<std::string> headers;
   int connections = 4;  // keep-alive HTTP/1.1 connections
   std::chrono::milliseconds duration{10000};
   // 0 = as fast as possible (closed loop); > 0 = total target rate in requests per
@@ -84,6 +88,10 @@ std::string FormatSummary(const LoadOptions& options, const LoadResult& result);
 // True for IPv4 127.0.0.0/8 (also IPv4-mapped IPv6), ::1 and "localhost" (any case).
 // Names other than "localhost" are not resolved here and count as not loopback.
 bool IsLoopbackHost(std::string_view host);
+
+// Splits "Name: value" into name and value (surrounding blanks trimmed);
+// throws std::invalid_argument when there is no name or no colon.
+std::pair<std::string, std::string> ParseHeader(std::string_view header);
 
 // Replaces every "{n}" in `path_template` with the decimal `n`.
 std::string ExpandPathTemplate(std::string_view path_template, uint64_t n);

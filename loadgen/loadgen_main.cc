@@ -92,6 +92,8 @@ int Main(int argc, char** argv) {
            ->default_value(connect_timeout_text), "connect timeout")
       ("max-requests,n", po::value<uint64_t>(&options.max_requests)->default_value(0),
        "stop after sending this many requests; 0 = no limit")
+      ("header,H", po::value<std::vector<std::string>>(&options.headers)->composing(),
+       "add a request header \"Name: value\" (repeatable)")
       ("method,m", po::value<std::string>(&options.method)->default_value(options.method),
        "HTTP method (requests carry no body)")
       ("allow-remote", po::bool_switch(&options.allow_remote),

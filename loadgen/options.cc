@@ -78,6 +78,25 @@ std::string ExpandPathTemplate(std::string_view path_template, uint64_t n) {
   return out;
 }
 
+std::pair<std::string, std::string> ParseHeader(std::string_view header) {
+  size_t colon = header.find(':');
+  auto trim = [](std::string_view v) {
+    size_t b = v.find_first_not_of(" \t");
+    size_t e = v.find_last_not_of(" \t");
+    return b == std::string_view::npos ? std::string() : std::string(v.substr(b, e - b + 1));
+  };
+  if (colon == std::string_view::npos || trim(header.substr(0, colon)).empty()) {
+    Fail("header must be 'Name: value' (got '" + std::string(header) + "')");
+  }
+  std::string name = trim(header.substr(0, colon));
+  std::string value = trim(header.substr(colon + 1));
+  if (!IsVisibleAscii(name)) Fail("header name must be visible ASCII (got '" + name + "')");
+  for (char c : value) {
+    if (c == '\r' || c == '\n') Fail("header value must not contain line breaks");
+  }
+  return {name, value};
+}
+
 void ValidateOptions(const LoadOptions& options) {
   if (options.host.empty()) Fail("host must not be empty");
   if (!IsVisibleAscii(options.host))
@@ -116,6 +135,7 @@ void ValidateOptions(const LoadOptions& options) {
   }
   CheckTimeout("request_timeout", options.request_timeout);
   CheckTimeout("connect_timeout", options.connect_timeout);
+  for (const auto& h : options.headers) ParseHeader(h);
 }
 
 }  // namespace leaklab::loadgen

@@ -16,6 +16,9 @@ boost::json::object ToJson(const LoadOptions& options, const LoadResult& result)
   opts["port"] = options.port;
   opts["path_template"] = options.path_template;
   opts["method"] = options.method;
+  boost::json::array headers;
+  for (const auto& h : options.headers) headers.push_back(boost::json::string(h));
+  opts["headers"] = std::move(headers);
   opts["connections"] = options.connections;
   opts["duration_ms"] = options.duration.count();
   opts["rate_per_s"] = options.rate_per_s;

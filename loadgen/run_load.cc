@@ -184,6 +184,10 @@ asio::awaitable<void> LoadRun::Drive(Connection& connection, int index) {
   http::request<http::empty_body> request{verb_, "/", 11};
   request.set(http::field::host, host_header_);
   request.set(http::field::user_agent, kUserAgent);
+  for (const auto& h : options_.headers) {
+    auto [name, value] = ParseHeader(h);
+    request.set(name, value);
+  }
   // Adds "Content-Length: 0" for methods that expect a body (POST, PUT).
   request.prepare_payload();
   beast::flat_buffer buffer;

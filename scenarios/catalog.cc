@@ -27,8 +27,20 @@ std::string CatalogJson() {
     for (const auto& v : info.variants) {
       variants.push_back(boost::json::object{{"name", v.name}, {"description", v.description}});
     }
+    boost::json::array headers;
+    for (const auto& h : info.load.headers) headers.push_back(boost::json::string(h));
+    boost::json::array schedule;
+    for (const auto& e : info.load.schedule) {
+      schedule.push_back(boost::json::object{{"name", e.name},
+                                             {"method", e.method},
+                                             {"path", e.path},
+                                             {"first_at_ms", e.first_at.count()},
+                                             {"every_ms", e.every.count()}});
+    }
     boost::json::object load{
         {"path_template", info.load.path_template},
+        {"headers", std::move(headers)},
+        {"schedule", std::move(schedule)},
         {"connections", info.load.connections},
         {"rate_per_s", info.load.rate_per_s},
         {"duration_ms", info.load.duration.count()},

@@ -12,6 +12,14 @@ LiveAllocations CurrentLiveAllocations() {
           internal::g_live_objects.value.load(std::memory_order_relaxed)};
 }
 
+void AccountAllocation(int64_t bytes) {
+  internal::g_live_bytes.value.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void AccountRelease(int64_t bytes) {
+  internal::g_live_bytes.value.fetch_sub(bytes, std::memory_order_relaxed);
+}
+
 bool AllocHookInstalled() { return internal::g_hook_seen.load(std::memory_order_relaxed); }
 
 }  // namespace leaklab::runtime

@@ -19,6 +19,12 @@ LiveAllocations CurrentLiveAllocations();
 // True once the hook has seen an allocation in this process.
 bool AllocHookInstalled();
 
+// For memory a scenario manages itself (e.g. a page heap on mmap, like Go's
+// runtime heap): counted in live bytes like operator new's, so that
+// heap_inuse_bytes covers it. Not counted as objects.
+void AccountAllocation(int64_t bytes);
+void AccountRelease(int64_t bytes);
+
 namespace internal {
 // Constant-initialised, so they are valid before any static constructor runs.
 // Separate cache lines: every thread writes them.

@@ -65,9 +65,10 @@ class HttpServer::Impl {
   Impl(ServerOptions options, Handler handler)
       : options_(std::move(options)),
         handler_(std::move(handler)),
+        control_(asio::make_strand(ioc_)),
         acceptor_(asio::make_strand(ioc_)),
-        signals_(ioc_, SIGINT, SIGTERM),
-        grace_timer_(ioc_) {}
+        signals_(control_, SIGINT, SIGTERM),
+        grace_timer_(control_) {}
 
   uint16_t Listen() {
     beast::error_code ec;
@@ -100,7 +101,7 @@ class HttpServer::Impl {
   }
 
   void Stop() {
-    asio::post(ioc_, [this] { BeginShutdown(); });
+    asio::post(control_, [this] { BeginShutdown(); });
   }
 
  private:
@@ -123,6 +124,9 @@ class HttpServer::Impl {
 
   asio::awaitable<void> Serve(std::shared_ptr<Connection> conn) {
     beast::flat_buffer buffer;
+    // Reused across the connection's requests: no allocation per request
+    // once it has grown to the usual header count.
+    std::vector<Header> headers;
     for (;;) {
       if (stopping_.load()) break;
       http::request_parser<http::string_body> parser;
@@ -151,6 +155,12 @@ class HttpServer::Impl {
         request.path = target.substr(0, q);
         request.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
         request.body = req.body();
+        headers.clear();
+        for (const auto& field : req) {
+          headers.push_back({std::string_view(field.name_string().data(), field.name_string().size()),
+                             std::string_view(field.value().data(), field.value().size())});
+        }
+        request.headers = headers;
         res = ToBeast(handler_(request), req.version(), req.method() == http::verb::head);
         keep_alive = req.keep_alive() && !stopping_.load();
       }
@@ -169,15 +179,17 @@ class HttpServer::Impl {
       connections_.erase(conn);
       last = connections_.empty();
     }
-    if (last && stopping_.load()) asio::post(ioc_, [this] { grace_timer_.cancel(); });
+    if (last && stopping_.load()) asio::post(control_, [this] { grace_timer_.cancel(); });
   }
 
+  // Runs on control_, like everything that touches signals_ and grace_timer_.
   // Step 1: stop accepting. Step 2: close idle connections; busy ones close
   // after their response. Step 3: whatever is left after the grace period is
   // abandoned by stopping the io_context.
   void BeginShutdown() {
     if (stopping_.exchange(true)) return;
-    signals_.cancel();
+    beast::error_code ignored;
+    signals_.cancel(ignored);
     asio::post(acceptor_.get_executor(), [this] {
       beast::error_code ignored;
       acceptor_.close(ignored);
@@ -189,7 +201,10 @@ class HttpServer::Impl {
     }
     for (auto& conn : open) {
       asio::post(conn->stream.get_executor(), [conn] {
-        if (!conn->busy) conn->stream.socket().cancel();
+        // The socket may already be closed (e.g. by its read timeout): the
+        // error_code overload, since a throw here would end the server.
+        beast::error_code ignored;
+        if (!conn->busy) conn->stream.socket().cancel(ignored);
       });
     }
     if (open.empty()) return;
@@ -202,6 +217,9 @@ class HttpServer::Impl {
   ServerOptions options_;
   Handler handler_;
   asio::io_context ioc_;
+  // Serialises shutdown: the signal handler, Stop() and the last connection's
+  // exit may run on different I/O threads.
+  asio::strand<asio::io_context::executor_type> control_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer grace_timer_;

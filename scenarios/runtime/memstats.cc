@@ -10,7 +10,7 @@
 
 #include "scenarios/runtime/alloc_stats.h"
 #include "scenarios/runtime/scenario.h"
-#include "scenarios/runtime/worker_count.h"
+#include "scenarios/runtime/worker_registry.h"
 
 namespace leaklab::runtime {
 namespace {
@@ -51,7 +51,7 @@ MemStats TakeMemStats() {
   s.live_counted = AllocHookInstalled();
   s.heap_inuse_bytes = s.live_counted ? s.live_bytes : s.malloc_inuse_bytes;
   s.rss_bytes = ReadRssBytes();
-  s.workers = CurrentWorkerCount();
+  s.workers = WorkerRegistry::Global().Count();
   WorkCounters& c = Counters();
   s.requests_total = c.requests_total.load(std::memory_order_relaxed);
   s.keys_total = c.keys_total.load(std::memory_order_relaxed);

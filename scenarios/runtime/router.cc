@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "scenarios/runtime/memstats.h"
+#include "scenarios/runtime/worker_registry.h"
 
 namespace leaklab::runtime {
 
@@ -25,6 +26,18 @@ namespace {
 
 Response MethodNotAllowed() { return {405, "text/plain", "method not allowed\n"}; }
 
+// Spawn sites and wait points are our own string literals: no escaping needed
+// beyond quotes and backslashes, which they never contain.
+std::string FormatWorkersJson(const std::vector<WorkerRegistry::Group>& groups) {
+  std::string out = "{\"groups\":[";
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (i > 0) out += ",";
+    out += "{\"spawn_site\":\"" + groups[i].spawn_site + "\",\"wait_point\":\"" + groups[i].wait_point +
+           "\",\"count\":" + std::to_string(groups[i].count) + "}";
+  }
+  return out + "]}\n";
+}
+
 }  // namespace
 
 Response Router::Handle(const Request& request) {
@@ -44,11 +57,16 @@ Response Router::Handle(const Request& request) {
   }
   if (path == "/debug/release") {
     if (!get && request.method != "POST") return MethodNotAllowed();
+    scenario_.ReleaseMemory();
     ReleaseResult r = ReleaseFreeMemory();
     char buf[160];
     std::snprintf(buf, sizeof buf, "{\"rss_before_bytes\":%" PRId64 ",\"rss_after_bytes\":%" PRId64 "}\n",
                   r.rss_before_bytes, r.rss_after_bytes);
     return {200, "application/json", buf};
+  }
+  if (path == "/debug/workers") {
+    if (!get) return MethodNotAllowed();
+    return {200, "application/json", FormatWorkersJson(WorkerRegistry::Global().Groups())};
   }
   if (path.starts_with("/debug/")) return {404, "text/plain", "no such debug endpoint\n"};
 

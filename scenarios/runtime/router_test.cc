@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "scenarios/runtime/memstats.h"
+#include "scenarios/runtime/worker_registry.h"
 
 namespace leaklab::runtime {
 namespace {
@@ -92,6 +93,50 @@ TEST(Request, QueryParam) {
   EXPECT_EQ(r.QueryParam("c"), "");
   EXPECT_EQ(r.QueryParam("d"), "x=y");
   EXPECT_FALSE(r.QueryParam("e").has_value());
+}
+
+}  // namespace
+}  // namespace leaklab::runtime
+
+namespace leaklab::runtime {
+namespace {
+
+TEST(WorkerRegistry, CountsAndGroupsBySpawnSiteAndWaitPoint) {
+  int64_t before = WorkerRegistry::Global().Count();
+  {
+    WorkerScope a("Discovery::Reload"), b("Discovery::Reload"), c("Janitor::Run");
+    a.WaitingAt("SharedConnection::AcquireStream");
+    b.WaitingAt("SharedConnection::AcquireStream");
+    EXPECT_EQ(WorkerRegistry::Global().Count(), before + 3);
+    auto groups = WorkerRegistry::Global().Groups();
+    ASSERT_FALSE(groups.empty());
+    EXPECT_EQ(groups.front().spawn_site, "Discovery::Reload");
+    EXPECT_EQ(groups.front().wait_point, "SharedConnection::AcquireStream");
+    EXPECT_EQ(groups.front().count, 2);
+
+    EchoScenario s;
+    Router router(s);
+    Response r = router.Handle(Get("/debug/workers"));
+    EXPECT_NE(r.body.find("{\"spawn_site\":\"Discovery::Reload\",\"wait_point\":\"SharedConnection::AcquireStream\","
+                          "\"count\":2}"),
+              std::string::npos)
+        << r.body;
+    EXPECT_NE(router.Handle(Get("/debug/memstats")).body.find("\"workers\":" + std::to_string(before + 3)),
+              std::string::npos);
+  }
+  EXPECT_EQ(WorkerRegistry::Global().Count(), before);
+}
+
+TEST(Router, ReleaseAsksTheScenarioToo) {
+  struct Releasing : EchoScenario {
+    void ReleaseMemory() override { ++released; }
+    int released = 0;
+  } s;
+  Router router(s);
+  Response r = router.Handle(Get("/debug/release"));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("rss_after_bytes"), std::string::npos);
+  EXPECT_EQ(s.released, 1);
 }
 
 }  // namespace

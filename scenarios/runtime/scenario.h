@@ -10,17 +10,24 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace leaklab::runtime {
 
+struct Header {
+  std::string_view name;
+  std::string_view value;
+};
+
 struct Request {
   std::string_view method;
   std::string_view path;   // target before '?'
   std::string_view query;  // target after '?', without it; may be empty
   std::string_view body;
+  std::span<const Header> headers;  // as received, in order
 
   // The value of query parameter `name` (not percent-decoded), if present.
   std::optional<std::string_view> QueryParam(std::string_view name) const;
@@ -38,6 +45,9 @@ class Scenario {
  public:
   virtual ~Scenario() = default;
   virtual Response Handle(const Request& request) = 0;
+  // Called by /debug/release (after malloc_trim): give memory the scenario
+  // manages itself back to the OS, like Go's debug.FreeOSMemory.
+  virtual void ReleaseMemory() {}
 };
 
 struct VariantInfo {
@@ -45,14 +55,26 @@ struct VariantInfo {
   std::string description;
 };
 
+// A request the harness sends on a schedule, apart from the load: a reload
+// every second, a burst once at t = 2 s, ... Logged in events.csv as `name`.
+struct ScheduledRequest {
+  std::string name;
+  std::string method = "GET";
+  std::string path;
+  std::chrono::milliseconds first_at{0};
+  std::chrono::milliseconds every{0};  // 0 = once
+};
+
 // How the harness drives a scenario unless told otherwise.
 struct LoadDefaults {
   // "{n}" is replaced by a per-request counter.
   std::string path_template = "/";
-  int connections = 4;
+  std::vector<std::string> headers;  // "Name: value", sent with every request
+  int connections = 4;  // 0 = no background load, only the scheduled requests
   // Total request rate; bounded so that a leaky run stays at a few hundred MB.
   double rate_per_s = 1000;
   std::chrono::milliseconds duration{10'000};
+  std::vector<ScheduledRequest> schedule;
 };
 
 struct ScenarioInfo {
