@@ -46,7 +46,14 @@ ChildProcess::ChildProcess(const std::filesystem::path& program,
   for (auto& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  int rc = ::posix_spawn(&pid_, program_str.c_str(), &actions, nullptr, argv.data(), environ);
+  // Its own process group: a Ctrl-C at the terminal is for the harness, which
+  // then stops the child in order, and records the run as interrupted.
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
+  int rc = ::posix_spawn(&pid_, program_str.c_str(), &actions, &attr, argv.data(), environ);
+  posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pipe_fds[1]);
   if (rc != 0) {

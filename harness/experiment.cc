@@ -173,8 +173,11 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     throw UsageError("--variant " + variant + ": scenario " + scenario.name + " has no such variant; it has:" +
                      names);
   }
-  if (options.sample_interval < milliseconds(10) || options.sample_interval > milliseconds(60'000)) {
-    throw UsageError("--interval must be between 10ms and 60s");
+  if (options.sample_interval < milliseconds(50) || options.sample_interval > milliseconds(60'000)) {
+    throw UsageError("--interval must be between 50ms and 60s");
+  }
+  if (options.startup_timeout < milliseconds(100) || options.startup_timeout > milliseconds(600'000)) {
+    throw UsageError("--startup-timeout must be between 100ms and 10m");
   }
   loadgen::LoadOptions load;
   load.path_template = scenario.path_template;
@@ -234,8 +237,12 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
 
   // Step 1: start the server and learn its port.
   const fs::path server_log = outcome.out_dir / "server.log";
+  // One deadline for the whole start-up: printing the port and answering /healthz.
+  const Clock::time_point startup_deadline = Clock::now() + options.startup_timeout;
   ChildProcess server(options.scenario_binary,
-                      {"--scenario", scenario.name, "--variant", variant, "--port", "0"}, server_log);
+                      {"--scenario", scenario.name, "--variant", variant, "--port", "0", "--parent-pid",
+                       std::to_string(::getpid())},
+                      server_log);
   results.manifest()["server"] = json::object{{"binary", options.scenario_binary.string()}, {"pid", server.pid()}};
   auto fail_start = [&](const std::string& what) -> RunOutcome {
     ExitInfo exit = server.Stop(milliseconds(1000));
@@ -250,20 +257,22 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   }
   results.manifest()["server"].as_object()["port"] = port;
   results.WriteManifest();
-  const Clock::time_point start = Clock::now();
-  auto elapsed_s = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
 
-  // Step 2: wait until /healthz answers, within the startup timeout.
+  // Step 2: wait until /healthz answers, within the same deadline.
   HttpGetter debug("127.0.0.1", static_cast<uint16_t>(port));
   for (;;) {
     if (debug.Get("/healthz", milliseconds(500)).ok()) break;
     if (server.Poll().exited) return fail_start("the server exited before it became healthy");
-    if (Clock::now() - start > options.startup_timeout) {
+    if (Clock::now() > startup_deadline) {
       return fail_start("the server did not answer /healthz within " + FormatDuration(options.startup_timeout));
     }
     std::this_thread::sleep_for(milliseconds(50));
   }
-  results.AddEvent(elapsed_s(), "server_ready", "port " + std::to_string(port));
+  // Time zero of the series and of the duration: the server is ready and the
+  // load starts now.
+  const Clock::time_point start = Clock::now();
+  auto elapsed_s = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  results.AddEvent(0, "server_ready", "port " + std::to_string(port));
 
   // Step 3: drive the load on its own thread.
   ProcfsSampler procfs(server.pid());
@@ -273,9 +282,18 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   loadgen::LoadResult load_result;
   std::string load_error;
   results.AddEvent(elapsed_s(), "phase", background_load ? "steady" : "idle");
-  std::thread load_thread;
+  // Joined on every way out of this function, exceptions included: a
+  // joinable std::thread destroyed would terminate the harness and orphan the server.
+  struct LoadThread {
+    std::atomic<bool>& stop;
+    std::thread thread;
+    ~LoadThread() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } load_thread{stop_load, {}};
   if (background_load) {
-    load_thread = std::thread([&] {
+    load_thread.thread = std::thread([&] {
       try {
         load_result = loadgen::RunLoad(load, &stop_load, &completed);
       } catch (const std::exception& e) {
@@ -295,17 +313,21 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   std::vector<double> row(kColumns.size() + 1);
   Clock::time_point next = start, last_flush = start, last_progress = start;
   uint64_t last_completed = 0;
+  // A failure of the harness itself (e.g. the disk is full) still ends the
+  // run properly: server stopped, what was sampled written if possible.
+  try {
   for (;;) {
+    // Interruption first: Ctrl-C is ours, and must not read as a server exit.
+    if (options.interrupted != nullptr && options.interrupted->load()) {
+      reason = "interrupted";
+      detail = "interrupted after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
+      break;
+    }
     ExitInfo exit = server.Poll();
     if (exit.exited) {
       reason = "server_exited";
       detail = "the server " + exit.Describe() + " after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
       results.AddEvent(elapsed_s(), "server_exit", exit.Describe());
-      break;
-    }
-    if (options.interrupted != nullptr && options.interrupted->load()) {
-      reason = "interrupted";
-      detail = "interrupted after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
       break;
     }
     if (Clock::now() - start >= load.duration) break;
@@ -356,11 +378,15 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     if (next < Clock::now()) next = Clock::now();
     std::this_thread::sleep_until(next);
   }
+  } catch (const std::exception& e) {
+    reason = "harness_error";
+    detail = e.what();
+  }
   if (options.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
 
   // Step 5: stop the load, then the server, and write everything.
   stop_load = true;
-  if (load_thread.joinable()) load_thread.join();
+  if (load_thread.thread.joinable()) load_thread.thread.join();
   results.AddEvent(elapsed_s(), "phase", "end");
   ExitInfo exit = server.Stop(kStopGrace);
   results.manifest()["server"].as_object()["exit"] = exit.Describe();

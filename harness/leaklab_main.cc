@@ -215,6 +215,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       }
     } catch (const series::InputError& e) {
       return Usage(std::string("analyze: ") + e.what());
+    } catch (const fs::filesystem_error& e) {
+      return Usage("analyze: " + path + ": " + e.code().message());
     }
     if (vm.count("json")) {
       std::fputs(verdict::VerdictToJson(v).c_str(), stdout);

@@ -6,6 +6,10 @@
 // With --port 0 (the default) the kernel picks a free port; the port is always
 // the first line on stdout, so a parent process can read it.
 
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -44,7 +48,8 @@ int main(int argc, char** argv) {
       "address", po::value(&server.address)->default_value(server.address),
       "listen address (loopback by default)")(
       "port", po::value(&port)->default_value(0), "listen port; 0 = pick a free one")(
-      "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads");
+      "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads")(
+      "parent-pid", po::value<int>(), "exit when this process (the harness) dies");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -89,6 +94,12 @@ int main(int argc, char** argv) {
     return kUsageError;
   }
   server.port = static_cast<uint16_t>(port);
+
+  if (vm.count("parent-pid")) {
+    // A harness that is killed must not leave a leaking server behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != vm["parent-pid"].as<int>()) return 1;  // the parent is already gone
+  }
 
   auto scenario = info->create(variant);
   leaklab::runtime::Router router(*scenario);

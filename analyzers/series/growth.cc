@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <stdexcept>
 #include <vector>
 
 namespace leaklab::series {
@@ -26,6 +27,11 @@ std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
 
 }  // namespace
 
+namespace {
+GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
+                                    std::span<const double> values, const GrowthOptions& options);
+}  // namespace
+
 const char* TrendName(Trend trend) {
   switch (trend) {
     case Trend::kInsufficient:
@@ -44,6 +50,21 @@ const char* TrendName(Trend trend) {
 
 GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
                              std::span<const double> values, const GrowthOptions& options) {
+  try {
+    return AnalyzeGrowthOrThrow(signal, t_s, values, options);
+  } catch (const std::invalid_argument& e) {
+    GrowthEvidence ev;
+    ev.signal = std::move(signal);
+    ev.trend = Trend::kInsufficient;
+    ev.reason = std::string("the values cannot be analysed: ") + e.what();
+    return ev;
+  }
+}
+
+namespace {
+
+GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
+                                    std::span<const double> values, const GrowthOptions& options) {
   GrowthEvidence ev;
   ev.signal = std::move(signal);
 
@@ -90,6 +111,13 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
   const double relative = ev.level_bytes > 0 ? std::fabs(ev.growth_bytes) / ev.level_bytes : 0;
   const bool practical = std::fabs(ev.fit.slope) >= options.min_growth_bytes_per_s &&
                          relative >= options.min_relative_growth;
+  if (!significant && practical && ev.n < options.small_sample) {
+    ev.trend = Trend::kInsufficient;
+    ev.reason = Format("a growth of %.0f B/s would matter, but %.0f samples cannot show it is real "
+                       "(Mann-Kendall p = %.3g)",
+                       ev.fit.slope, double(ev.n), ev.mk.p_value);
+    return ev;
+  }
   if (!significant || !practical) {
     ev.trend = Trend::kFlat;
     ev.reason = !significant
@@ -106,7 +134,8 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
 
   // Step 4: plateau check. A leak keeps growing at the end of the window; a
   // warm-up or a cache that filled up has levelled off by then.
-  size_t tail = ev.n - ev.n / 3 * 2 >= options.min_samples ? ev.n / 3 * 2 : ev.n - options.min_samples;
+  const size_t tail_n = std::max(ev.n / 3, std::min(options.min_tail_samples, ev.n));
+  const size_t tail = ev.n - tail_n;
   std::span<const double> tt(t.data() + tail, t.size() - tail), ty(y.data() + tail, y.size() - tail);
   ev.tail_mk = MannKendallTest(ty);
   ev.tail_slope_bytes_per_s = tt.back() > tt.front() ? TheilSenEstimate(tt, ty).slope : 0;
@@ -123,5 +152,7 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
                      ev.fit.slope, ev.mk.p_value, ev.tail_slope_bytes_per_s);
   return ev;
 }
+
+}  // namespace
 
 }  // namespace leaklab::series

@@ -29,6 +29,12 @@ struct GrowthOptions {
   double plateau_min_slope_share = 0.3;
   // Fewer finite samples than this: too short to say.
   size_t min_samples = 8;
+  // The plateau check needs at least this many samples in its tail; a short
+  // series uses its last this-many samples when a third is fewer.
+  size_t min_tail_samples = 4;
+  // Below this many samples, an apparent growth that is large but not
+  // significant is "too short to tell", not "flat".
+  size_t small_sample = 20;
 };
 
 enum class Trend {
@@ -56,7 +62,8 @@ struct GrowthEvidence {
 };
 
 // Analyses one signal sampled at times `t_s` (strictly increasing). NaN values
-// are missing samples and are skipped. Steps:
+// are missing samples and are skipped. Never throws: values the statistics
+// cannot handle (e.g. near the limits of double) give kInsufficient. Steps:
 //  1. drop missing samples and the warm-up part of the span;
 //  2. Mann-Kendall test and Theil-Sen slope over the rest;
 //  3. practical size: rate and growth relative to the level;

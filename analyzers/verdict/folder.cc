@@ -1,6 +1,7 @@
 #include "analyzers/verdict/folder.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -8,6 +9,30 @@
 namespace leaklab::verdict {
 
 namespace json = boost::json;
+
+namespace {
+
+// The file's JSON, nullopt when it does not exist; InputError naming the file
+// when it exists but is not JSON.
+std::optional<json::value> ReadJson(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  json::value v = json::parse(text.str(), ec);
+  if (ec) throw series::InputError(path.string() + ": not valid JSON: " + ec.message());
+  return v;
+}
+
+int64_t Int(const json::value* object, const char* key) {
+  if (object == nullptr || !object->is_object()) return -1;
+  const json::value* v = object->as_object().if_contains(key);
+  if (v == nullptr || !v->is_number()) return -1;
+  return static_cast<int64_t>(v->to_number<double>());
+}
+
+}  // namespace
 
 Verdict AnalyzeSeriesFile(const std::filesystem::path& csv, const AnalyzeOptions& options) {
   return AnalyzeSeries(series::ReadSeriesCsv(csv), options);
@@ -21,17 +46,33 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
   Verdict v = AnalyzeSeriesFile(csv, options);
   v.source = dir.string();
 
-  // A run that ended early is analyzed all the same, but says so.
-  std::ifstream in(dir / "manifest.json");
-  if (!in) return v;
-  std::stringstream text;
-  text << in.rdbuf();
-  boost::system::error_code ec;
-  json::value manifest = json::parse(text.str(), ec);
-  if (ec || !manifest.is_object()) {
-    throw series::InputError((dir / "manifest.json").string() + ": not valid JSON: " + ec.message());
+  // A load that did no work proves nothing: a flat curve then says only that
+  // nothing happened, so "no-leak" would pass for the wrong reason.
+  if (std::optional<json::value> load = ReadJson(dir / "loadgen.json")) {
+    const json::object* o = load->if_object();
+    const json::value* error = o ? o->if_contains("error") : nullptr;
+    const json::value* options_json = o ? o->if_contains("options") : nullptr;
+    const json::value* result = o ? o->if_contains("result") : nullptr;
+    int64_t connections = Int(options_json, "connections");
+    int64_t requests = Int(result, "requests");
+    std::string problem;
+    if (error != nullptr && error->is_string()) {
+      problem = "the load generator failed: " + std::string(error->as_string());
+    } else if (connections > 0 && requests == 0) {
+      problem = "the load generator completed no request";
+    }
+    if (!problem.empty() && v.kind == Kind::kNoLeak) {
+      v.kind = Kind::kInconclusive;
+      v.missing.push_back("a run under load: " + problem);
+      v.explanation = "Memory did not grow, but " + problem + ", so nothing was tested.";
+    }
   }
-  const json::value* end = manifest.as_object().if_contains("end");
+
+  // A run that ended early is analyzed all the same, but says so; the absence
+  // of a leak cannot be confirmed from half a run.
+  std::optional<json::value> manifest = ReadJson(dir / "manifest.json");
+  const json::object* m = manifest ? manifest->if_object() : nullptr;
+  const json::value* end = m ? m->if_contains("end") : nullptr;
   if (end == nullptr || !end->is_object()) {
     v.explanation += " Note: the manifest does not say how the run ended; it may have been cut short.";
     return v;
@@ -39,8 +80,12 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
   const json::value* reason = end->as_object().if_contains("reason");
   const json::value* detail = end->as_object().if_contains("detail");
   if (reason != nullptr && reason->is_string() && reason->as_string() != "completed") {
-    v.explanation += " Note: the run ended early (" +
-                     std::string(detail && detail->is_string() ? detail->as_string().c_str() : "") + ").";
+    std::string how = detail && detail->is_string() ? std::string(detail->as_string()) : "";
+    if (v.kind == Kind::kNoLeak) {
+      v.kind = Kind::kInconclusive;
+      v.missing.push_back("a run that completes (this one ended early: " + how + ")");
+    }
+    v.explanation += " Note: the run ended early (" + how + ").";
   }
   return v;
 }

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <stdexcept>
 #include <cmath>
 #include <cstdio>
 
@@ -54,8 +55,12 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
     w.counter = std::string(c.column);
     w.unit = c.unit;
     w.units = *hi - *lo;
-    w.bytes_per_unit = series::TheilSenEstimate(x, y).slope;
-    w.r_squared = series::LeastSquares(x, y).r_squared;
+    try {
+      w.bytes_per_unit = series::TheilSenEstimate(x, y).slope;
+      w.r_squared = series::LeastSquares(x, y).r_squared;
+    } catch (const std::invalid_argument&) {
+      continue;  // values the fits cannot take (near the limits of double): no explanation
+    }
     out.push_back(std::move(w));
   }
   std::stable_sort(out.begin(), out.end(),
@@ -146,6 +151,15 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       std::snprintf(r2, sizeof r2, "%.2f", w.r_squared);
       text += " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) + " per " + w.unit +
               " (R\xC2\xB2 " + r2 + "), so something keeps memory for every " + w.unit + " and never lets go.";
+    }
+    if (growing->signal != series::kHeapInuseBytesColumn) {
+      for (const auto& ev : v.signals) {
+        if (ev.signal == series::kHeapInuseBytesColumn && ev.trend != series::Trend::kGrowing) {
+          text += " The heap in use is " + std::string(series::TrendName(ev.trend)) +
+                  ", so the growth is outside the heap: thread or fiber stacks, memory mapped "
+                  "directly, or allocator fragmentation.";
+        }
+      }
     }
     v.explanation = text;
     return v;

@@ -107,3 +107,106 @@ TEST(ParseKind, RoundTripsNames) {
 
 }  // namespace
 }  // namespace leaklab::verdict
+
+namespace leaklab::verdict {
+namespace {
+
+TEST(AnalyzeSeries, ShortSeriesThatLevelsOffIsNotALeak) {
+  // 14 hand-taken snapshots: growth, then the last 40 % flat.
+  series::Series s = MakeSeries(14, 1e6, 0, 1000, 0);
+  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] += 1e6 * static_cast<double>(std::min<size_t>(i, 8));
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_NE(v.kind, Kind::kLeak) << v.explanation;
+}
+
+TEST(AnalyzeSeries, ShortSeriesWithoutSignificanceIsInconclusiveNotNoLeak) {
+  // 9 samples, large but noisy growth: too few to tell either way.
+  series::Series s = MakeSeries(9, 1e6, 0, 1000, 0);
+  const double wiggle[] = {0, 3e6, -1e6, 4e6, 0, 5e6, 1e6, 2e6, 4e6};
+  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] += wiggle[i];
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
+}
+
+TEST(AnalyzeSeries, ExtremeValuesAreInconclusiveNotACrash) {
+  series::Series s = MakeSeries(50, 0, 0, 1000, 0);
+  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] = (i % 2 ? 1.7e308 : -1.7e308);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_NE(v.kind, Kind::kLeak);
+}
+
+TEST(AnalyzeSeries, RssGrowthWithFlatHeapSaysItIsOutsideTheHeap) {
+  series::Series s = MakeSeries(100, 1e6, 0, 1000, 1000);
+  s.columns.push_back("rss_bytes");
+  s.values.emplace_back();
+  for (size_t i = 0; i < s.size(); ++i) s.values.back().push_back(5e6 + 2e5 * static_cast<double>(i));
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kLeak);
+  EXPECT_NE(v.explanation.find("outside the heap"), std::string::npos) << v.explanation;
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
+
+#include <filesystem>
+#include <fstream>
+
+#include "analyzers/verdict/folder.h"
+
+namespace leaklab::verdict {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A results folder with a flat series, and the given loadgen.json and end reason.
+fs::path MakeFolder(const std::string& name, const std::string& loadgen_json, const std::string& reason) {
+  fs::path dir = fs::temp_directory_path() / ("leaklab-verdict-test-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream csv(dir / "series.csv");
+  csv << "t_s,heap_inuse_bytes,requests_total\n";
+  for (int i = 0; i < 100; ++i) csv << 0.1 * i << "," << 1'000'000 + (i % 3) * 100 << "," << i * 10 << "\n";
+  std::ofstream(dir / "loadgen.json") << loadgen_json;
+  std::ofstream(dir / "manifest.json") << "{\"end\":{\"reason\":\"" << reason << "\",\"detail\":\"d\"}}";
+  return dir;
+}
+
+TEST(AnalyzeResultsFolder, FlatRunWithWorkIsNoLeak) {
+  fs::path dir = MakeFolder("ok", R"({"options":{"connections":4},"result":{"requests":900}})", "completed");
+  EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kNoLeak);
+}
+
+TEST(AnalyzeResultsFolder, FlatRunWithoutWorkIsInconclusive) {
+  fs::path dir = MakeFolder("idle", R"({"options":{"connections":4},"result":{"requests":0}})", "completed");
+  Verdict v = AnalyzeResultsFolder(dir, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
+  ASSERT_FALSE(v.missing.empty());
+  EXPECT_NE(v.missing.front().find("no request"), std::string::npos);
+}
+
+TEST(AnalyzeResultsFolder, FailedLoadIsInconclusive) {
+  fs::path dir = MakeFolder("failed", R"({"options":{"connections":4},"result":{"requests":5},"error":"boom"})",
+                            "completed");
+  EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kInconclusive);
+}
+
+TEST(AnalyzeResultsFolder, EarlyEndCannotConfirmNoLeak) {
+  fs::path dir = MakeFolder("early", R"({"options":{"connections":4},"result":{"requests":900}})", "server_exited");
+  Verdict v = AnalyzeResultsFolder(dir, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive);
+  EXPECT_NE(v.explanation.find("ended early"), std::string::npos);
+}
+
+TEST(AnalyzeResultsFolder, MissingSeriesNamesTheFolder) {
+  fs::path dir = fs::temp_directory_path() / "leaklab-verdict-test-empty";
+  fs::create_directories(dir);
+  try {
+    AnalyzeResultsFolder(dir, {});
+    FAIL();
+  } catch (const series::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace leaklab::verdict

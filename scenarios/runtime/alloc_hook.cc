@@ -9,6 +9,7 @@
 #include <malloc.h>
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -28,7 +29,9 @@ void* Allocate(std::size_t size) {
 }
 
 void* AllocateAligned(std::size_t size, std::size_t alignment) {
-  // aligned_alloc needs a size that is a multiple of the alignment.
+  // aligned_alloc needs a size that is a multiple of the alignment; a size
+  // that cannot be rounded up without overflow cannot be served at all.
+  if (size > SIZE_MAX - alignment) return nullptr;
   std::size_t rounded = (size + alignment - 1) / alignment * alignment;
   void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
   if (p != nullptr) NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));

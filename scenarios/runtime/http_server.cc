@@ -34,6 +34,8 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+constexpr std::chrono::milliseconds kAcceptErrorPause{50};
+
 // Each connection lives on its own strand; `busy` is touched only there.
 struct Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
@@ -111,8 +113,13 @@ class HttpServer::Impl {
       tcp::socket socket = co_await acceptor_.async_accept(
           asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-      // Transient accept errors (e.g. EMFILE) must not end the server.
-      if (ec) continue;
+      // Transient accept errors (e.g. EMFILE) must not end the server, nor
+      // spin it: wait a little for descriptors to come free.
+      if (ec) {
+        asio::steady_timer pause(acceptor_.get_executor(), kAcceptErrorPause);
+        co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
       auto conn = std::make_shared<Connection>(std::move(socket));
       {
         std::lock_guard lock(mu_);
@@ -161,7 +168,7 @@ class HttpServer::Impl {
                              std::string_view(field.value().data(), field.value().size())});
         }
         request.headers = headers;
-        res = ToBeast(handler_(request), req.version(), req.method() == http::verb::head);
+        res = ToBeast(CallHandler(request), req.version(), req.method() == http::verb::head);
         keep_alive = req.keep_alive() && !stopping_.load();
       }
       res.keep_alive(keep_alive);
@@ -180,6 +187,18 @@ class HttpServer::Impl {
       last = connections_.empty();
     }
     if (last && stopping_.load()) asio::post(control_, [this] { grace_timer_.cancel(); });
+  }
+
+  // The handler must not take the connection down with an exception (a
+  // coroutine's exception would be lost by `detached`, and its cleanup with it).
+  Response CallHandler(const Request& request) {
+    try {
+      return handler_(request);
+    } catch (const std::exception& e) {
+      return {500, "text/plain", std::string("internal error: ") + e.what() + "\n"};
+    } catch (...) {
+      return {500, "text/plain", "internal error\n"};
+    }
   }
 
   // Runs on control_, like everything that touches signals_ and grace_timer_.
