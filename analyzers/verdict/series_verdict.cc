@@ -2,6 +2,7 @@
 #include <stdexcept>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "analyzers/series/trend.h"
 #include "analyzers/verdict/verdict.h"
@@ -66,6 +67,64 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
   std::stable_sort(out.begin(), out.end(),
                    [](const WorkExplanation& a, const WorkExplanation& b) { return a.r_squared > b.r_squared; });
   return out;
+}
+
+// Median of the finite values of v[from, to).
+double MedianOf(const std::vector<double>& v, size_t from, size_t to) {
+  std::vector<double> x;
+  for (size_t i = from; i < to && i < v.size(); ++i) {
+    if (std::isfinite(v[i])) x.push_back(v[i]);
+  }
+  if (x.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::nth_element(x.begin(), x.begin() + x.size() / 2, x.end());
+  return x[x.size() / 2];
+}
+
+// A release counts when the heap gave back at least this share of the RSS
+// peak (and kMinReleasedBytes), RSS kept at least kKeptShare of it, and
+// LazyFree plus allocator-free bytes explain at least kAccountedShare of what
+// RSS kept.
+constexpr double kReleasedShareOfRss = 0.25;
+constexpr double kMinReleasedBytes = 4 << 20;
+constexpr double kKeptShare = 0.5;
+constexpr double kAccountedShare = 0.5;
+
+// Steps: 1. the heap's peak and its level at the end; 2. how much of the
+// released heap RSS still holds at the end, as growth of the RSS-minus-heap
+// gap; 3. how much of that LazyFree and the allocator's free bytes explain.
+ReleaseEvidence CheckRelease(const series::Series& s) {
+  ReleaseEvidence r;
+  const std::vector<double>* heap = s.Find(series::kHeapInuseBytesColumn);
+  const std::vector<double>* rss = s.Find(series::kRssBytesColumn);
+  if (heap == nullptr || rss == nullptr || s.size() < 10) return r;
+  const size_t n = s.size(), tenth = std::max<size_t>(n / 10, 3);
+  std::vector<double> gap(n);
+  for (size_t i = 0; i < n; ++i) gap[i] = (*rss)[i] - (*heap)[i];
+  r.heap_peak_bytes = -std::numeric_limits<double>::infinity();
+  double rss_peak = -std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < n; ++i) {
+    if (std::isfinite((*heap)[i])) r.heap_peak_bytes = std::max(r.heap_peak_bytes, (*heap)[i]);
+    if (std::isfinite((*rss)[i])) rss_peak = std::max(rss_peak, (*rss)[i]);
+  }
+  r.heap_end_bytes = MedianOf(*heap, n - tenth, n);
+  r.rss_end_bytes = MedianOf(*rss, n - tenth, n);
+  double kept = MedianOf(gap, n - tenth, n) - MedianOf(gap, 0, tenth);
+  if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) || !std::isfinite(kept)) return r;
+  r.checked = true;
+  r.released_bytes = r.heap_peak_bytes - r.heap_end_bytes;
+  r.kept_bytes = kept;
+  auto growth = [&](std::string_view column) {
+    const std::vector<double>* v = s.Find(column);
+    if (v == nullptr) return 0.0;
+    double d = MedianOf(*v, n - tenth, n) - MedianOf(*v, 0, tenth);
+    return std::isfinite(d) ? std::max(d, 0.0) : 0.0;
+  };
+  r.lazyfree_bytes = growth(series::kLazyfreeBytesColumn);
+  r.allocator_free_bytes = growth(series::kHeapFreeBytesColumn);
+  r.heap_released = r.released_bytes >= kMinReleasedBytes && r.released_bytes >= kReleasedShareOfRss * rss_peak;
+  r.rss_kept = r.heap_released && r.kept_bytes >= kKeptShare * r.released_bytes;
+  r.accounted = r.rss_kept && r.lazyfree_bytes + r.allocator_free_bytes >= kAccountedShare * r.kept_bytes;
+  return r;
 }
 
 }  // namespace
@@ -162,6 +221,37 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       }
     }
     v.explanation = text;
+    return v;
+  }
+
+  // Not growing. Did RSS stay up after the heap was given back?
+  v.release = CheckRelease(s);
+  const ReleaseEvidence& r = v.release;
+  if (r.rss_kept) {
+    std::string numbers = "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
+                          HumanBytes(r.heap_end_bytes) + ", but RSS still holds " + HumanBytes(r.kept_bytes) +
+                          " of it (RSS " + HumanBytes(r.rss_end_bytes) + " at the end)";
+    if (r.accounted) {
+      v.kind = Kind::kLazyRelease;
+      std::string who;
+      if (r.lazyfree_bytes > 0) {
+        who = HumanBytes(r.lazyfree_bytes) + " of it is LazyFree (pages freed with MADV_FREE, which the kernel "
+              "takes back only under memory pressure)";
+      }
+      if (r.allocator_free_bytes > 0) {
+        who += std::string(who.empty() ? "" : ", and ") + HumanBytes(r.allocator_free_bytes) +
+               " is free memory the allocator keeps for reuse";
+      }
+      v.explanation = "Not a leak, lazy release: " + numbers + ". " + who +
+                      ". RSS will fall when the memory is needed elsewhere, or at once with a forced release "
+                      "(/debug/release, malloc_trim, Go's debug.FreeOSMemory).";
+      return v;
+    }
+    v.kind = Kind::kInconclusive;
+    v.missing.push_back("what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup) or "
+                        "heap_free_bytes (the allocator's free bytes) do not account for it");
+    v.explanation = "Memory is not growing, but " + numbers + ", and nothing in the data says who holds it: " +
+                    v.missing.back() + ".";
     return v;
   }
 

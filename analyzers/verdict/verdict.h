@@ -29,10 +29,29 @@ struct WorkExplanation {
   double units = 0;          // counter increase over the window
 };
 
+// RSS that stayed up after the heap in use was given back: the allocator or
+// the kernel still holds the freed pages (MADV_FREE's LazyFree, malloc's free
+// lists). Figures are bytes; "start" and "end" are medians of the first and
+// last tenth of the series.
+struct ReleaseEvidence {
+  bool checked = false;       // heap in use and RSS were both present
+  double heap_peak_bytes = 0;
+  double heap_end_bytes = 0;
+  double released_bytes = 0;  // heap_peak - heap_end
+  double rss_end_bytes = 0;
+  double kept_bytes = 0;      // growth of (RSS - heap in use) from start to end
+  double lazyfree_bytes = 0;  // growth of LazyFree from start to end
+  double allocator_free_bytes = 0;  // growth of heap_free_bytes from start to end
+  bool heap_released = false;  // the heap gave back a substantial amount
+  bool rss_kept = false;       // and RSS kept most of it
+  bool accounted = false;      // and LazyFree / allocator-free bytes explain what RSS kept
+};
+
 struct Verdict {
   Kind kind = Kind::kInconclusive;
   std::string source;
   std::vector<series::GrowthEvidence> signals;
+  ReleaseEvidence release;
   std::vector<WorkExplanation> work;  // best explanation first
   std::string explanation;            // one paragraph, plain words
   std::vector<std::string> missing;   // for inconclusive: what would decide it

@@ -52,13 +52,29 @@ std::string VerdictToJson(const Verdict& v) {
                                 {"r_squared", Number(w.r_squared)},
                                 {"units", Number(w.units)}});
   }
+  json::object release;
+  if (v.release.checked) {
+    const ReleaseEvidence& r = v.release;
+    release = {{"heap_peak_bytes", Number(r.heap_peak_bytes)},
+               {"heap_end_bytes", Number(r.heap_end_bytes)},
+               {"released_bytes", Number(r.released_bytes)},
+               {"rss_end_bytes", Number(r.rss_end_bytes)},
+               {"kept_bytes", Number(r.kept_bytes)},
+               {"lazyfree_bytes", Number(r.lazyfree_bytes)},
+               {"allocator_free_bytes", Number(r.allocator_free_bytes)},
+               {"heap_released", r.heap_released},
+               {"rss_kept", r.rss_kept},
+               {"accounted", r.accounted}};
+  }
   json::array missing;
   for (const auto& m : v.missing) missing.push_back(json::string(m));
   json::object o{{"schema_version", kVerdictSchemaVersion},
                  {"verdict", KindName(v.kind)},
                  {"source", v.source},
                  {"explanation", v.explanation},
-                 {"evidence", json::object{{"signals", std::move(signals)}, {"work", std::move(work)}}},
+                 {"evidence", json::object{{"signals", std::move(signals)},
+                                           {"work", std::move(work)},
+                                           {"release", std::move(release)}}},
                  {"missing", std::move(missing)}};
   return json::serialize(o) + "\n";
 }

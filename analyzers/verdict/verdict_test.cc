@@ -210,3 +210,69 @@ TEST(AnalyzeResultsFolder, MissingSeriesNamesTheFolder) {
 
 }  // namespace
 }  // namespace leaklab::verdict
+
+namespace leaklab::verdict {
+namespace {
+
+// 12 s at 10 Hz: idle, a 256 MB burst from 1.5 s to 3 s, then idle. `kept`
+// says how much of the burst RSS keeps afterwards; `lazy` and `free` how much
+// of that LazyFree and the allocator's free bytes show.
+series::Series Burst(double kept, double lazy, double free_bytes) {
+  const double mb = 1 << 20, burst = 256 * mb;
+  series::Series s;
+  s.source = "burst";
+  s.columns = {"rss_bytes", "heap_inuse_bytes", "lazyfree_bytes", "heap_free_bytes"};
+  s.values.resize(4);
+  for (int i = 0; i < 120; ++i) {
+    double t = 0.1 * i;
+    bool during = t >= 1.5 && t < 3;
+    bool after = t >= 3;
+    double heap = 2 * mb + (during ? burst : 0) + (i % 5) * 1000;
+    double rss = 6 * mb + (during ? burst : after ? kept * burst : 0);
+    s.t_s.push_back(t);
+    s.values[0].push_back(rss);
+    s.values[1].push_back(heap);
+    s.values[2].push_back(after ? lazy * burst : 0);
+    s.values[3].push_back(after ? free_bytes * burst : 0);
+  }
+  return s;
+}
+
+TEST(LazyRelease, RssKeptAndShownAsLazyFreeIsLazyRelease) {
+  Verdict v = AnalyzeSeries(Burst(1.0, 1.0, 0), {});
+  EXPECT_EQ(v.kind, Kind::kLazyRelease) << v.explanation;
+  EXPECT_TRUE(v.release.accounted);
+  EXPECT_NEAR(v.release.lazyfree_bytes, 256 << 20, 1 << 20);
+  EXPECT_NE(v.explanation.find("LazyFree"), std::string::npos) << v.explanation;
+}
+
+TEST(LazyRelease, RssKeptByTheAllocatorIsLazyRelease) {
+  Verdict v = AnalyzeSeries(Burst(0.95, 0, 0.95), {});
+  EXPECT_EQ(v.kind, Kind::kLazyRelease) << v.explanation;
+  EXPECT_NE(v.explanation.find("allocator keeps"), std::string::npos) << v.explanation;
+}
+
+TEST(LazyRelease, RssThatFallsWithTheHeapIsNoLeak) {
+  Verdict v = AnalyzeSeries(Burst(0.02, 0, 0), {});
+  EXPECT_EQ(v.kind, Kind::kNoLeak) << v.explanation;
+  EXPECT_TRUE(v.release.heap_released);
+  EXPECT_FALSE(v.release.rss_kept);
+}
+
+TEST(LazyRelease, RssKeptWithNothingToAccountForItIsInconclusive) {
+  Verdict v = AnalyzeSeries(Burst(1.0, 0, 0), {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
+  ASSERT_FALSE(v.missing.empty());
+  EXPECT_NE(v.missing.front().find("lazyfree_bytes"), std::string::npos);
+}
+
+TEST(LazyRelease, HighFlatRssAloneIsNeverALeak) {
+  // RSS high and flat from the start, heap small and flat: no release seen, no growth.
+  series::Series s = Burst(0, 0, 0);
+  for (auto& x : s.values[0]) x = 300.0 * (1 << 20);
+  for (auto& x : s.values[1]) x = 2.0 * (1 << 20);
+  EXPECT_EQ(AnalyzeSeries(s, {}).kind, Kind::kNoLeak);
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
