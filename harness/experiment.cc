@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -21,6 +22,7 @@
 #include "harness/build_info.h"
 #include "harness/child_process.h"
 #include "harness/http_get.h"
+#include "harness/memory_cgroup.h"
 #include "harness/procfs_sampler.h"
 #include "loadgen/loadgen.h"
 
@@ -78,6 +80,12 @@ std::string LastLines(const fs::path& path, size_t max_bytes) {
   if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
+}
+
+std::string Seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", s);
+  return buf;
 }
 
 std::string HumanMB(double bytes) {
@@ -197,6 +205,10 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     throw UsageError(e.what());
   }
 
+  if (options.mem_limit_bytes) {
+    if (*options.mem_limit_bytes < (8 << 20)) throw UsageError("--mem-limit must be at least 8M");
+    if (auto why = MemoryCgroupUnavailable()) throw UsageError("--mem-limit: " + *why);
+  }
   RunOutcome outcome;
   outcome.out_dir = ChooseOutDir(scenario, variant, options);
 
@@ -214,6 +226,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
                     {"path_template", load.path_template},
                     {"headers", json::value_from(load.headers)},
                     {"schedule", ScheduleJson(scenario.schedule)},
+                    {"mem_limit_bytes", options.mem_limit_bytes ? json::value(*options.mem_limit_bytes)
+                                                                : json::value(nullptr)},
                     {"out", outcome.out_dir.string()}}},
       {"command_line", std::move(argv)},
       {"seed", options.seed},
@@ -226,11 +240,13 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       {"status", "running"},
   };
   ResultsWriter results(outcome.out_dir, std::move(manifest));
+  double end_t_s = 0;
   auto finish = [&](const std::string& reason, const std::string& detail) {
     outcome.end_reason = reason;
     outcome.end_detail = detail;
     results.manifest()["status"] = "finished";
-    results.manifest()["end"] = json::object{{"reason", reason}, {"detail", detail}, {"samples", results.samples()}};
+    results.manifest()["end"] = json::object{
+        {"reason", reason}, {"detail", detail}, {"t_s", end_t_s}, {"samples", results.samples()}};
     results.WriteManifest();
   };
   results.WriteManifest();
@@ -239,10 +255,15 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   const fs::path server_log = outcome.out_dir / "server.log";
   // One deadline for the whole start-up: printing the port and answering /healthz.
   const Clock::time_point startup_deadline = Clock::now() + options.startup_timeout;
-  ChildProcess server(options.scenario_binary,
-                      {"--scenario", scenario.name, "--variant", variant, "--port", "0", "--parent-pid",
-                       std::to_string(::getpid())},
-                      server_log);
+  std::vector<std::string> server_args = {"--scenario", scenario.name, "--variant", variant, "--port", "0",
+                                          "--parent-pid", std::to_string(::getpid())};
+  std::optional<MemoryCgroup> cgroup;
+  if (options.mem_limit_bytes) {
+    cgroup.emplace(outcome.out_dir.filename().string() + "-" + std::to_string(::getpid()), *options.mem_limit_bytes);
+    server_args.push_back("--cgroup");
+    server_args.push_back(cgroup->path().string());
+  }
+  ChildProcess server(options.scenario_binary, server_args, server_log);
   results.manifest()["server"] = json::object{{"binary", options.scenario_binary.string()}, {"pid", server.pid()}};
   auto fail_start = [&](const std::string& what) -> RunOutcome {
     ExitInfo exit = server.Stop(milliseconds(1000));
@@ -320,14 +341,21 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     // Interruption first: Ctrl-C is ours, and must not read as a server exit.
     if (options.interrupted != nullptr && options.interrupted->load()) {
       reason = "interrupted";
-      detail = "interrupted after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
+      detail = "interrupted after " + Seconds(elapsed_s());
       break;
     }
     ExitInfo exit = server.Poll();
     if (exit.exited) {
+      end_t_s = elapsed_s();
       reason = "server_exited";
-      detail = "the server " + exit.Describe() + " after " + std::to_string(elapsed_s()).substr(0, 6) + " s";
-      results.AddEvent(elapsed_s(), "server_exit", exit.Describe());
+      detail = "the server " + exit.Describe() + " after " + Seconds(end_t_s);
+      if (cgroup && exit.signal == SIGKILL && cgroup->ReadStats().oom_kills > 0) {
+        reason = "oom_killed";
+        detail = "the kernel's OOM killer ended the server at its " +
+                 std::to_string(*options.mem_limit_bytes >> 20) + " MiB cgroup limit after " +
+                 Seconds(end_t_s);
+      }
+      results.AddEvent(end_t_s, "server_exit", exit.Describe());
       break;
     }
     if (Clock::now() - start >= load.duration) break;
@@ -388,8 +416,17 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   stop_load = true;
   if (load_thread.thread.joinable()) load_thread.thread.join();
   results.AddEvent(elapsed_s(), "phase", "end");
+  if (end_t_s == 0) end_t_s = elapsed_s();
   ExitInfo exit = server.Stop(kStopGrace);
   results.manifest()["server"].as_object()["exit"] = exit.Describe();
+  if (cgroup) {
+    MemoryCgroup::Stats c = cgroup->ReadStats();
+    results.manifest()["mem_limit"] = json::object{{"cgroup", cgroup->path().string()},
+                                                   {"limit_bytes", c.limit_bytes},
+                                                   {"max_usage_bytes", c.max_usage_bytes},
+                                                   {"failcnt", c.failcnt},
+                                                   {"oom_kills", c.oom_kills}};
+  }
   results.FlushSeries();
   json::object load_json = loadgen::ToJson(load, load_result);
   if (!background_load) load_json["note"] = "no background load: only the scheduled requests";

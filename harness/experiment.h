@@ -33,6 +33,9 @@ struct RunOptions {
   std::filesystem::path scenario_binary;
   // How long the server may take to print its port and answer /healthz.
   std::chrono::milliseconds startup_timeout{10'000};
+  // When set, the server runs in a cgroup v1 memory group with this limit,
+  // so that a leak ends as it did in production: killed by the OOM killer.
+  std::optional<int64_t> mem_limit_bytes;
   bool progress = false;  // live progress line on stderr
   std::vector<std::string> command_line;
   // Set by a signal handler: end the run early, keeping what was sampled.

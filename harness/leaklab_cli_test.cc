@@ -104,6 +104,16 @@ TEST_F(LeaklabCli, UnknownFlagAndCommandAreUsageErrors) {
   EXPECT_EQ(Leaklab({"analyze", "x", "--expect", "leaky"}).exit.exit_code, 2);
 }
 
+TEST_F(LeaklabCli, MalformedMemLimitNamesTheFlag) {
+  Result r = Leaklab({"run", "global-request-tracker", "--mem-limit", "lots"});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--mem-limit: malformed size 'lots'"), std::string::npos) << r.err;
+  r = Leaklab({"run", "global-request-tracker", "--mem-limit", "1M", "--out", (dir_ / "run").string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--mem-limit must be at least 8M"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+}
+
 TEST_F(LeaklabCli, MalformedCsvRowNamesFileAndLine) {
   fs::path csv = dir_ / "bad.csv";
   std::ofstream(csv) << "t_s,rss_bytes\n0,100\n0.1,abc\n";

@@ -91,6 +91,8 @@ int CmdRun(const std::vector<std::string>& args) {
       "expect", po::value<std::string>(), "exit 3 unless the verdict is this one")(
       "startup-timeout", po::value(&startup_timeout)->default_value(startup_timeout),
       "how long the server may take to become healthy")(
+      "mem-limit", po::value<std::string>(),
+      "run the server in a memory cgroup with this limit (e.g. 200M; needs root and cgroup v1)")(
       "scenario-binary", po::value<std::string>(), "leaklab-scenario to run (default: beside leaklab)");
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>());
@@ -141,6 +143,13 @@ int CmdRun(const std::vector<std::string>& args) {
   }
   if (!parse("--interval", interval, options.sample_interval)) return kExitUsage;
   if (!parse("--startup-timeout", startup_timeout, options.startup_timeout)) return kExitUsage;
+  if (vm.count("mem-limit")) {
+    try {
+      options.mem_limit_bytes = ParseBytes(vm["mem-limit"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      return Usage(std::string("run: --mem-limit: ") + e.what());
+    }
+  }
   if (vm.count("connections")) options.connections = vm["connections"].as<int>();
   if (vm.count("rate")) options.rate_per_s = vm["rate"].as<double>();
 

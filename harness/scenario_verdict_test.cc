@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include "harness/child_process.h"
+#include "harness/memory_cgroup.h"
 
 namespace leaklab::harness {
 namespace {
@@ -92,6 +93,36 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{"global-request-tracker", "leaky", "leak", "6s", "requests_total", 9'500, 11'500},
                       Case{"global-request-tracker", "fixed", "no-leak", "8s"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
+
+// The tracker incident ended in OOM kills at a 200 MB cgroup limit. Here a
+// 64 MiB limit is reached after about 6 s at the default 10 MB/s.
+TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
+  if (auto why = MemoryCgroupUnavailable()) GTEST_SKIP() << *why;
+  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "oom-kill";
+  fs::remove_all(dir);
+  fs::path log = dir.string() + ".log";
+  ExitInfo run;
+  {
+    ChildProcess leaklab(Bin("leaklab"),
+                         {"run", "global-request-tracker", "--variant", "leaky", "--mem-limit", "64M",
+                          "--duration", "15s", "--out", dir.string(), "--expect", "leak"},
+                         log);
+    run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
+  }
+  ASSERT_EQ(run.exit_code, 0) << ReadFile(log);
+  json::object manifest = json::parse(ReadFile(dir / "manifest.json")).as_object();
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "oom_killed") << ReadFile(dir / "manifest.json");
+  EXPECT_GE(manifest.at("mem_limit").at("oom_kills").as_int64(), 1);
+  json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
+  const json::object& e = verdict.at("evidence").at("exhaustion").as_object();
+  double predicted = e.at("predicted_t_s").to_number<double>();
+  double observed = e.at("observed_t_s").to_number<double>();
+  EXPECT_GT(observed, 2.0);
+  EXPECT_LT(observed, 14.0);
+  // The cgroup also charges the binary's pages and kernel memory, and the
+  // kill is seen at the next 100 ms sample: a second either way is close.
+  EXPECT_NEAR(predicted, observed, 1.5) << ReadFile(dir / "verdict.json");
+}
 
 }  // namespace
 }  // namespace leaklab::harness

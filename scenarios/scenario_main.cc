@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
       "listen address (loopback by default)")(
       "port", po::value(&port)->default_value(0), "listen port; 0 = pick a free one")(
       "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads")(
-      "parent-pid", po::value<int>(), "exit when this process (the harness) dies");
+      "parent-pid", po::value<int>(), "exit when this process (the harness) dies")(
+      "cgroup", po::value<std::string>(), "join this cgroup (a folder with cgroup.procs) before serving");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -99,6 +100,17 @@ int main(int argc, char** argv) {
     // A harness that is killed must not leave a leaking server behind.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != vm["parent-pid"].as<int>()) return 1;  // the parent is already gone
+  }
+
+  if (vm.count("cgroup")) {
+    // Joined first thing, before the scenario allocates, so that everything
+    // the server holds is charged to the group and its limit applies.
+    std::string procs = vm["cgroup"].as<std::string>() + "/cgroup.procs";
+    FILE* f = std::fopen(procs.c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%d\n", static_cast<int>(::getpid())) < 0 || std::fclose(f) != 0) {
+      std::fprintf(stderr, "leaklab-scenario: cannot join cgroup via %s\n", procs.c_str());
+      return 1;
+    }
   }
 
   auto scenario = info->create(variant);

@@ -1,5 +1,6 @@
 #include "analyzers/verdict/folder.h"
 
+#include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -43,7 +44,15 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
   if (!std::filesystem::exists(csv)) {
     throw series::InputError(dir.string() + ": not a results folder (no series.csv)");
   }
-  Verdict v = AnalyzeSeriesFile(csv, options);
+  // The run's own memory limit, if it had one, is the one to predict against.
+  std::optional<json::value> manifest = ReadJson(dir / "manifest.json");
+  const json::object* m = manifest ? manifest->if_object() : nullptr;
+  AnalyzeOptions effective = options;
+  if (m != nullptr && !effective.limit_bytes) {
+    const json::value* flags = m->if_contains("flags");
+    if (int64_t limit = Int(flags, "mem_limit_bytes"); limit > 0) effective.limit_bytes = static_cast<double>(limit);
+  }
+  Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
 
   // A load that did no work proves nothing: a flat curve then says only that
@@ -70,8 +79,6 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
 
   // A run that ended early is analyzed all the same, but says so; the absence
   // of a leak cannot be confirmed from half a run.
-  std::optional<json::value> manifest = ReadJson(dir / "manifest.json");
-  const json::object* m = manifest ? manifest->if_object() : nullptr;
   const json::value* end = m ? m->if_contains("end") : nullptr;
   if (end == nullptr || !end->is_object()) {
     v.explanation += " Note: the manifest does not say how the run ended; it may have been cut short.";
@@ -84,6 +91,16 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
     if (v.kind == Kind::kNoLeak) {
       v.kind = Kind::kInconclusive;
       v.missing.push_back("a run that completes (this one ended early: " + how + ")");
+    }
+    if (reason->as_string() == "oom_killed" && v.exhaustion) {
+      const json::value* t = end->as_object().if_contains("t_s");
+      if (t != nullptr && t->is_number()) {
+        v.exhaustion->observed_t_s = t->to_number<double>();
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "; it died at t = %.1f s, the slope predicted %.1f s",
+                      *v.exhaustion->observed_t_s, v.exhaustion->predicted_t_s);
+        how += buf;
+      }
     }
     v.explanation += " Note: the run ended early (" + how + ").";
   }

@@ -211,6 +211,26 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       text += " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) + " per " + w.unit +
               " (R\xC2\xB2 " + r2 + "), so something keeps memory for every " + w.unit + " and never lets go.";
     }
+    if (options.limit_bytes) {
+      // RSS is what a memory cgroup charges; extrapolate it when it grows too.
+      const series::GrowthEvidence* line = growing;
+      for (const auto& ev : v.signals) {
+        if (ev.signal == series::kRssBytesColumn && ev.trend == series::Trend::kGrowing) line = &ev;
+      }
+      Exhaustion e;
+      e.limit_bytes = *options.limit_bytes;
+      e.signal = line->signal;
+      e.predicted_t_s = (e.limit_bytes - line->fit.intercept) / line->fit.slope;
+      e.time_left_s = e.predicted_t_s - line->t_end_s;
+      char buf[200];
+      std::snprintf(buf, sizeof buf, " At this rate %s reaches the %s limit at t = %.1f s", e.signal.c_str(),
+                    HumanBytes(e.limit_bytes).c_str(), e.predicted_t_s);
+      text += buf;
+      text += e.time_left_s > 0 ? " (" + std::to_string(static_cast<long>(e.time_left_s + 0.5)) +
+                                      " s after the last sample)."
+                                : ".";
+      v.exhaustion = e;
+    }
     if (growing->signal != series::kHeapInuseBytesColumn) {
       for (const auto& ev : v.signals) {
         if (ev.signal == series::kHeapInuseBytesColumn && ev.trend != series::Trend::kGrowing) {

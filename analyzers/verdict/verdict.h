@@ -47,11 +47,22 @@ struct ReleaseEvidence {
   bool accounted = false;      // and LazyFree / allocator-free bytes explain what RSS kept
 };
 
+// When a growing signal will reach a memory limit, from its fitted line.
+struct Exhaustion {
+  double limit_bytes = 0;
+  std::string signal;          // the signal extrapolated (RSS when present)
+  double predicted_t_s = 0;    // when the fitted line reaches the limit
+  double time_left_s = 0;      // predicted_t_s minus the last sample's time
+  // Filled from a results folder whose server the OOM killer ended.
+  std::optional<double> observed_t_s;
+};
+
 struct Verdict {
   Kind kind = Kind::kInconclusive;
   std::string source;
   std::vector<series::GrowthEvidence> signals;
   ReleaseEvidence release;
+  std::optional<Exhaustion> exhaustion;  // when a limit was given and memory grows
   std::vector<WorkExplanation> work;  // best explanation first
   std::string explanation;            // one paragraph, plain words
   std::vector<std::string> missing;   // for inconclusive: what would decide it
@@ -59,6 +70,8 @@ struct Verdict {
 
 struct AnalyzeOptions {
   series::GrowthOptions growth;
+  // A memory limit (e.g. a cgroup's) to predict time to exhaustion against.
+  std::optional<double> limit_bytes;
 };
 
 // Decides from a series alone. Never throws for odd data: too little, constant

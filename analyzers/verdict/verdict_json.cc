@@ -66,6 +66,15 @@ std::string VerdictToJson(const Verdict& v) {
                {"rss_kept", r.rss_kept},
                {"accounted", r.accounted}};
   }
+  json::value exhaustion = nullptr;
+  if (v.exhaustion) {
+    const Exhaustion& e = *v.exhaustion;
+    exhaustion = json::object{{"limit_bytes", Number(e.limit_bytes)},
+                              {"signal", e.signal},
+                              {"predicted_t_s", Number(e.predicted_t_s)},
+                              {"time_left_s", Number(e.time_left_s)},
+                              {"observed_t_s", e.observed_t_s ? Number(*e.observed_t_s) : json::value(nullptr)}};
+  }
   json::array missing;
   for (const auto& m : v.missing) missing.push_back(json::string(m));
   json::object o{{"schema_version", kVerdictSchemaVersion},
@@ -74,7 +83,8 @@ std::string VerdictToJson(const Verdict& v) {
                  {"explanation", v.explanation},
                  {"evidence", json::object{{"signals", std::move(signals)},
                                            {"work", std::move(work)},
-                                           {"release", std::move(release)}}},
+                                           {"release", std::move(release)},
+                                           {"exhaustion", std::move(exhaustion)}}},
                  {"missing", std::move(missing)}};
   return json::serialize(o) + "\n";
 }

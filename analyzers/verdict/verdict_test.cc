@@ -39,6 +39,19 @@ TEST(AnalyzeSeries, PerRequestGrowthIsALeakWithBytesPerRequest) {
   EXPECT_NE(v.explanation.find("per request"), std::string::npos) << v.explanation;
 }
 
+TEST(AnalyzeSeries, PredictsWhenAGrowingSignalReachesALimit) {
+  // 10 MB/s from 1 MB: a 101 MB limit is reached at t = 10 s.
+  series::Series s = MakeSeries(60, 1e6, 10'000, 1000, 0);
+  AnalyzeOptions options;
+  options.limit_bytes = 101e6;
+  Verdict v = AnalyzeSeries(s, options);
+  ASSERT_EQ(v.kind, Kind::kLeak);
+  ASSERT_TRUE(v.exhaustion.has_value());
+  EXPECT_NEAR(v.exhaustion->predicted_t_s, 10.0, 0.2);
+  EXPECT_NEAR(v.exhaustion->time_left_s, 10.0 - 5.9, 0.2);
+  EXPECT_FALSE(AnalyzeSeries(s, {}).exhaustion.has_value());
+}
+
 TEST(AnalyzeSeries, FlatNoisyHeapIsNoLeak) {
   for (unsigned seed = 1; seed <= 20; ++seed) {
     series::Series s = MakeSeries(100, 5e6, 0, 1000, 40'000, seed);
