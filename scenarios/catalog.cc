@@ -2,13 +2,21 @@
 
 #include <boost/json.hpp>
 
+#include "scenarios/global-request-map/request_map.h"
 #include "scenarios/global-request-tracker/tracker.h"
+#include "scenarios/lazy-release/lazy_release.h"
+#include "scenarios/runaway-workers/workers.h"
+#include "scenarios/steady-state/steady_state.h"
+#include "scenarios/unbounded-cache/cache.h"
 
 namespace leaklab::scenarios {
 
 const std::vector<runtime::ScenarioInfo>& Catalog() {
+  // Learning order (scenarios/README.md): the plainest leak first, the
+  // control and the look-alike last.
   static const std::vector<runtime::ScenarioInfo> catalog = {
-      GlobalRequestTrackerInfo(),
+      GlobalRequestTrackerInfo(), UnboundedCacheInfo(), GlobalRequestMapInfo(),
+      RunawayWorkersInfo(),       LazyReleaseInfo(),    SteadyStateInfo(),
   };
   return catalog;
 }

@@ -64,8 +64,14 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
     }
     out.push_back(std::move(w));
   }
-  std::stable_sort(out.begin(), out.end(),
-                   [](const WorkExplanation& a, const WorkExplanation& b) { return a.r_squared > b.r_squared; });
+  // Best fit first. Fits within 0.01 of R² are equally good; then the counter
+  // with fewer units (keys before requests) comes first, being the more
+  // specific explanation, so the order does not flip with noise.
+  std::stable_sort(out.begin(), out.end(), [](const WorkExplanation& a, const WorkExplanation& b) {
+    long ra = std::lround(a.r_squared * 100), rb = std::lround(b.r_squared * 100);
+    if (ra != rb) return ra > rb;
+    return a.units < b.units;
+  });
   return out;
 }
 
@@ -210,6 +216,11 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       std::snprintf(r2, sizeof r2, "%.2f", w.r_squared);
       text += " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) + " per " + w.unit +
               " (R\xC2\xB2 " + r2 + "), so something keeps memory for every " + w.unit + " and never lets go.";
+      if (v.work.size() > 1 && std::lround(v.work[1].r_squared * 100) == std::lround(w.r_squared * 100)) {
+        text += " (It fits " + HumanBytes(v.work[1].bytes_per_unit) + " per " + v.work[1].unit +
+                " just as well: the two grew together in this run, so the data alone cannot tell which one "
+                "memory follows; a run that repeats " + w.unit + "s or " + v.work[1].unit + "s can.)";
+      }
     }
     if (options.limit_bytes) {
       // RSS is what a memory cgroup charges; extrapolate it when it grows too.

@@ -100,6 +100,8 @@ std::string VerdictSummary(const Verdict& v) {
     out += line;
   }
   for (const auto& w : v.work) {
+    // Only explanations worth reading; verdict.json keeps them all.
+    if (w.r_squared < 0.5 || w.units < 2) continue;
     char line[256];
     std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n", w.bytes_per_unit,
                   w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());

@@ -109,9 +109,10 @@ std::string FormatPrometheusMetrics(const MemStats& s) {
   return out;
 }
 
-ReleaseResult ReleaseFreeMemory() {
+ReleaseResult ReleaseFreeMemory(const std::function<void()>& release_scenario_memory) {
   ReleaseResult r;
   r.rss_before_bytes = ReadRssBytes();
+  if (release_scenario_memory) release_scenario_memory();
   ::malloc_trim(0);
   r.rss_after_bytes = ReadRssBytes();
   return r;

@@ -5,6 +5,7 @@
 // runtime.MemStats, served at /debug/memstats and /metrics.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace leaklab::runtime {
@@ -47,7 +48,8 @@ struct ReleaseResult {
   int64_t rss_before_bytes = 0;
   int64_t rss_after_bytes = 0;
 };
-ReleaseResult ReleaseFreeMemory();
+// `release_scenario_memory` runs between the two RSS readings.
+ReleaseResult ReleaseFreeMemory(const std::function<void()>& release_scenario_memory);
 
 }  // namespace leaklab::runtime
 

@@ -57,8 +57,7 @@ Response Router::Handle(const Request& request) {
   }
   if (path == "/debug/release") {
     if (!get && request.method != "POST") return MethodNotAllowed();
-    scenario_.ReleaseMemory();
-    ReleaseResult r = ReleaseFreeMemory();
+    ReleaseResult r = ReleaseFreeMemory([this] { scenario_.ReleaseMemory(); });
     char buf[160];
     std::snprintf(buf, sizeof buf, "{\"rss_before_bytes\":%" PRId64 ",\"rss_after_bytes\":%" PRId64 "}\n",
                   r.rss_before_bytes, r.rss_after_bytes);
