@@ -9,15 +9,6 @@
 namespace leaklab::series {
 namespace {
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + mid, v.end());
-  double hi = v[mid];
-  if (v.size() % 2 == 1) return hi;
-  double lo = *std::max_element(v.begin(), v.begin() + mid);
-  return (lo + hi) / 2;
-}
 
 std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
   char buf[256];
@@ -98,13 +89,13 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   // Step 2: is there a monotonic trend, and how steep is it?
   ev.mk = MannKendallTest(y);
   ev.fit = TheilSenEstimate(t, y);
-  ev.level_bytes = Median(y);
+  ev.level_bytes = MedianOf(y);
   ev.growth_bytes = ev.fit.slope * span_s;
   std::vector<double> residuals(y.size());
   for (size_t i = 0; i < y.size(); ++i) residuals[i] = y[i] - (ev.fit.intercept + ev.fit.slope * t[i]);
-  double center = Median(residuals);
+  double center = MedianOf(residuals);
   for (double& r : residuals) r = std::fabs(r - center);
-  ev.noise_bytes = 1.4826 * Median(residuals);
+  ev.noise_bytes = 1.4826 * MedianOf(residuals);
 
   // Step 3: significant and large enough to matter.
   const bool significant = ev.mk.p_value < options.alpha;

@@ -347,4 +347,10 @@ LinearFit LeastSquares(std::span<const double> x, std::span<const double> y) {
   return fit;
 }
 
+double MedianOf(std::span<const double> values) {
+  if (values.empty()) return 0;
+  std::vector<double> copy(values.begin(), values.end());
+  return Median(copy);
+}
+
 }  // namespace leaklab::series

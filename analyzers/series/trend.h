@@ -62,6 +62,10 @@ struct LinearFit {
 // non-finite values or all x equal.
 LinearFit LeastSquares(std::span<const double> x, std::span<const double> y);
 
+// The median (mean of the two middle values for an even count); 0 for an
+// empty input. Values must be finite.
+double MedianOf(std::span<const double> values);
+
 }  // namespace leaklab::series
 
 #endif  // LEAKLAB_ANALYZERS_SERIES_TREND_H_

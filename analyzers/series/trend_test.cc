@@ -312,3 +312,17 @@ TEST(LeastSquares, RejectsDegenerateInput) {
 
 }  // namespace
 }  // namespace leaklab::series
+
+namespace leaklab::series {
+namespace {
+
+TEST(MedianOf, OddEvenAndEmpty) {
+  const double odd[] = {5, 1, 3};
+  const double even[] = {4, 1, 3, 2};
+  EXPECT_EQ(MedianOf(odd), 3);
+  EXPECT_EQ(MedianOf(even), 2.5);
+  EXPECT_EQ(MedianOf(std::span<const double>()), 0);
+}
+
+}  // namespace
+}  // namespace leaklab::series

@@ -75,15 +75,14 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
   return out;
 }
 
-// Median of the finite values of v[from, to).
-double MedianOf(const std::vector<double>& v, size_t from, size_t to) {
+// Median of the finite values of v[from, to); NaN when there are none.
+double FiniteMedian(const std::vector<double>& v, size_t from, size_t to) {
   std::vector<double> x;
   for (size_t i = from; i < to && i < v.size(); ++i) {
     if (std::isfinite(v[i])) x.push_back(v[i]);
   }
   if (x.empty()) return std::numeric_limits<double>::quiet_NaN();
-  std::nth_element(x.begin(), x.begin() + x.size() / 2, x.end());
-  return x[x.size() / 2];
+  return series::MedianOf(x);
 }
 
 // A release counts when the heap gave back at least this share of the RSS
@@ -112,9 +111,9 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
     if (std::isfinite((*heap)[i])) r.heap_peak_bytes = std::max(r.heap_peak_bytes, (*heap)[i]);
     if (std::isfinite((*rss)[i])) rss_peak = std::max(rss_peak, (*rss)[i]);
   }
-  r.heap_end_bytes = MedianOf(*heap, n - tenth, n);
-  r.rss_end_bytes = MedianOf(*rss, n - tenth, n);
-  double kept = MedianOf(gap, n - tenth, n) - MedianOf(gap, 0, tenth);
+  r.heap_end_bytes = FiniteMedian(*heap, n - tenth, n);
+  r.rss_end_bytes = FiniteMedian(*rss, n - tenth, n);
+  double kept = FiniteMedian(gap, n - tenth, n) - FiniteMedian(gap, 0, tenth);
   if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) || !std::isfinite(kept)) return r;
   r.checked = true;
   r.released_bytes = r.heap_peak_bytes - r.heap_end_bytes;
@@ -122,7 +121,7 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   auto growth = [&](std::string_view column) {
     const std::vector<double>* v = s.Find(column);
     if (v == nullptr) return 0.0;
-    double d = MedianOf(*v, n - tenth, n) - MedianOf(*v, 0, tenth);
+    double d = FiniteMedian(*v, n - tenth, n) - FiniteMedian(*v, 0, tenth);
     return std::isfinite(d) ? std::max(d, 0.0) : 0.0;
   };
   r.lazyfree_bytes = growth(series::kLazyfreeBytesColumn);
