@@ -74,7 +74,9 @@ TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
   if (c.max_bytes_per_unit > 0) {
     const json::array& work = verdict.at("evidence").at("work").as_array();
     ASSERT_FALSE(work.empty()) << verdict_text;
-    if (c.counter != nullptr) EXPECT_EQ(work[0].at("counter").as_string(), c.counter) << verdict_text;
+    if (c.counter != nullptr) {
+      EXPECT_EQ(work[0].at("counter").as_string(), c.counter) << verdict_text;
+    }
     double per_unit = work[0].at("bytes_per_unit").to_number<double>();
     EXPECT_GE(per_unit, c.min_bytes_per_unit) << verdict_text;
     EXPECT_LE(per_unit, c.max_bytes_per_unit) << verdict_text;
