@@ -1,0 +1,198 @@
+// leaklab::pprof — an in-memory model of a pprof profile, and its codec.
+//
+// The model is made for analysis and for building profiles in code; it is not
+// the wire format. On the wire (google/pprof proto/profile.proto) everything
+// refers to everything else by numeric id and strings live in a shared table.
+// Here strings are plain std::string and references are indexes into the
+// Profile's own vectors:
+//
+//   Sample::location_indexes  -> Profile::locations
+//   Location::mapping_index   -> Profile::mappings
+//   Line::function_index      -> Profile::functions
+//
+// Decoding resolves ids to indexes and checks that every reference holds;
+// encoding assigns ids from 1 (id = index + 1) and builds a deduplicated string
+// table. Building a profile in code therefore means: push functions, mappings
+// and locations, remember their indexes (the Add* helpers return them), and
+// push samples that use those indexes.
+//
+// This header does not include protobuf or zlib: the generated wire code stays
+// inside the library's .cc files.
+#ifndef LEAKLAB_ANALYZERS_PPROF_PROFILE_H_
+#define LEAKLAB_ANALYZERS_PPROF_PROFILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace leaklab::pprof {
+
+// What a sample value means, e.g. {"inuse_space", "bytes"}.
+struct ValueType {
+  std::string type;
+  std::string unit;
+
+  friend bool operator==(const ValueType&, const ValueType&) = default;
+};
+
+struct Function {
+  // Human-readable name, e.g. a demangled C++ name or "main.leakSessions".
+  std::string name;
+  // Name as the system knows it, e.g. a mangled C++ name; often equal to name.
+  std::string system_name;
+  std::string filename;
+  int64_t start_line = 0;
+
+  friend bool operator==(const Function&, const Function&) = default;
+};
+
+// A binary or library mapped into the profiled process.
+struct Mapping {
+  uint64_t memory_start = 0;
+  uint64_t memory_limit = 0;
+  uint64_t file_offset = 0;
+  std::string filename;
+  std::string build_id;
+  bool has_functions = false;
+  bool has_filenames = false;
+  bool has_line_numbers = false;
+  bool has_inline_frames = false;
+
+  friend bool operator==(const Mapping&, const Mapping&) = default;
+};
+
+// One source position of a Location.
+struct Line {
+  std::size_t function_index = 0;  // into Profile::functions
+  int64_t line = 0;
+  int64_t column = 0;
+
+  friend bool operator==(const Line&, const Line&) = default;
+};
+
+// One frame of a stack: an address and the source lines it stands for.
+struct Location {
+  std::optional<std::size_t> mapping_index;  // into Profile::mappings; empty if unknown
+  uint64_t address = 0;
+  // More than one line means inlining: lines[0] is the innermost inlined
+  // function and lines.back() the function it was inlined into.
+  std::vector<Line> lines;
+  bool is_folded = false;
+
+  friend bool operator==(const Location&, const Location&) = default;
+};
+
+struct StringLabel {
+  std::string key;
+  std::string value;
+
+  friend bool operator==(const StringLabel&, const StringLabel&) = default;
+};
+
+struct NumericLabel {
+  std::string key;
+  int64_t value = 0;
+  std::string unit;  // may be empty: readers then guess the unit from the key
+
+  friend bool operator==(const NumericLabel&, const NumericLabel&) = default;
+};
+
+struct Sample {
+  // Into Profile::locations; the leaf (innermost frame) first, as pprof stores them.
+  std::vector<std::size_t> location_indexes;
+  // One value per Profile::sample_types, in the same order.
+  std::vector<int64_t> values;
+  std::vector<StringLabel> string_labels;
+  std::vector<NumericLabel> numeric_labels;
+
+  friend bool operator==(const Sample&, const Sample&) = default;
+};
+
+struct Profile {
+  std::vector<ValueType> sample_types;
+  std::vector<Sample> samples;
+  std::vector<Mapping> mappings;
+  std::vector<Location> locations;
+  std::vector<Function> functions;
+
+  // Regular expressions over function names that pprof applies when showing
+  // the profile; empty when unset.
+  std::string drop_frames;
+  std::string keep_frames;
+
+  int64_t time_nanos = 0;      // collection time, nanoseconds since the Unix epoch
+  int64_t duration_nanos = 0;  // 0 when a duration makes no sense
+  ValueType period_type;
+  int64_t period = 0;
+  std::vector<std::string> comments;
+  // Type of the preferred sample value; empty means the last sample type.
+  std::string default_sample_type;
+
+  // Appends and returns the new element's index, for building profiles in code.
+  std::size_t AddFunction(Function function);
+  std::size_t AddMapping(Mapping mapping);
+  std::size_t AddLocation(Location location);
+
+  // Index of the sample type called `type` (e.g. "inuse_space"), if present.
+  std::optional<std::size_t> FindSampleType(std::string_view type) const;
+  // Sum over all samples of values[sample_type_index]; this is the "total"
+  // that `go tool pprof -top` reports for that sample index.
+  int64_t TotalValue(std::size_t sample_type_index) const;
+
+  friend bool operator==(const Profile&, const Profile&) = default;
+};
+
+// Every failure to decode or encode a profile. what() names the file when it is
+// known, then what was wrong and where, e.g.
+// "heap.pb.gz: location 7: line 0 refers to function 99, which does not exist".
+class ProfileError : public std::runtime_error {
+ public:
+  explicit ProfileError(const std::string& message);
+  ProfileError(const std::filesystem::path& file, const std::string& message);
+
+  // The file the profile came from; empty when decoding bytes in memory.
+  const std::filesystem::path& file() const { return file_; }
+  // The problem, without the file name.
+  const std::string& problem() const { return problem_; }
+
+ private:
+  std::filesystem::path file_;
+  std::string problem_;
+};
+
+// Bounds on untrusted input, so that a hostile or broken profile is refused
+// with an error instead of exhausting memory.
+struct DecodeLimits {
+  // Bytes accepted as input (compressed or not). Real compressed profiles are
+  // kilobytes to a few megabytes; 64 MiB leaves a wide margin while keeping
+  // the copy held during decoding small.
+  std::size_t max_input_bytes = std::size_t{64} << 20;
+  // Bytes of serialized profile.proto accepted after gunzip (or as raw input).
+  // The decoded message takes a few times this in memory; 256 MiB is far above
+  // any heap or goroutine profile we expect and still fits a CI machine. It is
+  // what refuses a gzip bomb: inflation stops as soon as it is exceeded.
+  std::size_t max_profile_bytes = std::size_t{256} << 20;
+};
+
+// Decodes a profile from gzip-compressed (detected by the magic bytes 1f 8b)
+// or raw serialized profile.proto, and validates it. Throws ProfileError.
+Profile DecodeProfile(std::string_view bytes, const DecodeLimits& limits = {});
+
+// Reads and decodes a profile file; errors name the file. Throws ProfileError.
+Profile ReadProfileFile(const std::filesystem::path& path, const DecodeLimits& limits = {});
+
+// Encodes a profile as gzip-compressed profile.proto, readable by
+// `go tool pprof`. Ids are assigned from 1 in vector order and the string
+// table is deduplicated. The output is deterministic (no gzip timestamp).
+// Throws ProfileError if the profile's indexes or value counts are
+// inconsistent, since the result would not be a valid profile.
+std::string EncodeProfile(const Profile& profile);
+
+}  // namespace leaklab::pprof
+
+#endif  // LEAKLAB_ANALYZERS_PPROF_PROFILE_H_
