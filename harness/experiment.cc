@@ -45,6 +45,8 @@ constexpr milliseconds kStopGrace{5'000};
 // A scheduled request (reload, burst) answers at once; the work it starts
 // runs in the server's background.
 constexpr milliseconds kScheduledRequestTimeout{2'000};
+// Building a profile walks every sampled stack; a few hundred ms at most.
+constexpr milliseconds kProfileTimeout{3'000};
 
 const std::vector<std::string> kColumns = {
     "rss_bytes",  "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
@@ -137,6 +139,57 @@ class ResultsWriter {
   std::string csv_;
   std::string events_;
   size_t samples_ = 0;
+};
+
+// Fetches the server's pprof profiles into profiles/<kind>-NNNN.pb.gz, in
+// time order. A server without the endpoints (404) is asked once, then left
+// alone; the run goes on without profiles.
+class ProfileCapture {
+ public:
+  ProfileCapture(fs::path dir, uint16_t port) : dir_(std::move(dir)), http_("127.0.0.1", port) {}
+
+  // Returns how many files were written this time.
+  int Capture(ResultsWriter& results, double t_s) {
+    int written = 0;
+    for (Kind& k : kinds_) {
+      if (!k.available) continue;
+      HttpReply reply = http_.Get(k.path, kProfileTimeout);
+      if (reply.status == 404) {
+        k.available = false;
+        results.AddEvent(t_s, "profile", std::string(k.name) + " profiles not served (404)");
+        continue;
+      }
+      if (!reply.ok()) {
+        results.AddEvent(t_s, "profile", std::string(k.name) + ": " +
+                                             (reply.error.empty() ? std::to_string(reply.status) : reply.error));
+        continue;
+      }
+      if (!created_) {
+        fs::create_directories(dir_);
+        created_ = true;
+      }
+      char name[64];
+      std::snprintf(name, sizeof name, "%s-%04d.pb.gz", k.name, ++k.count);
+      WriteFileAtomically(dir_ / name, reply.body);
+      ++written;
+    }
+    return written;
+  }
+
+  int heap_profiles() const { return kinds_[0].count; }
+  int worker_profiles() const { return kinds_[1].count; }
+
+ private:
+  struct Kind {
+    const char* name;
+    const char* path;
+    bool available = true;
+    int count = 0;
+  };
+  fs::path dir_;
+  HttpGetter http_;
+  bool created_ = false;
+  Kind kinds_[2] = {{"heap", "/debug/pprof/heap"}, {"workers", "/debug/pprof/workers"}};
 };
 
 json::array ScheduleJson(const std::vector<ScenarioEntry::ScheduledRequest>& schedule) {
@@ -325,6 +378,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   // Scheduled requests (reloads, bursts) go on their own connection so that a
   // slow one never delays the memstats poll's connection.
   HttpGetter actions("127.0.0.1", static_cast<uint16_t>(port));
+  ProfileCapture profiles(outcome.out_dir / "profiles", static_cast<uint16_t>(port));
+  Clock::time_point next_profile = start;
   std::vector<Clock::time_point> due;
   for (const auto& r : scenario.schedule) due.push_back(start + r.first_at);
 
@@ -359,6 +414,10 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       break;
     }
     if (Clock::now() - start >= load.duration) break;
+    if (options.profile_every > milliseconds(0) && Clock::now() >= next_profile) {
+      profiles.Capture(results, elapsed_s());
+      next_profile += options.profile_every;
+    }
     for (size_t i = 0; i < scenario.schedule.size(); ++i) {
       const auto& r = scenario.schedule[i];
       if (Clock::now() < due[i]) continue;
@@ -413,6 +472,14 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   if (options.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
 
   // Step 5: stop the load, then the server, and write everything.
+  // One last pair of profiles at the end of the load, so the last interval counts too.
+  if (options.profile_every > milliseconds(0) && reason == "completed") {
+    try {
+      profiles.Capture(results, elapsed_s());
+    } catch (const std::exception&) {
+      // The run is complete without it.
+    }
+  }
   stop_load = true;
   if (load_thread.thread.joinable()) load_thread.thread.join();
   results.AddEvent(elapsed_s(), "phase", "end");
@@ -432,6 +499,9 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   if (!background_load) load_json["note"] = "no background load: only the scheduled requests";
   if (!load_error.empty()) load_json["error"] = load_error;
   results.WriteFile("loadgen.json", json::serialize(load_json) + "\n");
+  results.manifest()["profiles"] = json::object{{"heap", profiles.heap_profiles()},
+                                                {"workers", profiles.worker_profiles()},
+                                                {"every_ms", options.profile_every.count()}};
   outcome.samples = results.samples();
   results.manifest()["elapsed_s"] = elapsed_s();
   finish(reason, detail);

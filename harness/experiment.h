@@ -28,6 +28,8 @@ struct RunOptions {
   std::optional<int> connections;
   std::optional<double> rate_per_s;
   std::chrono::milliseconds sample_interval{100};
+  // Heap and worker profiles are fetched this often into profiles/; 0 = never.
+  std::chrono::milliseconds profile_every{2'000};
   std::filesystem::path out_dir;  // empty: results/<scenario>-<variant>-<timestamp>
   uint64_t seed = 1;
   std::filesystem::path scenario_binary;
