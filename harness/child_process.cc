@@ -58,7 +58,9 @@ ChildProcess::ChildProcess(const std::filesystem::path& program,
   ::close(pipe_fds[1]);
   if (rc != 0) {
     ::close(pipe_fds[0]);
-    throw std::runtime_error("cannot start " + program_str + ": " + std::strerror(rc));
+    // posix_spawn also fails when the stderr log cannot be opened: name both.
+    throw std::runtime_error("cannot start " + program_str + " (stderr to " + stderr_log.string() +
+                             "): " + std::strerror(rc));
   }
   stdout_fd_ = pipe_fds[0];
 }

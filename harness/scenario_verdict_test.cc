@@ -145,6 +145,7 @@ TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
   if (auto why = MemoryCgroupUnavailable()) GTEST_SKIP() << *why;
   fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "oom-kill";
   fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
   fs::path log = dir.string() + ".log";
   ExitInfo run;
   {
