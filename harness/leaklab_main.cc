@@ -79,13 +79,13 @@ int CmdList(const std::vector<std::string>& args) {
 
 int CmdRun(const std::vector<std::string>& args) {
   po::options_description desc("usage: leaklab run SCENARIO [options]");
-  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "2s", out, variant;
+  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "0", out, variant;
   desc.add_options()("help,h", "show this help")(
       "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
       "duration", po::value(&duration), "how long to drive the load (default: the scenario's own)")(
       "interval", po::value(&interval)->default_value(interval), "sampling interval")(
       "profile-every", po::value(&profile_every)->default_value(profile_every),
-      "fetch heap and worker profiles this often into profiles/; 0 = never")(
+      "fetch heap and worker profiles this often into profiles/ (e.g. 2s); 0 = never")(
       "connections", po::value<int>(), "load connections (default: the scenario's own)")(
       "rate", po::value<double>(), "total request rate per second; 0 = as fast as possible")(
       "seed", po::value<uint64_t>()->default_value(1), "seed recorded in the manifest")(

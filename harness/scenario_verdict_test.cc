@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -138,6 +140,49 @@ INSTANTIATE_TEST_SUITE_P(
 INSTANTIATE_TEST_SUITE_P(SteadyState, ScenarioVerdict,
                          ::testing::Values(Case{"steady-state", "control", "no-leak", "10s"}),
                          [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
+
+// The incident's team diffed heap snapshots with go tool pprof; the profiles
+// a run saves must support exactly that, and name the allocation site.
+TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
+  if (std::system("command -v go >/dev/null 2>&1") != 0) GTEST_SKIP() << "go is not installed";
+  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "pprof-interop";
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  fs::path log = dir.string() + ".log";
+  {
+    ChildProcess leaklab(Bin("leaklab"),
+                         {"run", "global-request-tracker", "--variant", "leaky", "--duration", "5s",
+                          "--profile-every", "2s", "--out", dir.string()},
+                         log);
+    ASSERT_EQ(leaklab.Wait(std::chrono::seconds(60), milliseconds(3000)).exit_code, 0) << ReadFile(log);
+  }
+  std::vector<fs::path> heaps;
+  for (const auto& e : fs::directory_iterator(dir / "profiles")) {
+    if (e.path().filename().string().starts_with("heap-")) heaps.push_back(e.path());
+  }
+  std::sort(heaps.begin(), heaps.end());
+  ASSERT_GE(heaps.size(), 2u);
+  // go needs a writable HOME and build cache; CI's may have neither.
+  fs::path home = dir / "gohome";
+  fs::create_directories(home);
+  auto pprof_top = [&](const std::string& extra) {
+    fs::path out = dir / "pprof-top.txt";
+    std::string cmd = "HOME=" + home.string() + " GOCACHE=" + (home / "cache").string() +
+                      " go tool pprof -top " + extra + " -sample_index=inuse_space -base " + heaps.front().string() +
+                      " " + heaps.back().string() + " > " + out.string() + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(out);
+    return ReadFile(out);
+  };
+  std::string flat = pprof_top("");
+  // The first row under the header is the top flat entry: the allocation site.
+  size_t header = flat.find("flat%");
+  ASSERT_NE(header, std::string::npos) << flat;
+  std::string first_row = flat.substr(flat.find('\n', header) + 1);
+  first_row = first_row.substr(0, first_row.find('\n'));
+  EXPECT_NE(first_row.find("RepeatBytes"), std::string::npos) << flat;
+  // And the function that keeps it, by cumulative share.
+  EXPECT_NE(pprof_top("-cum").find("RequestTracker::Track()"), std::string::npos);
+}
 
 // The tracker incident ended in OOM kills at a 200 MB cgroup limit. Here a
 // 64 MiB limit is reached after about 6 s at the default 10 MB/s.

@@ -1,6 +1,7 @@
 // leaklab-scenario: hosts one scenario variant behind the runtime's HTTP server.
 //
 //   leaklab-scenario --scenario NAME [--variant V] [--port P] [--address A]
+//                    [--heap-profile-rate BYTES]
 //   leaklab-scenario --list [--json]
 //
 // With --port 0 (the default) the kernel picks a free port; the port is always
@@ -17,6 +18,7 @@
 #include <boost/program_options.hpp>
 
 #include "scenarios/catalog.h"
+#include "scenarios/runtime/heap_profiler.h"
 #include "scenarios/runtime/http_server.h"
 #include "scenarios/runtime/router.h"
 
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   leaklab::runtime::ServerOptions server;
   std::string scenario_name, variant;
   int port = 0;
+  int64_t heap_profile_rate = leaklab::runtime::heap_profiler::kDefaultSampleRateBytes;
   desc.add_options()("help,h", "show this help")(
       "list", "list scenarios and their variants")("json", "with --list: print JSON")(
       "scenario", po::value(&scenario_name), "scenario to serve")(
@@ -50,7 +53,9 @@ int main(int argc, char** argv) {
       "port", po::value(&port)->default_value(0), "listen port; 0 = pick a free one")(
       "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads")(
       "parent-pid", po::value<int>(), "exit when this process (the harness) dies")(
-      "cgroup", po::value<std::string>(), "join this cgroup (a folder with cgroup.procs) before serving");
+      "cgroup", po::value<std::string>(), "join this cgroup (a folder with cgroup.procs) before serving")(
+      "heap-profile-rate", po::value(&heap_profile_rate)->default_value(heap_profile_rate),
+      "mean bytes between heap profile samples (like Go's MemProfileRate); 0 = off");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, desc), vm);
@@ -95,6 +100,11 @@ int main(int argc, char** argv) {
     return kUsageError;
   }
   server.port = static_cast<uint16_t>(port);
+  if (heap_profile_rate < 0) {
+    std::cerr << "leaklab-scenario: --heap-profile-rate must be >= 0 (0 = off)\n";
+    return kUsageError;
+  }
+  leaklab::runtime::heap_profiler::SetSampleRate(heap_profile_rate);
 
   if (vm.count("parent-pid")) {
     // A harness that is killed must not leave a leaking server behind.

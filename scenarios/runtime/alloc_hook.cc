@@ -4,7 +4,8 @@
 // leaklab-scenario only: analyzers and tools keep the standard operators.
 //
 // Counting is two relaxed atomic adds per call; the sampling heap profiler
-// will hook in here as well.
+// (heap_profiler.h) adds a thread-local subtraction and a branch per
+// allocation, and one relaxed load per free.
 
 #include <malloc.h>
 
@@ -14,17 +15,24 @@
 #include <new>
 
 #include "scenarios/runtime/alloc_stats.h"
+#include "scenarios/runtime/heap_profiler.h"
 
 namespace leaklab::runtime {
-namespace {
+// A named namespace, not an anonymous one: the heap profiler recognises these
+// frames by name (dladdr sees only exported symbols) to drop them from stacks.
+namespace alloc_hook {
 
 using internal::NoteAllocation;
 using internal::NoteRelease;
 
 void* Allocate(std::size_t size) {
   // operator new(0) must return a unique pointer.
-  void* p = std::malloc(size == 0 ? 1 : size);
-  if (p != nullptr) NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+  const std::size_t bytes = size == 0 ? 1 : size;
+  void* p = std::malloc(bytes);
+  if (p != nullptr) {
+    NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+    heap_profiler::OnAllocation(p, bytes);
+  }
   return p;
 }
 
@@ -34,7 +42,10 @@ void* AllocateAligned(std::size_t size, std::size_t alignment) {
   if (size > SIZE_MAX - alignment) return nullptr;
   std::size_t rounded = (size + alignment - 1) / alignment * alignment;
   void* p = std::aligned_alloc(alignment, rounded == 0 ? alignment : rounded);
-  if (p != nullptr) NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+  if (p != nullptr) {
+    NoteAllocation(static_cast<int64_t>(malloc_usable_size(p)));
+    heap_profiler::OnAllocation(p, size == 0 ? 1 : size);
+  }
   return p;
 }
 
@@ -63,19 +74,20 @@ void* AllocateAlignedOrThrow(std::size_t size, std::size_t alignment) {
   return true;
 }();
 
-}  // namespace
-
 void Release(void* p) noexcept {
   if (p == nullptr) return;
+  // Before free(): once freed, the address may be reused and sampled anew.
+  heap_profiler::OnRelease(p);
   NoteRelease(static_cast<int64_t>(malloc_usable_size(p)));
   std::free(p);
 }
 
+}  // namespace alloc_hook
 }  // namespace leaklab::runtime
 
-using leaklab::runtime::AllocateAlignedOrThrow;
-using leaklab::runtime::AllocateOrThrow;
-using leaklab::runtime::Release;
+using leaklab::runtime::alloc_hook::AllocateAlignedOrThrow;
+using leaklab::runtime::alloc_hook::AllocateOrThrow;
+using leaklab::runtime::alloc_hook::Release;
 
 void* operator new(std::size_t size) { return AllocateOrThrow(size); }
 void* operator new[](std::size_t size) { return AllocateOrThrow(size); }

@@ -1,10 +1,14 @@
 #include "scenarios/runtime/router.h"
 
+#include <malloc.h>
+
 #include <cinttypes>
 #include <cstdio>
 #include <exception>
 
+#include "scenarios/runtime/heap_profiler.h"
 #include "scenarios/runtime/memstats.h"
+#include "scenarios/runtime/profiles.h"
 #include "scenarios/runtime/worker_registry.h"
 
 namespace leaklab::runtime {
@@ -66,6 +70,20 @@ Response Router::Handle(const Request& request) {
   if (path == "/debug/workers") {
     if (!get) return MethodNotAllowed();
     return {200, "application/json", FormatWorkersJson(WorkerRegistry::Global().Groups())};
+  }
+  if (path == "/debug/pprof/heap") {
+    if (!get) return MethodNotAllowed();
+    std::string body = pprof::EncodeProfile(BuildHeapProfile(heap_profiler::TakeSnapshot(), NowUnixNanos()));
+    // A measurement must not disturb what it measures: building the profile
+    // used memory that glibc would otherwise keep, and RSS would creep up a
+    // step at every capture. Give it back now.
+    ::malloc_trim(0);
+    return {200, "application/octet-stream", std::move(body)};
+  }
+  if (path == "/debug/pprof/workers") {
+    if (!get) return MethodNotAllowed();
+    return {200, "application/octet-stream",
+            pprof::EncodeProfile(BuildWorkerProfile(WorkerRegistry::Global().Groups(), NowUnixNanos()))};
   }
   if (path.starts_with("/debug/")) return {404, "text/plain", "no such debug endpoint\n"};
 

@@ -1,0 +1,164 @@
+#include "scenarios/runtime/profiles.h"
+
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "scenarios/runtime/symbolize.h"
+
+namespace leaklab::runtime {
+namespace {
+
+// The allocator's frames sit at the top of every captured stack: the
+// profiler's (frame 0 may be an unnamed static function), the hook's, then
+// operator new. They are never deeper than this.
+constexpr int kMaxAllocatorFrames = 8;
+
+bool IsAllocatorFrame(std::string_view name) {
+  return name.starts_with("operator new") ||
+         name.starts_with("leaklab::runtime::heap_profiler::") ||
+         name.starts_with("leaklab::runtime::alloc_hook::");
+}
+
+// Builds functions and locations once per name and per address.
+class LocationTable {
+ public:
+  explicit LocationTable(pprof::Profile& profile) : profile_(profile) {}
+
+  // A location per address (0: per name, for frames with no address).
+  size_t ForFunction(const std::string& name, const std::string& system_name, uint64_t address) {
+    if (address != 0) {
+      auto it = by_address_.find(address);
+      if (it != by_address_.end()) return it->second;
+    } else {
+      auto it = by_name_.find(name);
+      if (it != by_name_.end()) return it->second;
+    }
+    size_t function_index;
+    auto f = functions_.find(name);
+    if (f != functions_.end()) {
+      function_index = f->second;
+    } else {
+      function_index = profile_.AddFunction(
+          {.name = name, .system_name = system_name, .filename = {}, .start_line = 0});
+      functions_.emplace(name, function_index);
+    }
+    pprof::Location location;
+    location.address = address;
+    location.lines.push_back({.function_index = function_index, .line = 0, .column = 0});
+    const size_t index = profile_.AddLocation(std::move(location));
+    if (address != 0) {
+      by_address_.emplace(address, index);
+    } else {
+      by_name_.emplace(name, index);
+    }
+    return index;
+  }
+
+ private:
+  pprof::Profile& profile_;
+  std::unordered_map<uint64_t, size_t> by_address_;
+  std::unordered_map<std::string, size_t> by_name_;
+  std::unordered_map<std::string, size_t> functions_;
+};
+
+}  // namespace
+
+ObjectsAndBytes ScaleHeapSample(int64_t count, int64_t bytes, int64_t rate_bytes) {
+  if (count == 0 || bytes == 0) return {0, 0};
+  if (rate_bytes <= 1) return {count, bytes};
+  const double average = static_cast<double>(bytes) / static_cast<double>(count);
+  const double scale = 1 / (1 - std::exp(-average / static_cast<double>(rate_bytes)));
+  return {static_cast<int64_t>(static_cast<double>(count) * scale),
+          static_cast<int64_t>(static_cast<double>(bytes) * scale)};
+}
+
+int64_t NowUnixNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+pprof::Profile BuildHeapProfile(const heap_profiler::HeapSnapshot& snapshot, int64_t time_nanos) {
+  pprof::Profile profile;
+  profile.sample_types = {{"alloc_objects", "count"},
+                          {"alloc_space", "bytes"},
+                          {"inuse_objects", "count"},
+                          {"inuse_space", "bytes"}};
+  profile.period_type = {"space", "bytes"};
+  profile.period = snapshot.sample_rate_bytes;
+  profile.time_nanos = time_nanos;
+  if (snapshot.untracked_samples > 0) {
+    profile.comments.push_back("leaklab: " + std::to_string(snapshot.untracked_samples) +
+                               " sampled objects were not tracked until freed (more than " +
+                               std::to_string(heap_profiler::kMaxLiveSamples) +
+                               " live samples); in-use values are low by as much");
+  }
+
+  LocationTable locations(profile);
+  // Symbolizing is the expensive part (dladdr scans symbol tables): once per
+  // distinct address per profile.
+  std::unordered_map<uintptr_t, SymbolizedFrame> symbols;
+  const ExecutableSymtab symtab;
+  std::vector<SymbolizedFrame*> frames;
+  for (const heap_profiler::StackRecord& record : snapshot.records) {
+    frames.clear();
+    for (int i = 0; i < record.depth; ++i) {
+      // A return address minus 1 lies in the call instruction.
+      const uintptr_t pc = record.return_addresses[static_cast<size_t>(i)] - 1;
+      auto [it, inserted] = symbols.try_emplace(pc);
+      if (inserted) it->second = Symbolize(pc, &symtab);
+      frames.push_back(&it->second);
+    }
+    // 1. Find the deepest allocator frame near the top; 2. drop it and all
+    // frames above it, named or not.
+    int first_kept = 0;
+    for (int i = 0; i < record.depth && i < kMaxAllocatorFrames; ++i) {
+      if (IsAllocatorFrame(frames[static_cast<size_t>(i)]->name)) first_kept = i + 1;
+    }
+
+    pprof::Sample sample;
+    for (int i = first_kept; i < record.depth; ++i) {
+      const SymbolizedFrame& f = *frames[static_cast<size_t>(i)];
+      sample.location_indexes.push_back(locations.ForFunction(
+          f.name, f.system_name, record.return_addresses[static_cast<size_t>(i)] - 1));
+    }
+    if (record.depth == 0) {
+      sample.location_indexes.push_back(
+          locations.ForFunction("[leaklab: more than " + std::to_string(heap_profiler::kMaxStacks) +
+                                    " allocation stacks]",
+                                "", 0));
+    }
+    const ObjectsAndBytes alloc =
+        ScaleHeapSample(record.alloc_objects, record.alloc_bytes, snapshot.sample_rate_bytes);
+    const ObjectsAndBytes inuse =
+        ScaleHeapSample(record.inuse_objects, record.inuse_bytes, snapshot.sample_rate_bytes);
+    sample.values = {alloc.objects, alloc.bytes, inuse.objects, inuse.bytes};
+    // Go labels each sample with its objects' average size.
+    sample.numeric_labels.push_back({"bytes", record.alloc_bytes / record.alloc_objects, ""});
+    profile.samples.push_back(std::move(sample));
+  }
+  return profile;
+}
+
+pprof::Profile BuildWorkerProfile(const std::vector<WorkerRegistry::Group>& groups,
+                                  int64_t time_nanos) {
+  pprof::Profile profile;
+  profile.sample_types = {{"goroutine", "count"}};
+  profile.period_type = {"goroutine", "count"};
+  profile.period = 1;
+  profile.time_nanos = time_nanos;
+  LocationTable locations(profile);
+  for (const WorkerRegistry::Group& group : groups) {
+    pprof::Sample sample;
+    sample.location_indexes = {locations.ForFunction(group.wait_point, group.wait_point, 0),
+                               locations.ForFunction(group.spawn_site, group.spawn_site, 0)};
+    sample.values = {group.count};
+    profile.samples.push_back(std::move(sample));
+  }
+  return profile;
+}
+
+}  // namespace leaklab::runtime
