@@ -29,10 +29,10 @@ struct RunOptions {
   std::optional<double> rate_per_s;
   std::chrono::milliseconds sample_interval{100};
   // Heap and worker profiles are fetched this often into profiles/; 0 = never.
-  // Off by default for now: building a profile in the server still moves its
-  // RSS up by about 1 MB over the first captures (symbol-table pages, allocator
-  // high-water marks), enough to blur a short fixed run's verdict.
-  std::chrono::milliseconds profile_every{0};
+  // The server builds them so as to leave its memory as it was (see
+  // scenarios/runtime/scratch_arena.h), so this default does not disturb the
+  // series it records.
+  std::chrono::milliseconds profile_every{2000};
   std::filesystem::path out_dir;  // empty: results/<scenario>-<variant>-<timestamp>
   uint64_t seed = 1;
   std::filesystem::path scenario_binary;

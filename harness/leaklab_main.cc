@@ -79,7 +79,7 @@ int CmdList(const std::vector<std::string>& args) {
 
 int CmdRun(const std::vector<std::string>& args) {
   po::options_description desc("usage: leaklab run SCENARIO [options]");
-  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "0", out, variant;
+  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "2s", out, variant;
   desc.add_options()("help,h", "show this help")(
       "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
       "duration", po::value(&duration), "how long to drive the load (default: the scenario's own)")(

@@ -19,6 +19,7 @@
 
 #include "scenarios/catalog.h"
 #include "scenarios/runtime/heap_profiler.h"
+#include "scenarios/runtime/profiles.h"
 #include "scenarios/runtime/http_server.h"
 #include "scenarios/runtime/router.h"
 
@@ -128,6 +129,9 @@ int main(int argc, char** argv) {
   leaklab::runtime::HttpServer http(server, [&router](const leaklab::runtime::Request& r) {
     return router.Handle(r);
   });
+  // Before the port is announced: the harness's first sample then already
+  // includes what taking profiles pages in once.
+  leaklab::runtime::WarmUpProfiles();
   uint16_t bound = 0;
   try {
     bound = http.Listen();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,13 @@ std::string GunzipBounded(std::string_view compressed, std::size_t max_output_by
 
 std::string Gzip(std::string_view raw) {
   z_stream stream{};
+  // zlib's state (about 256 KiB) through operator new rather than malloc, so
+  // that a program that redirects operator new (the scenario server builds
+  // profiles in a scratch arena) also redirects this.
+  stream.zalloc = [](voidpf, uInt items, uInt size) -> voidpf {
+    return ::operator new(std::size_t{items} * size, std::nothrow);
+  };
+  stream.zfree = [](voidpf, voidpf p) { ::operator delete(p); };
   if (int rc = deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits,
                             kDeflateMemLevel, Z_DEFAULT_STRATEGY);
       rc != Z_OK) {

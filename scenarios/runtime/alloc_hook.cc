@@ -5,7 +5,8 @@
 //
 // Counting is two relaxed atomic adds per call; the sampling heap profiler
 // (heap_profiler.h) adds a thread-local subtraction and a branch per
-// allocation, and one relaxed load per free.
+// allocation, and one relaxed load per free; the scratch arena
+// (scratch_arena.h) a thread-local load and a branch per call.
 
 #include <malloc.h>
 
@@ -16,6 +17,7 @@
 
 #include "scenarios/runtime/alloc_stats.h"
 #include "scenarios/runtime/heap_profiler.h"
+#include "scenarios/runtime/scratch_arena.h"
 
 namespace leaklab::runtime {
 // A named namespace, not an anonymous one: the heap profiler recognises these
@@ -25,7 +27,12 @@ namespace alloc_hook {
 using internal::NoteAllocation;
 using internal::NoteRelease;
 
+// Scratch memory is the runtime's own, not the server's: neither counted in
+// live bytes nor sampled.
 void* Allocate(std::size_t size) {
+  if (ScratchArena* arena = internal::t_scratch_arena) [[unlikely]] {
+    if (void* p = arena->Allocate(size, __STDCPP_DEFAULT_NEW_ALIGNMENT__)) return p;
+  }
   // operator new(0) must return a unique pointer.
   const std::size_t bytes = size == 0 ? 1 : size;
   void* p = std::malloc(bytes);
@@ -37,6 +44,9 @@ void* Allocate(std::size_t size) {
 }
 
 void* AllocateAligned(std::size_t size, std::size_t alignment) {
+  if (ScratchArena* arena = internal::t_scratch_arena) [[unlikely]] {
+    if (void* p = arena->Allocate(size, alignment)) return p;
+  }
   // aligned_alloc needs a size that is a multiple of the alignment; a size
   // that cannot be rounded up without overflow cannot be served at all.
   if (size > SIZE_MAX - alignment) return nullptr;
@@ -76,6 +86,9 @@ void* AllocateAlignedOrThrow(std::size_t size, std::size_t alignment) {
 
 void Release(void* p) noexcept {
   if (p == nullptr) return;
+  if (ScratchArena* arena = internal::t_scratch_arena) [[unlikely]] {
+    if (arena->Contains(p)) return;  // freed with the arena
+  }
   // Before free(): once freed, the address may be reused and sampled anew.
   heap_profiler::OnRelease(p);
   NoteRelease(static_cast<int64_t>(malloc_usable_size(p)));

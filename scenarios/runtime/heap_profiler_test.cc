@@ -1,6 +1,6 @@
-// Tests of the sampling heap profiler and the profile endpoints. This binary
-// links the allocation hook (operator new is replaced, as in the server) and
-// exports its symbols (-rdynamic), so stacks name the functions below.
+// Tests of the sampling heap profiler, the symbolizer, the scratch arena and
+// the profile endpoints. This binary links the allocation hook (operator new
+// is replaced, as in the server).
 
 #include "scenarios/runtime/heap_profiler.h"
 
@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,14 +24,15 @@
 
 #include "analyzers/pprof/profile.h"
 #include "scenarios/runtime/profiles.h"
+#include "scenarios/runtime/alloc_stats.h"
 #include "scenarios/runtime/router.h"
+#include "scenarios/runtime/scratch_arena.h"
 #include "scenarios/runtime/symbolize.h"
 #include "scenarios/runtime/worker_registry.h"
 
 namespace hp = leaklab::runtime::heap_profiler;
 using leaklab::pprof::Profile;
 
-// Not in an anonymous namespace: dladdr names only exported functions.
 namespace leaklab_test {
 
 // Allocates and frees `count` objects of kSize bytes. One instantiation per
@@ -108,25 +111,108 @@ __attribute__((noinline)) void LocalFunctionForSymtab(std::vector<char*>& kept) 
 
 TEST(SymbolizeTest, NamesInternalFunctionFromSymtab) {
   const auto pc = reinterpret_cast<uintptr_t>(&LocalFunctionForSymtab) + 1;
-  EXPECT_FALSE(Symbolize(pc).known);  // dladdr alone cannot
-  const ExecutableSymtab symtab;
-  const SymbolizedFrame f = Symbolize(pc, &symtab);
+  ProcessSymbolizer symbolizer;
+  const SymbolizedFrame f = symbolizer.Symbolize(pc);
   EXPECT_TRUE(f.known);
   EXPECT_EQ(f.name,
             "leaklab::runtime::(anonymous namespace)::LocalFunctionForSymtab(std::vector<char*, "
             "std::allocator<char*> >&)");
+  ASSERT_GE(f.object, 0);
+  const LoadedSegment& segment = symbolizer.segments()[static_cast<size_t>(f.object)];
+  EXPECT_TRUE(segment.main_program);
+  EXPECT_EQ(segment.path, std::filesystem::read_symlink("/proc/self/exe").string());
+  EXPECT_LE(segment.start, pc);
+  EXPECT_LT(pc, segment.limit);
+  // Debian's toolchain links with --build-id (a 20-byte SHA-1 by default).
+  EXPECT_EQ(symbolizer.BuildId(f.object).size(), 40u) << symbolizer.BuildId(f.object);
 }
 
-TEST(SymbolizeTest, NamesExportedFunctionAndDemangles) {
-  const auto pc = reinterpret_cast<uintptr_t>(&leaklab_test::LeakForProfileTest) + 1;
-  const SymbolizedFrame f = Symbolize(pc);
+TEST(SymbolizeTest, NamesSharedLibraryFunctionAndDemangles) {
+  // libstdc++ is stripped of .symtab: its exported functions come from .dynsym.
+  const auto pc = reinterpret_cast<uintptr_t>(&std::get_new_handler) + 1;
+  ProcessSymbolizer symbolizer;
+  const SymbolizedFrame f = symbolizer.Symbolize(pc);
   EXPECT_TRUE(f.known);
-  EXPECT_EQ(f.name,
-            "leaklab_test::LeakForProfileTest(std::vector<char*, std::allocator<char*> >&, "
-            "unsigned long, "
-            "unsigned long)");
-  EXPECT_EQ(f.system_name.substr(0, 2), "_Z");
+  EXPECT_EQ(f.name, "std::get_new_handler()");
+  EXPECT_EQ(f.system_name, "_ZSt15get_new_handlerv");
+  ASSERT_GE(f.object, 0);
+  EXPECT_NE(symbolizer.segments()[static_cast<size_t>(f.object)].path.find("libstdc++"),
+            std::string::npos);
   EXPECT_EQ(Demangle("malloc"), "malloc");
+}
+
+TEST(SymbolizeTest, UnknownAddressIsHex) {
+  ProcessSymbolizer symbolizer;
+  const SymbolizedFrame f = symbolizer.Symbolize(0x10);
+  EXPECT_FALSE(f.known);
+  EXPECT_EQ(f.name, "0x10");
+  EXPECT_EQ(f.object, -1);
+}
+
+TEST(ScratchArenaTest, ScopeServesOperatorNewAndIgnoresItsDeletes) {
+  const int64_t live_before = CurrentLiveAllocations().bytes;
+  ScratchArena arena;
+  {
+    ScratchScope scope(&arena);
+    std::vector<std::string> strings;
+    for (int i = 0; i < 1000; ++i) strings.push_back(std::string(1000, 'x'));
+    EXPECT_TRUE(arena.Contains(strings.data()));
+    EXPECT_TRUE(arena.Contains(strings.back().data()));
+    auto* aligned = new (std::align_val_t{4096}) char[10];
+    EXPECT_TRUE(arena.Contains(aligned));
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(aligned) % 4096, 0u);
+    ::operator delete[](aligned, std::align_val_t{4096});
+    // Scratch memory is not the program's: live bytes do not move.
+    EXPECT_EQ(CurrentLiveAllocations().bytes, live_before);
+    {
+      ScratchScope pause(nullptr);
+      auto heap = std::make_unique<int>(1);
+      EXPECT_FALSE(arena.Contains(heap.get()));
+    }
+  }
+  EXPECT_GE(arena.used_bytes(), 1000u * 1000u);
+  EXPECT_EQ(CurrentLiveAllocations().bytes, live_before);
+}
+
+TEST(ScratchArenaTest, BuildOffHeapCopiesResultOutAndKeepsErrors) {
+  const void* inside = nullptr;
+  const std::string out = BuildOffHeap([&inside] {
+    std::string s(100000, 'a');
+    inside = s.data();
+    return s;
+  });
+  // The arena is gone; the result lives on the heap.
+  EXPECT_EQ(out, std::string(100000, 'a'));
+  EXPECT_NE(static_cast<const void*>(out.data()), inside);
+  try {
+    (void)BuildOffHeap([]() -> std::string { throw std::invalid_argument(std::string(500, 'e')); });
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& e) {
+    EXPECT_EQ(std::string(e.what()), std::string(500, 'e'));
+  }
+}
+
+TEST_F(HeapProfilerTest, ProfileLocationsHaveMappings) {
+  std::vector<char*> kept;
+  hp::SetSampleRate(1);
+  leaklab_test::AllocateAndKeep(kept, 10, 64);
+  hp::SetSampleRate(hp::kDefaultSampleRateBytes);
+  const Profile profile = CurrentHeapProfile();
+  for (char* p : kept) delete[] p;
+  ASSERT_FALSE(profile.mappings.empty());
+  int main_mappings = 0;
+  for (const pprof::Mapping& m : profile.mappings) {
+    EXPECT_LT(m.memory_start, m.memory_limit);
+    EXPECT_TRUE(m.has_functions);
+    if (m.filename == std::filesystem::read_symlink("/proc/self/exe").string()) ++main_mappings;
+  }
+  EXPECT_EQ(main_mappings, 1);
+  for (const pprof::Location& loc : profile.locations) {
+    if (loc.address == 0 || !loc.mapping_index) continue;
+    const pprof::Mapping& m = profile.mappings[*loc.mapping_index];
+    EXPECT_GE(loc.address, m.memory_start);
+    EXPECT_LT(loc.address, m.memory_limit);
+  }
 }
 
 // Alloc_space is un-sampled to within 10 % of the truth for small, medium and

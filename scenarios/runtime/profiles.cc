@@ -1,11 +1,20 @@
 #include "scenarios/runtime/profiles.h"
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <string_view>
 #include <unordered_map>
 
+#include "analyzers/pprof/profile.h"
+#include "scenarios/runtime/scratch_arena.h"
 #include "scenarios/runtime/symbolize.h"
 
 namespace leaklab::runtime {
@@ -22,13 +31,16 @@ bool IsAllocatorFrame(std::string_view name) {
          name.starts_with("leaklab::runtime::alloc_hook::");
 }
 
-// Builds functions and locations once per name and per address.
+// Builds functions, locations and mappings once per name, address and segment.
 class LocationTable {
  public:
-  explicit LocationTable(pprof::Profile& profile) : profile_(profile) {}
+  explicit LocationTable(pprof::Profile& profile, ProcessSymbolizer* symbolizer = nullptr)
+      : profile_(profile), symbolizer_(symbolizer) {}
 
-  // A location per address (0: per name, for frames with no address).
-  size_t ForFunction(const std::string& name, const std::string& system_name, uint64_t address) {
+  // A location per address (0: per name, for frames with no address), in the
+  // mapping of `segment` when that is >= 0.
+  size_t ForFunction(const std::string& name, const std::string& system_name, uint64_t address,
+                     int segment = -1) {
     if (address != 0) {
       auto it = by_address_.find(address);
       if (it != by_address_.end()) return it->second;
@@ -47,6 +59,7 @@ class LocationTable {
     }
     pprof::Location location;
     location.address = address;
+    if (segment >= 0 && symbolizer_ != nullptr) location.mapping_index = MappingFor(segment);
     location.lines.push_back({.function_index = function_index, .line = 0, .column = 0});
     const size_t index = profile_.AddLocation(std::move(location));
     if (address != 0) {
@@ -58,10 +71,32 @@ class LocationTable {
   }
 
  private:
+  // Mapping of an executable segment, as Go's runtime writes them from
+  // /proc/self/maps. has_functions: the locations carry names already, so
+  // pprof does not look for the binary to symbolize them.
+  size_t MappingFor(int segment) {
+    auto it = mappings_.find(segment);
+    if (it != mappings_.end()) return it->second;
+    const LoadedSegment& s = symbolizer_->segments()[static_cast<size_t>(segment)];
+    const size_t index = profile_.AddMapping({.memory_start = s.start,
+                                              .memory_limit = s.limit,
+                                              .file_offset = s.file_offset,
+                                              .filename = s.path,
+                                              .build_id = symbolizer_->BuildId(segment),
+                                              .has_functions = true,
+                                              .has_filenames = false,
+                                              .has_line_numbers = false,
+                                              .has_inline_frames = false});
+    mappings_.emplace(segment, index);
+    return index;
+  }
+
   pprof::Profile& profile_;
+  ProcessSymbolizer* symbolizer_;
   std::unordered_map<uint64_t, size_t> by_address_;
   std::unordered_map<std::string, size_t> by_name_;
   std::unordered_map<std::string, size_t> functions_;
+  std::unordered_map<int, size_t> mappings_;
 };
 
 }  // namespace
@@ -97,11 +132,11 @@ pprof::Profile BuildHeapProfile(const heap_profiler::HeapSnapshot& snapshot, int
                                " live samples); in-use values are low by as much");
   }
 
-  LocationTable locations(profile);
-  // Symbolizing is the expensive part (dladdr scans symbol tables): once per
-  // distinct address per profile.
+  ProcessSymbolizer symbolizer;
+  LocationTable locations(profile, &symbolizer);
+  // Symbolizing (demangling, mostly) is the expensive part: once per distinct
+  // address per profile.
   std::unordered_map<uintptr_t, SymbolizedFrame> symbols;
-  const ExecutableSymtab symtab;
   std::vector<SymbolizedFrame*> frames;
   for (const heap_profiler::StackRecord& record : snapshot.records) {
     frames.clear();
@@ -109,7 +144,7 @@ pprof::Profile BuildHeapProfile(const heap_profiler::HeapSnapshot& snapshot, int
       // A return address minus 1 lies in the call instruction.
       const uintptr_t pc = record.return_addresses[static_cast<size_t>(i)] - 1;
       auto [it, inserted] = symbols.try_emplace(pc);
-      if (inserted) it->second = Symbolize(pc, &symtab);
+      if (inserted) it->second = symbolizer.Symbolize(pc);
       frames.push_back(&it->second);
     }
     // 1. Find the deepest allocator frame near the top; 2. drop it and all
@@ -123,7 +158,7 @@ pprof::Profile BuildHeapProfile(const heap_profiler::HeapSnapshot& snapshot, int
     for (int i = first_kept; i < record.depth; ++i) {
       const SymbolizedFrame& f = *frames[static_cast<size_t>(i)];
       sample.location_indexes.push_back(locations.ForFunction(
-          f.name, f.system_name, record.return_addresses[static_cast<size_t>(i)] - 1));
+          f.name, f.system_name, record.return_addresses[static_cast<size_t>(i)] - 1, f.object));
     }
     if (record.depth == 0) {
       sample.location_indexes.push_back(
@@ -159,6 +194,94 @@ pprof::Profile BuildWorkerProfile(const std::vector<WorkerRegistry::Group>& grou
     profile.samples.push_back(std::move(sample));
   }
   return profile;
+}
+
+namespace {
+
+// The thread profiles are built on once WarmUpProfiles() has run. One thread,
+// warmed at startup, rather than whichever server thread takes the request:
+// building a profile reaches deep into a thread's stack once (the demangler
+// keeps its work arrays on the stack, sized by the name), and on a server
+// thread that first time showed as a step in RSS in the middle of a run.
+class ProfileThread {
+ public:
+  ProfileThread() : thread_([this] { Loop(); }) {}
+  ~ProfileThread() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  // Runs `job` on the thread and waits for its result (or its exception).
+  std::string Run(std::function<std::string()> job) {
+    std::packaged_task<std::string()> task(std::move(job));
+    std::future<std::string> result = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      queue_.push_back(std::move(task));
+    }
+    wake_.notify_one();
+    return result.get();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left to do
+      std::packaged_task<std::string()> task = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::packaged_task<std::string()>> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+std::atomic<ProfileThread*> g_profile_thread{nullptr};
+
+std::string BuildEncoded(std::function<std::string()> build) {
+  auto job = [build = std::move(build)] { return BuildOffHeap(build); };
+  if (ProfileThread* thread = g_profile_thread.load(std::memory_order_acquire)) {
+    return thread->Run(std::move(job));
+  }
+  return job();
+}
+
+std::string HeapProfileNow() {
+  return pprof::EncodeProfile(BuildHeapProfile(heap_profiler::TakeSnapshot(), NowUnixNanos()));
+}
+
+std::string WorkerProfileNow() {
+  return pprof::EncodeProfile(BuildWorkerProfile(WorkerRegistry::Global().Groups(), NowUnixNanos()));
+}
+
+}  // namespace
+
+std::string EncodedHeapProfile() { return BuildEncoded(&HeapProfileNow); }
+
+std::string EncodedWorkerProfile() { return BuildEncoded(&WorkerProfileNow); }
+
+void WarmUpProfiles() {
+  // Lives until the program exits (its destructor joins the thread).
+  static ProfileThread thread;
+  // 1. On the ordinary heap, not in a scratch arena: anything the code paths
+  // initialise once and keep (function-local statics) must not live in an
+  // arena that is about to be unmapped. 2. Then as the endpoints will, so
+  // the thread's stack and the scratch path are paged in too.
+  (void)thread.Run([] { return HeapProfileNow() + WorkerProfileNow(); });
+  (void)thread.Run([] { return BuildOffHeap(&HeapProfileNow) + BuildOffHeap(&WorkerProfileNow); });
+  g_profile_thread.store(&thread, std::memory_order_release);
 }
 
 }  // namespace leaklab::runtime

@@ -6,6 +6,7 @@
 // `go tool pprof` and leaklab's analyzers read them alike.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "analyzers/pprof/profile.h"
@@ -44,6 +45,17 @@ pprof::Profile BuildWorkerProfile(const std::vector<WorkerRegistry::Group>& grou
 
 // Nanoseconds since the Unix epoch, for time_nanos.
 int64_t NowUnixNanos();
+
+// The heap and worker profiles of this process now, gzip-encoded as the
+// endpoints serve them. Built in a scratch arena (scratch_arena.h), so that
+// taking profiles leaves the server's heap as it was.
+std::string EncodedHeapProfile();
+std::string EncodedWorkerProfile();
+
+// Builds each profile once at startup, so that the code, the allocator state
+// and the data the first capture would otherwise page in are part of the
+// server's baseline memory rather than a step in the middle of a run.
+void WarmUpProfiles();
 
 }  // namespace leaklab::runtime
 

@@ -1,7 +1,5 @@
 #include "scenarios/runtime/router.h"
 
-#include <malloc.h>
-
 #include <cinttypes>
 #include <cstdio>
 #include <exception>
@@ -73,17 +71,11 @@ Response Router::Handle(const Request& request) {
   }
   if (path == "/debug/pprof/heap") {
     if (!get) return MethodNotAllowed();
-    std::string body = pprof::EncodeProfile(BuildHeapProfile(heap_profiler::TakeSnapshot(), NowUnixNanos()));
-    // A measurement must not disturb what it measures: building the profile
-    // used memory that glibc would otherwise keep, and RSS would creep up a
-    // step at every capture. Give it back now.
-    ::malloc_trim(0);
-    return {200, "application/octet-stream", std::move(body)};
+    return {200, "application/octet-stream", EncodedHeapProfile()};
   }
   if (path == "/debug/pprof/workers") {
     if (!get) return MethodNotAllowed();
-    return {200, "application/octet-stream",
-            pprof::EncodeProfile(BuildWorkerProfile(WorkerRegistry::Global().Groups(), NowUnixNanos()))};
+    return {200, "application/octet-stream", EncodedWorkerProfile()};
   }
   if (path.starts_with("/debug/")) return {404, "text/plain", "no such debug endpoint\n"};
 
