@@ -1,0 +1,257 @@
+#include "analyzers/pprof/heap_diff.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace leaklab::pprof {
+namespace {
+
+const std::filesystem::path kTestdata = LEAKLAB_PPROF_TESTDATA_DIR;
+constexpr int64_t kSecond = 1'000'000'000;
+
+// Builds heap profiles from stacks given as function names, leaf first.
+class HeapBuilder {
+ public:
+  explicit HeapBuilder(int64_t time_nanos) {
+    p_.sample_types = {{"alloc_objects", "count"},
+                       {"alloc_space", "bytes"},
+                       {"inuse_objects", "count"},
+                       {"inuse_space", "bytes"}};
+    p_.period_type = {"space", "bytes"};
+    p_.period = 512 * 1024;
+    p_.time_nanos = time_nanos;
+  }
+  HeapBuilder& Add(std::vector<std::string> stack, int64_t inuse_bytes, uint64_t address_salt = 0,
+                   int64_t line = 0) {
+    Sample s;
+    for (size_t i = 0; i < stack.size(); ++i) {
+      size_t f = p_.AddFunction({.name = stack[i], .system_name = stack[i], .filename = "", .start_line = 0});
+      Location loc;
+      // Different addresses for the same function in different profiles (as
+      // in two processes): attribution must key by name, not address.
+      loc.address = 0x1000 * (i + 1) + address_salt;
+      loc.lines.push_back({.function_index = f, .line = i == 0 ? line : 0, .column = 0});
+      s.location_indexes.push_back(p_.AddLocation(std::move(loc)));
+    }
+    s.values = {1, inuse_bytes, 1, inuse_bytes};
+    p_.samples.push_back(std::move(s));
+    return *this;
+  }
+  Profile Build() { return std::move(p_); }
+
+ private:
+  Profile p_;
+};
+
+NamedProfile Heap(const std::string& name, int64_t t_s, int64_t leak, int64_t steady, int64_t shrinking,
+                  uint64_t salt = 0) {
+  HeapBuilder b(t_s * kSecond);
+  b.Add({"Store::Add", "Handler::Serve", "main"}, leak, salt);
+  b.Add({"Config::Load", "main"}, steady, salt);
+  b.Add({"Warmup::Fill", "main"}, shrinking, salt);
+  return {name, b.Build()};
+}
+
+TEST(AttributeHeapGrowthTest, RanksGrowingSiteBySlopeWithShareAndStack) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 5; ++i) {
+    profiles.push_back(Heap("h" + std::to_string(i), 10 + 2 * i, 1'000'000 * (i + 1), 500'000,
+                            400'000 - 50'000 * i, /*salt=*/static_cast<uint64_t>(i)));
+  }
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  EXPECT_EQ(a.profiles, 5);
+  EXPECT_TRUE(a.timed);
+  EXPECT_DOUBLE_EQ(a.span, 8);
+  ASSERT_EQ(a.sites.size(), 1u);  // the flat and the shrinking site did not grow
+  const GrowingSite& s = a.sites[0];
+  EXPECT_EQ(s.site.function, "Store::Add");
+  EXPECT_NEAR(s.bytes.slope, 500'000, 1e-6);  // 1 MB per 2 s
+  EXPECT_NEAR(s.bytes.growth, 4'000'000, 1e-3);
+  EXPECT_DOUBLE_EQ(s.bytes.share, 1.0);
+  EXPECT_EQ(s.bytes.first, 1'000'000);
+  EXPECT_EQ(s.bytes.last, 5'000'000);
+  ASSERT_EQ(s.stack.size(), 3u);
+  EXPECT_EQ(s.stack[1].function, "Handler::Serve");
+  // Total: +4 MB from the leak, -0.2 MB from the shrinking site.
+  EXPECT_NEAR(a.total.growth, 3'800'000, 1e-3);
+}
+
+TEST(AttributeHeapGrowthTest, SlopeUsesEverySnapshotNotJustTheEnds) {
+  // Site A ends where it started but rose in between: last minus first would
+  // call it flat, and a spike in the last snapshot would rank B first.
+  std::vector<NamedProfile> profiles;
+  const std::vector<int64_t> a = {0, 1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000};
+  const std::vector<int64_t> b = {0, 0, 0, 0, 0, 0, 0, 0, 0, 12000};
+  for (size_t i = 0; i < a.size(); ++i) {
+    HeapBuilder builder(static_cast<int64_t>(i + 1) * kSecond);
+    builder.Add({"A"}, a[i]).Add({"B"}, b[i]);
+    profiles.push_back({"p" + std::to_string(i), builder.Build()});
+  }
+  const HeapAttribution attribution = AttributeHeapGrowth(profiles);
+  ASSERT_EQ(attribution.sites.size(), 2u);
+  EXPECT_EQ(attribution.sites[0].site.function, "A");
+  EXPECT_GT(attribution.sites[0].bytes.share, 0.5);
+}
+
+TEST(AttributeHeapGrowthTest, SitesAreFunctionAndLine) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 3; ++i) {
+    HeapBuilder b((i + 1) * kSecond);
+    b.Add({"main.leak"}, 1000 * (i + 1), 0, /*line=*/23).Add({"main.leak"}, 10 * (i + 1), 0, /*line=*/40);
+    profiles.push_back({"p" + std::to_string(i), b.Build()});
+  }
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  ASSERT_EQ(a.sites.size(), 2u);
+  EXPECT_EQ(a.sites[0].site.line, 23);
+  EXPECT_EQ(a.sites[1].site.line, 40);
+  EXPECT_NEAR(a.sites[0].bytes.share, 1000.0 / 1010.0, 1e-9);
+}
+
+TEST(AttributeHeapGrowthTest, WithoutTimesSlopeIsPerProfile) {
+  std::vector<NamedProfile> profiles = {Heap("a", 0, 100, 0, 0), Heap("b", 0, 300, 0, 0)};
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  EXPECT_FALSE(a.timed);
+  ASSERT_EQ(a.sites.size(), 1u);
+  EXPECT_DOUBLE_EQ(a.sites[0].bytes.slope, 200);
+}
+
+TEST(AttributeHeapGrowthTest, RefusesBadInput) {
+  EXPECT_THROW(AttributeHeapGrowth({Heap("only", 1, 1, 1, 1)}), ProfileError);
+  Profile workers;
+  workers.sample_types = {{"goroutine", "count"}};
+  try {
+    AttributeHeapGrowth({Heap("a", 1, 1, 1, 1), {"workers.pb.gz", workers}});
+    FAIL() << "no error";
+  } catch (const ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("workers.pb.gz"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("not a heap profile"), std::string::npos) << e.what();
+  }
+  NamedProfile odd = Heap("odd.pb.gz", 2, 1, 1, 1);
+  odd.profile.sample_types[0].type = "objects";
+  try {
+    AttributeHeapGrowth({Heap("a", 1, 1, 1, 1), odd});
+    FAIL() << "no error";
+  } catch (const ProfileError& e) {
+    EXPECT_NE(std::string(e.what()).find("odd.pb.gz"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("differ"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OrderByTimeTest, UsesTimesThenNames) {
+  // Names and times disagree: "b" was taken first.
+  std::vector<NamedProfile> p = {Heap("c", 3, 0, 0, 0), Heap("a", 2, 0, 0, 0), Heap("b", 1, 0, 0, 0)};
+  EXPECT_TRUE(OrderByTime(p));
+  EXPECT_EQ(p[0].name, "b");
+  EXPECT_EQ(p[1].name, "a");
+  EXPECT_EQ(p[2].name, "c");
+  p[1].profile.time_nanos = 0;  // one has no time: names decide
+  EXPECT_FALSE(OrderByTime(p));
+  EXPECT_EQ(p[0].name, "a");
+  EXPECT_EQ(p[1].name, "b");
+  EXPECT_EQ(p[2].name, "c");
+  p[0].profile.time_nanos = p[1].profile.time_nanos = p[2].profile.time_nanos = 7;  // all equal: names
+  EXPECT_FALSE(OrderByTime(p));
+}
+
+Profile Goroutines(int64_t t_s, int waiting, int working) {
+  Profile p;
+  p.sample_types = {{"goroutine", "count"}};
+  p.period_type = {"goroutine", "count"};
+  p.period = 1;
+  p.time_nanos = t_s * kSecond;
+  auto add = [&p](std::vector<std::string> stack, int64_t count) {
+    Sample s;
+    for (const std::string& name : stack) {
+      size_t f = p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
+      Location loc;
+      loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
+      s.location_indexes.push_back(p.AddLocation(std::move(loc)));
+    }
+    s.values = {count};
+    p.samples.push_back(std::move(s));
+  };
+  add({"runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.watch", "main.startWatcher.func1",
+       "runtime.goexit"},
+      waiting);
+  add({"main.serve", "runtime.goexit"}, working);
+  return p;
+}
+
+TEST(AttributeWorkerGrowthTest, FindsGroupThatPilesUpAndWhereItWaits) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 4; ++i) profiles.push_back({"g" + std::to_string(i), Goroutines(i, 10 * (i + 1), 3)});
+  const WorkerAttribution a = AttributeWorkerGrowth(profiles);
+  ASSERT_EQ(a.groups.size(), 1u);
+  const GrowingWorkerGroup& g = a.groups[0];
+  EXPECT_EQ(g.wait_point.function, "main.watch");
+  EXPECT_EQ(g.blocked_in, "runtime.chanrecv1");
+  EXPECT_EQ(g.spawn_site.function, "main.startWatcher.func1");
+  EXPECT_DOUBLE_EQ(g.workers.slope, 10);
+  EXPECT_DOUBLE_EQ(g.workers.first, 10);
+  EXPECT_DOUBLE_EQ(g.workers.last, 40);
+  EXPECT_DOUBLE_EQ(g.workers.share, 1);
+  EXPECT_THROW(AttributeWorkerGrowth({profiles[0], Heap("heap", 1, 1, 1, 1)}), ProfileError);
+}
+
+TEST(DiffProfilesTest, SubtractsBaseStackByStackAndDropsUnchanged) {
+  const Profile base = Heap("base", 1, 1000, 500, 400, 0).profile;
+  const Profile source = Heap("source", 5, 5000, 500, 200, 7).profile;
+  const Profile diff = DiffProfiles(base, source);
+  EXPECT_EQ(diff.sample_types, source.sample_types);
+  EXPECT_EQ(diff.time_nanos, 5 * kSecond);
+  EXPECT_EQ(diff.duration_nanos, 4 * kSecond);
+  std::map<std::string, int64_t> by_leaf;
+  for (const Sample& s : diff.samples) {
+    const Location& leaf = diff.locations[s.location_indexes.front()];
+    by_leaf[diff.functions[leaf.lines.front().function_index].name] = s.values[3];
+  }
+  EXPECT_EQ(by_leaf.size(), 2u);  // Config::Load did not change
+  EXPECT_EQ(by_leaf["Store::Add"], 4000);
+  EXPECT_EQ(by_leaf["Warmup::Fill"], -200);
+  // It is a valid profile: it encodes and decodes to itself.
+  EXPECT_EQ(DecodeProfile(EncodeProfile(diff)), diff);
+
+  Profile other = source;
+  other.sample_types.pop_back();
+  EXPECT_THROW(DiffProfiles(base, other), ProfileError);
+}
+
+// Real profiles of a leaking Go program (testdata/go_series, see README):
+// the leak is main.(*sessionStore).add, the worker leak main.watch.
+std::vector<NamedProfile> ReadGoSeries(const std::string& prefix) {
+  std::vector<NamedProfile> out;
+  for (int i = 5; i >= 1; --i) {  // out of order on purpose
+    const std::string name = prefix + "-000" + std::to_string(i) + ".pb.gz";
+    out.push_back({name, ReadProfileFile(kTestdata / "go_series" / name)});
+  }
+  return out;
+}
+
+TEST(GoSeriesTest, AttributesTheLeakToTheRightFunction) {
+  std::vector<NamedProfile> heap = ReadGoSeries("heap");
+  EXPECT_TRUE(OrderByTime(heap));
+  EXPECT_EQ(heap.front().name, "heap-0001.pb.gz");
+  const HeapAttribution a = AttributeHeapGrowth(heap);
+  ASSERT_FALSE(a.sites.empty());
+  EXPECT_EQ(a.sites[0].site.function, "main.(*sessionStore).add");
+  EXPECT_NE(a.sites[0].site.file.find("main.go"), std::string::npos);
+  EXPECT_GT(a.sites[0].bytes.share, 0.8);
+  // About 2 MiB per round, 200 ms apart: several MB/s (sampled at 512 KiB).
+  EXPECT_GT(a.sites[0].bytes.slope, 2e6);
+
+  std::vector<NamedProfile> goroutines = ReadGoSeries("goroutine");
+  OrderByTime(goroutines);
+  const WorkerAttribution w = AttributeWorkerGrowth(goroutines);
+  ASSERT_EQ(w.groups.size(), 1u);
+  EXPECT_EQ(w.groups[0].wait_point.function, "main.watch");
+  EXPECT_EQ(w.groups[0].blocked_in, "runtime.chanrecv1");
+  EXPECT_DOUBLE_EQ(w.groups[0].workers.first, 1);
+  EXPECT_DOUBLE_EQ(w.groups[0].workers.last, 5);
+}
+
+}  // namespace
+}  // namespace leaklab::pprof
