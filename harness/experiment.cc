@@ -21,6 +21,7 @@
 #include "common/duration.h"
 #include "harness/build_info.h"
 #include "harness/child_process.h"
+#include "harness/heap_diff_file.h"
 #include "harness/http_get.h"
 #include "harness/memory_cgroup.h"
 #include "harness/procfs_sampler.h"
@@ -508,6 +509,11 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
 
   // Step 6: analyze the folder's own series, as `leaklab analyze` would.
   outcome.verdict = verdict::AnalyzeResultsFolder(outcome.out_dir, {});
+  try {
+    WriteHeapDiffProfile(outcome.verdict, outcome.out_dir / "heap-diff.pb.gz");
+  } catch (const std::exception& e) {
+    outcome.verdict.explanation += std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
+  }
   results.WriteFile("verdict.json", verdict::VerdictToJson(outcome.verdict));
   return outcome;
 }

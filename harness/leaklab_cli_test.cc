@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <chrono>
 #include <filesystem>
@@ -120,6 +121,73 @@ TEST_F(LeaklabCli, MalformedCsvRowNamesFileAndLine) {
   Result r = Leaklab({"analyze", csv.string()});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find(csv.string() + ":3:"), std::string::npos) << r.err;
+}
+
+// Runs leaklab through the shell, for its stdout. Returns the exit status.
+int LeaklabStdout(const std::string& args, std::string& out) {
+  out.clear();
+  const std::string command = std::string(LEAKLAB_BIN_DIR) + "/leaklab " + args + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return -1;
+  char buffer[4096];
+  size_t n;
+  while ((n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  const int status = ::pclose(pipe);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const fs::path kGoSeries = fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/pprof/testdata/go_series";
+
+// Real profiles of a leaking Go program, given as files: one run, ordered by
+// their own timestamps; the verdict's evidence names the leaking function and
+// the goroutines that pile up, and --diff writes a profile pprof can read.
+TEST_F(LeaklabCli, AnalyzeGoProfilesNamesTheLeak) {
+  std::string args;
+  for (int i = 5; i >= 1; --i) {
+    args += " " + (kGoSeries / ("heap-000" + std::to_string(i) + ".pb.gz")).string();
+    args += " " + (kGoSeries / ("goroutine-000" + std::to_string(i) + ".pb.gz")).string();
+  }
+  const fs::path diff = dir_ / "diff.pb.gz";
+  std::string out;
+  ASSERT_EQ(LeaklabStdout("analyze --json --diff " + diff.string() + args, out), 0) << out;
+  const json::value v = json::parse(out);
+  const json::object& profiles = v.at("evidence").at("profiles").as_object();
+  const json::object& heap = profiles.at("heap").as_object();
+  EXPECT_EQ(heap.at("profiles").as_int64(), 5);
+  EXPECT_TRUE(heap.at("first").as_string().ends_with("heap-0001.pb.gz"));
+  const json::object& site = heap.at("sites").at(0).as_object();
+  EXPECT_TRUE(site.at("site").as_string().starts_with("main.(*sessionStore).add")) << site;
+  EXPECT_GT(site.at("share").to_number<double>(), 0.8);
+  const json::object& group = profiles.at("workers").at("groups").at(0).as_object();
+  EXPECT_TRUE(group.at("wait_point").as_string().starts_with("main.watch")) << group;
+  // One more every 200 ms or so: the fitted growth is close to the 4 added.
+  EXPECT_NEAR(group.at("growth_workers").to_number<double>(), 4, 0.2);
+  EXPECT_EQ(group.at("last_workers").to_number<double>() - group.at("first_workers").to_number<double>(), 4);
+  EXPECT_NE(std::string(v.at("explanation").as_string()).find("main.(*sessionStore).add (main.go:"),
+            std::string::npos);
+  EXPECT_TRUE(fs::exists(diff));
+  EXPECT_EQ(profiles.at("diff_profile").as_string(), diff.string());
+}
+
+TEST_F(LeaklabCli, AnalyzeBadProfileOrMixedInputsAreUsageErrors) {
+  const fs::path junk = dir_ / "junk.pb.gz";
+  std::ofstream(junk) << "not a profile";
+  std::string out;
+  EXPECT_EQ(LeaklabStdout("analyze " + junk.string() + " " + (kGoSeries / "heap-0001.pb.gz").string(), out), 2);
+  EXPECT_NE(out.find(junk.string()), std::string::npos) << out;
+
+  const fs::path a = dir_ / "a.csv", b = dir_ / "b.csv";
+  std::ofstream(a) << "t_s,rss_bytes\n0,1\n";
+  std::ofstream(b) << "t_s,rss_bytes\n0,1\n";
+  EXPECT_EQ(LeaklabStdout("analyze " + a.string() + " " + b.string(), out), 2);
+  EXPECT_NE(out.find("one run has one series"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("analyze " + dir_.string() + " " + a.string(), out), 2);
+  EXPECT_NE(out.find("a results folder is a run of its own"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("analyze --diff x.pb.gz " + (kGoSeries / "goroutine-0001.pb.gz").string() + " " +
+                              (kGoSeries / "goroutine-0002.pb.gz").string(),
+                          out),
+            2);
+  EXPECT_NE(out.find("--diff needs two or more heap profiles"), std::string::npos) << out;
 }
 
 TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {

@@ -2,7 +2,7 @@
 //
 //   leaklab list
 //   leaklab run SCENARIO [--variant V] [--duration 10s] [--out DIR] [--expect VERDICT] ...
-//   leaklab analyze PATH... [--json] [--expect VERDICT]
+//   leaklab analyze PATH... [--json] [--expect VERDICT] [--diff FILE]
 //
 // Exit status: 0 when the command did its job, whatever the verdict; 3 when
 // --expect was given and a verdict differs; 2 for bad usage or input; 1 when
@@ -19,10 +19,13 @@
 #include <boost/program_options.hpp>
 
 #include "analyzers/series/series.h"
+#include "analyzers/pprof/profile.h"
 #include "analyzers/verdict/folder.h"
+#include "analyzers/verdict/profile_evidence.h"
 #include "common/duration.h"
 #include "harness/catalog_client.h"
 #include "harness/experiment.h"
+#include "harness/heap_diff_file.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -45,7 +48,7 @@ const char* kUsage =
     "commands:\n"
     "  list                          scenarios, their variants, one line each\n"
     "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
-    "  analyze PATH... [options]     analyze a results folder or a series CSV\n"
+    "  analyze PATH... [options]     analyze a results folder, or a series CSV and/or profiles\n"
     "\n"
     "Run 'leaklab <command> --help' for a command's options.\n";
 
@@ -188,11 +191,30 @@ int CmdRun(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// One analysis: a results folder, or files that together describe one run.
+struct Analysis {
+  std::string label;
+  verdict::Verdict verdict;
+};
+
+// Sorts PATHs by what they are. Results folders are runs of their own; files
+// (at most one series CSV, and any number of heap and worker profiles) are
+// one run analyzed together.
+struct AnalyzeInputs {
+  std::vector<fs::path> folders, csvs, profiles;
+};
+
 int CmdAnalyze(const std::vector<std::string>& args) {
-  po::options_description desc("usage: leaklab analyze PATH... [options]\n"
-                               "  PATH: a results folder or a series CSV");
+  po::options_description desc(
+      "usage: leaklab analyze PATH... [options]\n"
+      "  PATH: a results folder (each folder is one run), or files that together are one run:\n"
+      "  a series CSV and/or two or more heap or worker profiles (pprof format, from leaklab,\n"
+      "  Go or any pprof producer; ordered by their own timestamps, else by name)");
   desc.add_options()("help,h", "show this help")("json", "print verdict.json instead of a summary")(
-      "expect", po::value<std::string>(), "exit 3 unless every verdict is this one");
+      "expect", po::value<std::string>(), "exit 3 unless every verdict is this one")(
+      "diff", po::value<std::string>(),
+      "for profiles given as files: write the heap diff (last minus first, as pprof -base) here; "
+      "a results folder gets DIR/heap-diff.pb.gz");
   po::options_description hidden;
   hidden.add_options()("path", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -210,35 +232,84 @@ int CmdAnalyze(const std::vector<std::string>& args) {
     std::cout << desc;
     return kExitOk;
   }
-  if (!vm.count("path")) return Usage("analyze: give a results folder or a series CSV");
+  if (!vm.count("path")) return Usage("analyze: give a results folder, a series CSV or profiles");
   int status = kExitOk;
   auto expect = ParseExpect(vm, status);
   if (status != kExitOk) return status;
 
-  for (const std::string& path : vm["path"].as<std::vector<std::string>>()) {
-    verdict::Verdict v;
-    try {
-      if (fs::is_directory(path)) {
-        v = verdict::AnalyzeResultsFolder(path, {});
-      } else if (fs::exists(path)) {
-        v = verdict::AnalyzeSeriesFile(path, {});
-      } else {
-        return Usage("analyze: " + path + ": no such file or folder");
-      }
-    } catch (const series::InputError& e) {
-      return Usage(std::string("analyze: ") + e.what());
-    } catch (const fs::filesystem_error& e) {
-      return Usage("analyze: " + path + ": " + e.code().message());
-    }
-    if (vm.count("json")) {
-      std::fputs(verdict::VerdictToJson(v).c_str(), stdout);
+  const std::vector<std::string> paths = vm["path"].as<std::vector<std::string>>();
+  AnalyzeInputs in;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      in.folders.push_back(path);
+    } else if (!fs::exists(path, ec)) {
+      return Usage("analyze: " + path + ": no such file or folder");
+    } else if (fs::path(path).extension() == ".csv") {
+      in.csvs.push_back(path);
+    } else if (fs::path(path).extension() == ".json") {
+      return Usage("analyze: " + path + ": Prometheus query_range exports are not supported yet");
     } else {
-      std::printf("%s\n", path.c_str());
-      std::fputs(verdict::VerdictSummary(v).c_str(), stdout);
+      in.profiles.push_back(path);
     }
-    if (expect && *expect != v.kind) {
-      std::fprintf(stderr, "leaklab: %s: expected %s, got %s\n", path.c_str(), verdict::KindName(*expect),
-                   verdict::KindName(v.kind));
+  }
+  if (!in.folders.empty() && in.folders.size() != paths.size()) {
+    return Usage("analyze: a results folder is a run of its own; give folders alone, or files alone");
+  }
+  if (in.csvs.size() > 1) {
+    return Usage("analyze: one run has one series, got " + std::to_string(in.csvs.size()) +
+                 " CSV files (" + in.csvs[0].string() + ", " + in.csvs[1].string() +
+                 "); analyze them in separate calls");
+  }
+  if (vm.count("diff") && !in.folders.empty()) {
+    return Usage("analyze: --diff is for profiles given as files; a results folder gets DIR/heap-diff.pb.gz");
+  }
+
+  std::vector<Analysis> analyses;
+  try {
+    for (const fs::path& dir : in.folders) {
+      Analysis a{dir.string(), verdict::AnalyzeResultsFolder(dir, {})};
+      try {
+        harness::WriteHeapDiffProfile(a.verdict, dir / "heap-diff.pb.gz");
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "leaklab: %s: no heap diff written: %s\n", dir.c_str(), e.what());
+      }
+      analyses.push_back(std::move(a));
+    }
+    if (in.folders.empty()) {
+      const std::vector<pprof::NamedProfile> profiles = verdict::ReadProfiles(in.profiles);
+      std::string label = in.csvs.empty() ? "" : in.csvs[0].string();
+      if (!profiles.empty()) {
+        label += (label.empty() ? "" : " + ") + std::to_string(profiles.size()) + " profiles";
+      }
+      verdict::Verdict v = in.csvs.empty()
+                               ? verdict::AnalyzeSeries(verdict::SeriesFromProfiles(profiles, label), {})
+                               : verdict::AnalyzeSeriesFile(in.csvs[0], {});
+      v.source = label;
+      if (!profiles.empty()) verdict::AddProfileEvidence(v, verdict::AnalyzeProfiles(profiles));
+      if (vm.count("diff") && !harness::WriteHeapDiffProfile(v, vm["diff"].as<std::string>())) {
+        return Usage("analyze: --diff needs two or more heap profiles");
+      }
+      analyses.push_back({label, std::move(v)});
+    }
+  } catch (const series::InputError& e) {
+    return Usage(std::string("analyze: ") + e.what());
+  } catch (const pprof::ProfileError& e) {
+    return Usage(std::string("analyze: ") + e.what());
+  } catch (const fs::filesystem_error& e) {
+    return Usage(std::string("analyze: ") + e.what());
+  }
+
+  for (const Analysis& a : analyses) {
+    if (vm.count("json")) {
+      std::fputs(verdict::VerdictToJson(a.verdict).c_str(), stdout);
+    } else {
+      std::printf("%s\n", a.label.c_str());
+      std::fputs(verdict::VerdictSummary(a.verdict).c_str(), stdout);
+    }
+    if (expect && *expect != a.verdict.kind) {
+      std::fprintf(stderr, "leaklab: %s: expected %s, got %s\n", a.label.c_str(), verdict::KindName(*expect),
+                   verdict::KindName(a.verdict.kind));
       status = kExitUnexpectedVerdict;
     }
   }

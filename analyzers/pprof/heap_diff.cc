@@ -209,6 +209,87 @@ bool OrderByTime(std::vector<NamedProfile>& profiles) {
   return timed;
 }
 
+namespace {
+
+// A C++ demangled name reduced to its qualified name: 1. drop " [clone ...]"
+// suffixes; 2. drop balanced (...) and <...> groups, keeping
+// "(anonymous namespace)" and operator names; 3. of the words left at the top
+// level (a return type, the name, cv-qualifiers), keep the last that is not a
+// qualifier.
+std::string ShortCppName(std::string_view name) {
+  for (size_t clone; (clone = name.find(" [clone ")) != std::string_view::npos;) name = name.substr(0, clone);
+  std::string flat;
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if (depth == 0 && name.substr(i).starts_with("(anonymous namespace)")) {
+      flat += "(anonymous\x1fnamespace)";  // one word until the end
+      i += std::string_view("(anonymous namespace)").size() - 1;
+      continue;
+    }
+    if (depth == 0 && flat.ends_with("operator")) {
+      // operator(), operator[], operator<< ...: the symbol is the name.
+      size_t j = i;
+      if (name.substr(j).starts_with("()")) {
+        j += 2;
+      } else {
+        while (j < name.size() && std::string_view("<>=!+-*/%&|^~[],").find(name[j]) != std::string_view::npos) ++j;
+      }
+      if (j > i) {
+        flat.append(name.substr(i, j - i));
+        i = j - 1;
+        continue;
+      }
+    }
+    if (c == '(' || c == '<') {
+      ++depth;
+    } else if ((c == ')' || c == '>') && depth > 0) {
+      --depth;
+    } else if (depth == 0) {
+      flat += c;
+    }
+  }
+  std::vector<std::string> words;
+  size_t start = 0;
+  while (start <= flat.size()) {
+    size_t end = flat.find(' ', start);
+    if (end == std::string::npos) end = flat.size();
+    std::string word = flat.substr(start, end - start);
+    start = end + 1;
+    if (word.empty()) continue;
+    // "operator new", "operator bool": one name in two words.
+    if (!words.empty() && words.back().ends_with("operator")) {
+      words.back() += " " + word;
+    } else {
+      words.push_back(std::move(word));
+    }
+  }
+  std::string best;
+  for (const std::string& word : words) {
+    if (word != "const" && word != "volatile" && word != "&" && word != "&&" && word != "noexcept") best = word;
+  }
+  std::replace(best.begin(), best.end(), '\x1f', ' ');
+  return best.empty() ? std::string(name) : best;
+}
+
+}  // namespace
+
+std::string Frame::ShortString() const {
+  // Only C++ names hold "::"; Go's "main.(*T).M" must stay as it is.
+  std::string out = function.find("::") != std::string::npos ? ShortCppName(function) : function;
+  if (!file.empty()) {
+    const size_t slash = file.rfind('/');
+    out += " (" + (slash == std::string::npos ? file : file.substr(slash + 1)) +
+           (line > 0 ? ":" + std::to_string(line) : "") + ")";
+  }
+  return out;
+}
+
+bool Frame::IsLibrary() const {
+  const std::string name = function.find("::") != std::string::npos ? ShortCppName(function) : function;
+  return name.starts_with("std::") || name.starts_with("boost::") || name.starts_with("__gnu_cxx::");
+}
+
 std::string Frame::ToString() const {
   if (file.empty()) return function;
   return function + " (" + file + (line > 0 ? ":" + std::to_string(line) : "") + ")";

@@ -45,7 +45,14 @@ struct Frame {
   std::string file;
   int64_t line = 0;
 
-  std::string ToString() const;  // "ns::F", or "main.leak (main.go:23)"
+  std::string ToString() const;  // "ns::F(int)", or "main.leak (/src/main.go:23)"
+  // For sentences: C++ names without parameters, template arguments, return
+  // types or clone suffixes ("ns::Cache::Put"), files without their folder
+  // ("main.leak (main.go:23)").
+  std::string ShortString() const;
+  // True for frames of the C++ standard library or Boost, which say how
+  // rather than who when a person reads a stack.
+  bool IsLibrary() const;
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 

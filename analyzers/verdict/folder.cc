@@ -7,6 +7,8 @@
 
 #include <boost/json.hpp>
 
+#include "analyzers/verdict/profile_evidence.h"
+
 namespace leaklab::verdict {
 
 namespace json = boost::json;
@@ -39,7 +41,9 @@ Verdict AnalyzeSeriesFile(const std::filesystem::path& csv, const AnalyzeOptions
   return AnalyzeSeries(series::ReadSeriesCsv(csv), options);
 }
 
-Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOptions& options) {
+namespace {
+
+Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptions& options) {
   const std::filesystem::path csv = dir / "series.csv";
   if (!std::filesystem::exists(csv)) {
     throw series::InputError(dir.string() + ": not a results folder (no series.csv)");
@@ -103,6 +107,21 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
       }
     }
     v.explanation += " Note: the run ended early (" + how + ").";
+  }
+  return v;
+}
+
+}  // namespace
+
+Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOptions& options) {
+  Verdict v = AnalyzeFolderSeries(dir, options);
+  // The profiles say where the growth is. A profile that cannot be read costs
+  // that part only: the verdict from the series stands.
+  try {
+    const std::vector<std::filesystem::path> files = ResultsFolderProfiles(dir);
+    if (!files.empty()) AddProfileEvidence(v, AnalyzeProfiles(ReadProfiles(files)));
+  } catch (const pprof::ProfileError& e) {
+    v.explanation += std::string(" Note: the profiles were left out: ") + e.what() + ".";
   }
   return v;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/pprof/heap_diff.h"
 #include "analyzers/series/growth.h"
 #include "analyzers/series/series.h"
 
@@ -57,6 +58,16 @@ struct Exhaustion {
   std::optional<double> observed_t_s;
 };
 
+// What profiles taken during the run add: the allocation sites and worker
+// groups that grew (shared/DESIGN.md, "Verdicts").
+struct ProfileEvidence {
+  std::optional<pprof::HeapAttribution> heap;      // from two or more heap profiles
+  std::optional<pprof::WorkerAttribution> workers;  // from two or more worker profiles
+  // The first and last heap profile (their names), the pair a diff compares.
+  std::string heap_first, heap_last;
+  std::string diff_profile;  // where the diff was written, when it was
+};
+
 struct Verdict {
   Kind kind = Kind::kInconclusive;
   std::string source;
@@ -64,6 +75,7 @@ struct Verdict {
   ReleaseEvidence release;
   std::optional<Exhaustion> exhaustion;  // when a limit was given and memory grows
   std::vector<WorkExplanation> work;  // best explanation first
+  std::optional<ProfileEvidence> profiles;
   std::string explanation;            // one paragraph, plain words
   std::vector<std::string> missing;   // for inconclusive: what would decide it
 };

@@ -39,6 +39,65 @@ json::object SignalJson(const series::GrowthEvidence& ev) {
   return o;
 }
 
+json::array FramesJson(const std::vector<pprof::Frame>& frames) {
+  json::array out;
+  for (const pprof::Frame& f : frames) out.push_back(json::string(f.ToString()));
+  return out;
+}
+
+json::object GrowthJson(const pprof::Growth& g, const char* unit, bool timed) {
+  return {{std::string("first_") + unit, Number(g.first)},
+          {std::string("last_") + unit, Number(g.last)},
+          {timed ? std::string("slope_") + unit + "_per_s" : std::string("slope_") + unit + "_per_profile",
+           Number(g.slope)},
+          {std::string("growth_") + unit, Number(g.growth)},
+          {"share", Number(g.share)}};
+}
+
+// Where the growth is, from profiles: the "growing allocation sites and
+// worker groups" of DESIGN.md's verdict.json.
+json::value ProfilesJson(const std::optional<ProfileEvidence>& e) {
+  if (!e) return nullptr;
+  json::object o;
+  if (e->heap) {
+    const pprof::HeapAttribution& h = *e->heap;
+    json::array sites;
+    for (const pprof::GrowingSite& s : h.sites) {
+      json::object site = GrowthJson(s.bytes, "bytes", h.timed);
+      site["site"] = s.site.ToString();
+      site["stack"] = FramesJson(s.stack);
+      sites.push_back(std::move(site));
+    }
+    o["heap"] = json::object{{"profiles", h.profiles},
+                             {"first", e->heap_first},
+                             {"last", e->heap_last},
+                             {"timed", h.timed},
+                             {"span", Number(h.span)},
+                             {"sample_type", h.sample_type},
+                             {"total", GrowthJson(h.total, "bytes", h.timed)},
+                             {"sites", std::move(sites)}};
+  }
+  if (e->workers) {
+    const pprof::WorkerAttribution& w = *e->workers;
+    json::array groups;
+    for (const pprof::GrowingWorkerGroup& g : w.groups) {
+      json::object group = GrowthJson(g.workers, "workers", w.timed);
+      group["wait_point"] = g.wait_point.ToString();
+      group["blocked_in"] = g.blocked_in;
+      group["spawn_site"] = g.spawn_site.ToString();
+      group["stack"] = FramesJson(g.stack);
+      groups.push_back(std::move(group));
+    }
+    o["workers"] = json::object{{"profiles", w.profiles},
+                                {"timed", w.timed},
+                                {"span", Number(w.span)},
+                                {"total", GrowthJson(w.total, "workers", w.timed)},
+                                {"groups", std::move(groups)}};
+  }
+  if (!e->diff_profile.empty()) o["diff_profile"] = e->diff_profile;
+  return o;
+}
+
 }  // namespace
 
 std::string VerdictToJson(const Verdict& v) {
@@ -84,7 +143,8 @@ std::string VerdictToJson(const Verdict& v) {
                  {"evidence", json::object{{"signals", std::move(signals)},
                                            {"work", std::move(work)},
                                            {"release", std::move(release)},
-                                           {"exhaustion", std::move(exhaustion)}}},
+                                           {"exhaustion", std::move(exhaustion)},
+                                           {"profiles", ProfilesJson(v.profiles)}}},
                  {"missing", std::move(missing)}};
   return json::serialize(o) + "\n";
 }
@@ -106,6 +166,32 @@ std::string VerdictSummary(const Verdict& v) {
     std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n", w.bytes_per_unit,
                   w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());
     out += line;
+  }
+  if (v.profiles && v.profiles->heap) {
+    const pprof::HeapAttribution& h = *v.profiles->heap;
+    for (size_t i = 0; i < h.sites.size() && i < 3; ++i) {
+      const pprof::GrowingSite& s = h.sites[i];
+      char line[160];
+      std::snprintf(line, sizeof line, "  grows at %3.0f %%  %+.0f bytes  ", 100 * s.bytes.share, s.bytes.growth);
+      out += line;
+      for (size_t f = 0, shown = 0; f < s.stack.size() && shown < 3; ++f) {
+        if (f > 0 && s.stack[f].IsLibrary()) continue;
+        out += (shown++ ? " <- " : "") + s.stack[f].ShortString();
+      }
+      out += "\n";
+    }
+  }
+  if (v.profiles && v.profiles->workers) {
+    for (size_t i = 0; i < v.profiles->workers->groups.size() && i < 3; ++i) {
+      const pprof::GrowingWorkerGroup& g = v.profiles->workers->groups[i];
+      char line[160];
+      std::snprintf(line, sizeof line, "  workers  %3.0f %%  %+.0f waiting in ", 100 * g.workers.share,
+                    g.workers.growth);
+      out += line + g.wait_point.ShortString() + "\n";
+    }
+  }
+  if (v.profiles && !v.profiles->diff_profile.empty()) {
+    out += "  diff profile: " + v.profiles->diff_profile + " (go tool pprof -top it)\n";
   }
   out += v.explanation + "\n";
   return out;

@@ -1,0 +1,160 @@
+#include "analyzers/verdict/profile_evidence.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <regex>
+
+namespace leaklab::verdict {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string Bytes(double b) {
+  const double a = std::fabs(b);
+  char buf[32];
+  if (a >= 1e9) {
+    std::snprintf(buf, sizeof buf, "%.1f GB", b / 1e9);
+  } else if (a >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  } else if (a >= 1e3) {
+    std::snprintf(buf, sizeof buf, "%.1f KB", b / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f B", b);
+  }
+  return buf;
+}
+
+std::string Percent(double share) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.0f %%", 100 * share);
+  return buf;
+}
+
+// "F, called from G <- H" from a stack, leaf first; callers from the
+// standard library or Boost (how, not who) are skipped.
+std::string WithCallers(const std::vector<pprof::Frame>& stack, size_t callers) {
+  if (stack.empty()) return "an unknown site";
+  std::string out = stack[0].ShortString();
+  size_t shown = 0;
+  for (size_t i = 1; i < stack.size() && shown < callers; ++i) {
+    if (stack[i].IsLibrary()) continue;
+    out += shown++ == 0 ? ", called from " : " <- ";
+    out += stack[i].ShortString();
+  }
+  return out;
+}
+
+std::vector<pprof::NamedProfile> OfKind(const std::vector<pprof::NamedProfile>& all, pprof::ProfileKind kind) {
+  std::vector<pprof::NamedProfile> out;
+  for (const pprof::NamedProfile& p : all) {
+    if (pprof::KindOf(p.profile) == kind) out.push_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<pprof::NamedProfile> ReadProfiles(const std::vector<fs::path>& paths) {
+  std::vector<pprof::NamedProfile> out;
+  for (const fs::path& path : paths) {
+    pprof::Profile profile = pprof::ReadProfileFile(path);
+    if (pprof::KindOf(profile) == pprof::ProfileKind::kOther) {
+      std::string types;
+      for (const pprof::ValueType& t : profile.sample_types) types += (types.empty() ? "" : ", ") + t.type + "/" + t.unit;
+      throw pprof::ProfileError(path, "neither a heap profile (no inuse_space) nor a worker profile "
+                                      "(goroutine/count); its sample types are " +
+                                          (types.empty() ? std::string("none") : types));
+    }
+    out.push_back({path.string(), std::move(profile)});
+  }
+  return out;
+}
+
+std::vector<fs::path> ResultsFolderProfiles(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  if (!fs::is_directory(dir / "profiles", ec)) return out;
+  // The harness's own names only: other files (e.g. a diff) are not snapshots.
+  static const std::regex kSnapshot(R"((heap|workers)-[0-9]+\.pb\.gz)");
+  for (const fs::directory_entry& e : fs::directory_iterator(dir / "profiles")) {
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kSnapshot)) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ProfileEvidence AnalyzeProfiles(std::vector<pprof::NamedProfile> profiles) {
+  ProfileEvidence e;
+  std::vector<pprof::NamedProfile> heap = OfKind(profiles, pprof::ProfileKind::kHeap);
+  std::vector<pprof::NamedProfile> workers = OfKind(profiles, pprof::ProfileKind::kWorkers);
+  if (heap.size() >= 2) {
+    pprof::OrderByTime(heap);
+    e.heap = pprof::AttributeHeapGrowth(heap);
+    e.heap_first = heap.front().name;
+    e.heap_last = heap.back().name;
+  }
+  if (workers.size() >= 2) {
+    pprof::OrderByTime(workers);
+    e.workers = pprof::AttributeWorkerGrowth(workers);
+  }
+  return e;
+}
+
+series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profiles, std::string source) {
+  std::vector<pprof::NamedProfile> heap = OfKind(profiles, pprof::ProfileKind::kHeap);
+  std::vector<pprof::NamedProfile> workers = OfKind(profiles, pprof::ProfileKind::kWorkers);
+  const bool heap_timed = pprof::OrderByTime(heap);
+  const bool workers_timed = pprof::OrderByTime(workers);
+  // Workers join the heap's rows only when they pair up one to one.
+  const bool both = !heap.empty() && heap.size() == workers.size();
+  const std::vector<pprof::NamedProfile>& rows = heap.empty() ? workers : heap;
+  const bool timed = heap.empty() ? workers_timed : heap_timed;
+
+  series::Series s;
+  s.source = std::move(source);
+  if (!heap.empty()) s.columns.emplace_back(series::kHeapInuseBytesColumn);
+  if (heap.empty() || both) s.columns.emplace_back(series::kWorkersColumn);
+  s.values.resize(s.columns.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    // Without times, one profile per second: slopes then read per profile.
+    s.t_s.push_back(timed ? static_cast<double>(rows[i].profile.time_nanos - rows[0].profile.time_nanos) / 1e9
+                          : static_cast<double>(i));
+    size_t c = 0;
+    if (!heap.empty()) {
+      const pprof::Profile& p = heap[i].profile;
+      s.values[c++].push_back(static_cast<double>(p.TotalValue(*p.FindSampleType("inuse_space"))));
+    }
+    if (heap.empty() || both) s.values[c++].push_back(static_cast<double>(workers[i].profile.TotalValue(0)));
+  }
+  return s;
+}
+
+void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
+  const bool explain = v.kind == Kind::kLeak || v.kind == Kind::kInconclusive;
+  std::string text;
+  if (evidence.heap && !evidence.heap->sites.empty() && evidence.heap->total.growth > 0) {
+    const pprof::HeapAttribution& h = *evidence.heap;
+    const pprof::GrowingSite& top = h.sites.front();
+    text += " The heap profiles (" + std::to_string(h.profiles) + ") put " + Percent(top.bytes.share) +
+            " of the growth, " + Bytes(top.bytes.growth) + ", in " + WithCallers(top.stack, 2) + ".";
+    if (h.sites.size() > 1 && h.sites[1].bytes.share >= 0.05) {
+      text += " Next: " + h.sites[1].site.ShortString() + " (" + Percent(h.sites[1].bytes.share) + ").";
+    }
+  }
+  if (evidence.workers && !evidence.workers->groups.empty() && evidence.workers->total.growth > 0) {
+    const pprof::GrowingWorkerGroup& g = evidence.workers->groups.front();
+    char count[32];
+    std::snprintf(count, sizeof count, "%.0f", g.workers.growth);
+    text += std::string(" The worker profiles show ") + count + " more workers waiting in " +
+            g.wait_point.ShortString() + (g.blocked_in.empty() ? "" : " (blocked in " + g.blocked_in + ")") +
+            (g.spawn_site.function.empty() || g.spawn_site == g.wait_point
+                 ? ""
+                 : ", started from " + g.spawn_site.ShortString()) +
+            ": " + Percent(g.workers.share) + " of the new workers.";
+  }
+  if (explain) v.explanation += text;
+  v.profiles = std::move(evidence);
+}
+
+}  // namespace leaklab::verdict
