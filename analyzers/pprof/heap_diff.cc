@@ -51,7 +51,10 @@ std::vector<std::vector<uint32_t>> LocationFrames(const Profile& profile, FrameT
 
 // A stack as bytes (its frame ids), for hashing.
 std::string StackKey(const Sample& sample, const std::vector<std::vector<uint32_t>>& frames) {
+  size_t count = 0;
+  for (size_t location : sample.location_indexes) count += frames[location].size();
   std::string key;
+  key.reserve(count * sizeof(uint32_t));
   for (size_t location : sample.location_indexes) {
     for (uint32_t id : frames[location]) key.append(reinterpret_cast<const char*>(&id), sizeof id);
   }

@@ -26,6 +26,7 @@ std::string Bytes(double b) {
 }
 
 std::string Percent(double share) {
+  if (share > 0 && share < 0.005) return "under 1 %";
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.0f %%", 100 * share);
   return buf;
