@@ -182,6 +182,31 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
   EXPECT_NE(first_row.find("RepeatBytes"), std::string::npos) << flat;
   // And the function that keeps it, by cumulative share.
   EXPECT_NE(pprof_top("-cum").find("RequestTracker::Track()"), std::string::npos);
+
+  // Every other profile the run wrote opens in pprof too: the worker
+  // profiles and the run's own diff, whose top entry is the same site.
+  auto pprof_file = [&](const fs::path& file) {
+    fs::path out = dir / "pprof-file.txt";
+    std::string cmd = "HOME=" + home.string() + " GOCACHE=" + (home / "cache").string() +
+                      " go tool pprof -top " + file.string() + " > " + out.string() + " 2>&1";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << file << ": " << ReadFile(out);
+    return ReadFile(out);
+  };
+  for (const auto& e : fs::directory_iterator(dir / "profiles")) {
+    if (e.path().filename().string().starts_with("workers-")) {
+      EXPECT_NE(pprof_file(e.path()).find("Type: goroutine"), std::string::npos) << e.path();
+    }
+  }
+  std::string diff = pprof_file(dir / "heap-diff.pb.gz");
+  header = diff.find("flat%");
+  ASSERT_NE(header, std::string::npos) << diff;
+  first_row = diff.substr(diff.find('\n', header) + 1);
+  EXPECT_NE(first_row.substr(0, first_row.find('\n')).find("RepeatBytes"), std::string::npos) << diff;
+  // leaklab's own attribution agrees with pprof.
+  json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
+  const json::object& site = verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
+  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos) << site;
+  EXPECT_GT(site.at("share").to_number<double>(), 0.9) << site;
 }
 
 // The tracker incident ended in OOM kills at a 200 MB cgroup limit. Here a
