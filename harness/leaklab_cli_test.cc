@@ -190,6 +190,75 @@ TEST_F(LeaklabCli, AnalyzeBadProfileOrMixedInputsAreUsageErrors) {
   EXPECT_NE(out.find("--diff needs two or more heap profiles"), std::string::npos) << out;
 }
 
+// watch on a process that exits mid-way: the samples so far are kept, the
+// manifest says how it ended, and a flat series from a cut-short watch is not
+// passed off as no-leak.
+TEST_F(LeaklabCli, WatchKeepsDataWhenTheProcessExits) {
+  ChildProcess target("/bin/sleep", {"1.5"}, dir_ / "sleep.log");
+  const fs::path out = dir_ / "watch";
+  std::string text;
+  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(target.pid()) + " --every 100ms --for 20s --json --out " +
+                              out.string(),
+                          text),
+            0)
+      << text;
+  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "process_exited");
+  EXPECT_LT(manifest.at("elapsed_s").to_number<double>(), 10);
+  std::istringstream csv(ReadFile(out / "series.csv"));
+  std::string line;
+  int rows = -1;  // the header
+  while (std::getline(csv, line)) ++rows;
+  EXPECT_GE(rows, 8);
+  const json::object verdict = json::parse(ReadFile(out / "verdict.json")).as_object();
+  EXPECT_EQ(verdict.at("verdict").as_string(), "inconclusive") << ReadFile(out / "verdict.json");
+}
+
+TEST_F(LeaklabCli, WatchBadTargetsAndFlagsAreUsageErrors) {
+  std::string out;
+  EXPECT_EQ(LeaklabStdout("watch --for 1s", out), 2);
+  EXPECT_NE(out.find("give --pid PID and/or --pprof URL"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --pid 999999999 --for 1s", out), 2);
+  EXPECT_NE(out.find("--pid 999999999: no such process"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --pprof ftp://example/heap --for 1s", out), 2);
+  EXPECT_NE(out.find("--pprof"), std::string::npos) << out;
+  // Nothing listens on port 1 of loopback: refused at once.
+  EXPECT_EQ(LeaklabStdout("watch --pprof http://127.0.0.1:1/debug/pprof/heap --for 1s", out), 2);
+  EXPECT_NE(out.find("--pprof http://127.0.0.1:1/debug/pprof/heap"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --pid 1 --every 1ms", out), 2);
+  EXPECT_NE(out.find("--every must be at least 10ms"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --pid 1 --for 5parsecs", out), 2);
+  EXPECT_NE(out.find("--for"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists("results/watch-pid1"));
+}
+
+// watch on a leaking server leaklab did not start, through its pprof
+// endpoint: the profiles are saved and the growing site is named.
+TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
+  ChildProcess server(fs::path(LEAKLAB_BIN_DIR) / "leaklab-scenario",
+                      {"--scenario", "global-request-tracker", "--variant", "leaky", "--port", "0"},
+                      dir_ / "server.log");
+  const std::optional<std::string> port = server.ReadFirstLine(milliseconds(10'000));
+  ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
+  ChildProcess load(fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
+                    {"-c", "2", "-r", "500", "-d", "8s", "http://127.0.0.1:" + *port + "/track?id={n}"},
+                    dir_ / "load.log");
+  const fs::path out = dir_ / "watch";
+  std::string text;
+  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --pprof http://127.0.0.1:" + *port +
+                              "/debug/pprof/heap --every 250ms --for 4s --json --out " + out.string(),
+                          text),
+            0)
+      << text;
+  const json::object verdict = json::parse(text).as_object();
+  const json::object& site = verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
+  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos) << site;
+  EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
+  EXPECT_TRUE(fs::exists(out / "heap-diff.pb.gz"));
+  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  EXPECT_GE(manifest.at("profiles").at("heap").as_int64(), 12);
+}
+
 TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {
   // Prints a port nobody listens on, then hangs.
   fs::path fake = FakeServer("echo 1; exec sleep 30");

@@ -3,6 +3,7 @@
 //   leaklab list
 //   leaklab run SCENARIO [--variant V] [--duration 10s] [--out DIR] [--expect VERDICT] ...
 //   leaklab analyze PATH... [--json] [--expect VERDICT] [--diff FILE]
+//   leaklab watch --pid PID | --pprof URL [--every 1s] [--for 60s] [--out DIR]
 //
 // Exit status: 0 when the command did its job, whatever the verdict; 3 when
 // --expect was given and a verdict differs; 2 for bad usage or input; 1 when
@@ -26,6 +27,7 @@
 #include "harness/catalog_client.h"
 #include "harness/experiment.h"
 #include "harness/heap_diff_file.h"
+#include "harness/watch.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -49,6 +51,7 @@ const char* kUsage =
     "  list                          scenarios, their variants, one line each\n"
     "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
     "  analyze PATH... [options]     analyze a results folder, or a series CSV and/or profiles\n"
+    "  watch --pid PID | --pprof URL sample a live process into a results folder, then analyze it\n"
     "\n"
     "Run 'leaklab <command> --help' for a command's options.\n";
 
@@ -316,6 +319,76 @@ int CmdAnalyze(const std::vector<std::string>& args) {
   return status;
 }
 
+int CmdWatch(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "usage: leaklab watch --pid PID | --pprof URL [options]\n"
+      "  Samples a live process leaklab did not start, into a results folder, then analyzes it.\n"
+      "  --pid reads /proc/PID (RSS, anonymous, LazyFree); --pprof fetches a heap or goroutine\n"
+      "  profile (e.g. a Go service's http://127.0.0.1:6060/debug/pprof/heap) at every sample.");
+  std::string every = "1s", duration = "60s", out;
+  desc.add_options()("help,h", "show this help")("pid", po::value<int>(), "process to sample")(
+      "pprof", po::value<std::string>(), "heap or goroutine profile URL to fetch")(
+      "every", po::value(&every)->default_value(every), "sampling interval")(
+      "for", po::value(&duration)->default_value(duration), "how long to watch (Ctrl-C stops early)")(
+      "out", po::value(&out), "results folder (default: results/watch-<target>-<time>)")(
+      "json", "print verdict.json instead of a summary")(
+      "expect", po::value<std::string>(), "exit 3 unless the verdict is this one");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(std::string("watch: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc;
+    return kExitOk;
+  }
+  int status = kExitOk;
+  auto expect = ParseExpect(vm, status);
+  if (status != kExitOk) return status;
+  harness::WatchOptions options;
+  if (vm.count("pid")) options.pid = vm["pid"].as<int>();
+  if (vm.count("pprof")) options.pprof_url = vm["pprof"].as<std::string>();
+  try {
+    options.every = ParseDuration(every);
+  } catch (const std::invalid_argument& e) {
+    return Usage(std::string("watch: --every: ") + e.what());
+  }
+  try {
+    options.duration = ParseDuration(duration);
+  } catch (const std::invalid_argument& e) {
+    return Usage(std::string("watch: --for: ") + e.what());
+  }
+  options.out_dir = out;
+  options.command_line.push_back("leaklab");
+  options.command_line.push_back("watch");
+  options.command_line.insert(options.command_line.end(), args.begin(), args.end());
+  options.interrupted = &g_interrupted;
+  options.progress = ::isatty(STDERR_FILENO) != 0;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  harness::WatchOutcome outcome;
+  try {
+    outcome = harness::Watch(options);
+  } catch (const std::invalid_argument& e) {
+    return Usage(std::string("watch: ") + e.what());
+  }
+  if (vm.count("json")) {
+    std::fputs(verdict::VerdictToJson(outcome.verdict).c_str(), stdout);
+  } else {
+    std::printf("results: %s (%zu samples, %zu profiles; %s)\n", outcome.out_dir.c_str(), outcome.samples,
+                outcome.profiles, outcome.end_reason.c_str());
+    std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
+  }
+  if (expect && *expect != outcome.verdict.kind) {
+    std::fprintf(stderr, "leaklab: expected %s, got %s\n", verdict::KindName(*expect),
+                 verdict::KindName(outcome.verdict.kind));
+    return kExitUnexpectedVerdict;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -329,6 +402,7 @@ int main(int argc, char** argv) {
     if (command == "list") return CmdList(args);
     if (command == "run") return CmdRun(args);
     if (command == "analyze") return CmdAnalyze(args);
+    if (command == "watch") return CmdWatch(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return kExitOk;

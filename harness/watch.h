@@ -1,0 +1,54 @@
+#ifndef LEAKLAB_HARNESS_WATCH_H_
+#define LEAKLAB_HARNESS_WATCH_H_
+
+// `leaklab watch`: samples a live process that leaklab did not start — any
+// PID's /proc, any pprof heap or goroutine endpoint (Go's /debug/pprof/heap,
+// a leaklab server's) — into a results folder, then analyzes it like a run.
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyzers/verdict/verdict.h"
+
+namespace leaklab::harness {
+
+struct WatchOptions {
+  std::optional<pid_t> pid;         // sample /proc/PID
+  std::optional<std::string> pprof_url;  // fetch this profile (http://host:port/path)
+  std::chrono::milliseconds every{1000};
+  std::chrono::milliseconds duration{60'000};
+  std::filesystem::path out_dir;  // empty: results/watch-<target>-<timestamp>
+  std::vector<std::string> command_line;
+  const std::atomic<bool>* interrupted = nullptr;  // set by Ctrl-C: stop, keep what was recorded
+  bool progress = false;                           // a live line on stderr
+};
+
+struct WatchOutcome {
+  std::filesystem::path out_dir;
+  std::string end_reason;  // "completed", "process_exited", "interrupted"
+  size_t samples = 0;
+  size_t profiles = 0;
+  verdict::Verdict verdict;
+};
+
+// Limits, with their reasons: a profile fetch may take this long (a large
+// heap profile from a busy service), and a watch this long at most (days at
+// 1 s is 10^5 rows, far within what the analyzers handle).
+inline constexpr std::chrono::milliseconds kProfileFetchTimeout{10'000};
+inline constexpr std::chrono::hours kMaxWatchDuration{24 * 7};
+inline constexpr std::chrono::milliseconds kMinWatchInterval{10};
+
+// Throws std::invalid_argument naming the flag at fault (no such process,
+// malformed URL, an endpoint that does not answer with a heap or goroutine
+// profile, an existing results folder) before anything is written.
+WatchOutcome Watch(const WatchOptions& options);
+
+}  // namespace leaklab::harness
+
+#endif  // LEAKLAB_HARNESS_WATCH_H_
