@@ -28,8 +28,8 @@ LatencyHistogram::LatencyHistogram(uint64_t highest_value, int significant_digit
                                 std::to_string(significant_digits) + ")");
   }
   if (highest_value < 2) {
-    throw std::invalid_argument("highest_value must be >= 2 (got " +
-                                std::to_string(highest_value) + ")");
+    throw std::invalid_argument("highest_value must be >= 2 (got " + std::to_string(highest_value) +
+                                ")");
   }
   sub_bucket_bits_ = SubBucketBits(significant_digits);
   counts_.assign(IndexOf(highest_value) + 1, 0);
@@ -86,8 +86,7 @@ void LatencyHistogram::RecordN(uint64_t value, uint64_t count) {
 }
 
 void LatencyHistogram::Merge(const LatencyHistogram& other) {
-  if (other.highest_value_ != highest_value_ ||
-      other.significant_digits_ != significant_digits_) {
+  if (other.highest_value_ != highest_value_ || other.significant_digits_ != significant_digits_) {
     throw std::invalid_argument("cannot merge histograms with different ranges or precision");
   }
   for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];

@@ -15,8 +15,8 @@ constexpr size_t kMaxChunkSizeDigits = 15;
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return Lower(x) == Lower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(),
+                                            [](char x, char y) { return Lower(x) == Lower(y); });
 }
 
 std::string_view Trim(std::string_view v) {
@@ -48,7 +48,10 @@ void ForEachToken(std::string_view list, F f) {
 
 }  // namespace
 
-void ResponseParser::Reset(bool head_request) { *this = ResponseParser(); head_request_ = head_request; }
+void ResponseParser::Reset(bool head_request) {
+  *this = ResponseParser();
+  head_request_ = head_request;
+}
 
 size_t ResponseParser::Feed(const char* data, size_t size) {
   size_t used = 0;
@@ -79,8 +82,8 @@ size_t ResponseParser::Feed(const char* data, size_t size) {
         if (body_bytes_ > kMaxBodyBytes) Fail("response body larger than 1 GiB");
         break;
       default: {
-        const bool in_head = phase_ == Phase::kStatusLine || phase_ == Phase::kHeaders ||
-                             phase_ == Phase::kTrailers;
+        const bool in_head =
+            phase_ == Phase::kStatusLine || phase_ == Phase::kHeaders || phase_ == Phase::kTrailers;
         // Garbage is told apart at once, not when a line ending finally comes.
         if (phase_ == Phase::kStatusLine) {
           constexpr std::string_view kPrefix = "HTTP/";
@@ -241,8 +244,8 @@ void ResponseParser::OnHeadEnd() {
     length_ = 0;
     return;
   }
-  keep_alive_ = minor_version_ >= 1 ? !connection_close_
-                                    : connection_keep_alive_ && !connection_close_;
+  keep_alive_ =
+      minor_version_ >= 1 ? !connection_close_ : connection_keep_alive_ && !connection_close_;
   // RFC 9112 section 6.3, in its order: responses that never have a body,
   // then Transfer-Encoding, then Content-Length, else until the close.
   if (head_request_ || status_ == 204 || status_ == 304) {

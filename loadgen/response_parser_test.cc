@@ -106,10 +106,13 @@ TEST(ResponseParser, SkipsInterimResponses) {
 }
 
 TEST(ResponseParser, KeepAliveRules) {
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").keep_alive);
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  EXPECT_FALSE(
+      Parse("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nconnection: Upgrade, CLOSE\r\nContent-Length: 0\r\n\r\n")
+                   .keep_alive);
   EXPECT_FALSE(Parse("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").keep_alive);
-  EXPECT_TRUE(Parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
+  EXPECT_TRUE(
+      Parse("HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n").keep_alive);
 }
 
 TEST(ResponseParser, AcceptsBareLineFeedsAndAStatusWithoutReason) {
@@ -138,8 +141,10 @@ TEST(ResponseParser, MalformedHeadsAreErrors) {
       {"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", "bad Content-Length"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 3, 4\r\n\r\n", "bad Content-Length"},
       {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "malformed chunk size"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY\r\n", "chunk data not followed by a line end"},
-      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n", "chunk size too large"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabXY\r\n",
+       "chunk data not followed by a line end"},
+      {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1000000000000000\r\n",
+       "chunk size too large"},
       {"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "response body larger than 1 GiB"},
   };
   for (const auto& [bytes, error] : cases) {
@@ -154,7 +159,8 @@ TEST(ResponseParser, MalformedHeadsAreErrors) {
 
 TEST(ResponseParser, BoundsTheHead) {
   std::string head = "HTTP/1.1 200 OK\r\n";
-  while (head.size() < ResponseParser::kMaxHeadBytes) head += "X-Filler: " + std::string(100, 'x') + "\r\n";
+  while (head.size() < ResponseParser::kMaxHeadBytes)
+    head += "X-Filler: " + std::string(100, 'x') + "\r\n";
   EXPECT_EQ(Parse(head + "\r\n").error, "response head larger than 64 KiB");
   // One endless line is caught before its end arrives.
   const Parsed endless = Parse("HTTP/1.1 200 OK\r\nX: " + std::string(70000, 'y'));
