@@ -102,8 +102,8 @@ struct LoadOptions {
   // (0, 1, 2, ... across all threads), "{key}" its key (see `keys`).
   std::string path_template = "/";
   std::string method = "GET";  // any method Beast knows
-  // Extra request headers, each "Name: value" (as wrk's -H). A Host or
-  // User-Agent given here replaces the default one.
+  // Extra request headers, each "Name: value" (as wrk's -H). A Host given
+  // here replaces the default one; like wrk, no User-Agent unless given here.
   std::vector<std::string> headers;
   // Request body; may hold "{n}" and "{key}" too. Sent with Content-Length.
   std::string body;

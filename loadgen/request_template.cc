@@ -63,19 +63,18 @@ RequestTemplate::RequestTemplate(const LoadOptions& options) {
   head_request_ = options.method == "HEAD";
   start_ = options.method + " ";
 
-  // The fixed fields, user headers last; a Host or User-Agent of the user's
-  // replaces ours.
-  bool user_host = false, user_agent = false;
+  // The fixed fields, user headers last; a Host of the user's replaces ours.
+  // No User-Agent unless the user gives one: the same bytes on the wire as
+  // wrk sends, so that the two tools ask the server for the same work.
+  bool user_host = false;
   std::string fields;
   for (const std::string& h : options.headers) {
     auto [name, value] = ParseHeader(h);
     user_host = user_host || EqualsNoCase(name, "host");
-    user_agent = user_agent || EqualsNoCase(name, "user-agent");
     fields += name + ": " + value + "\r\n";
   }
   head_rest_ = " HTTP/1.1\r\n";
   if (!user_host) head_rest_ += "Host: " + HostField(options.host, options.port) + "\r\n";
-  if (!user_agent) head_rest_ += "User-Agent: " + std::string(kUserAgent) + "\r\n";
   head_rest_ += fields;
   send_length_ = !options.body.empty() || MethodSendsLength(options.method);
 }

@@ -47,7 +47,8 @@ class RequestTemplate {
 // "127.0.0.1:8080" or "[::1]:8080": the Host field for host and port.
 std::string HostField(const std::string& host, uint16_t port);
 
-// A request with no body of its own, for event requests:
+// A request with no body of its own, for event requests (which name
+// themselves in User-Agent, for the server's logs):
 // "POST /reload HTTP/1.1\r\nHost: ...\r\nUser-Agent: ...\r\nContent-Length: 0\r\n\r\n".
 std::string SimpleRequest(std::string_view method, std::string_view target,
                           std::string_view host_field);

@@ -796,8 +796,10 @@ class Worker final : public ConnectionOwner {
     if (events_) events_->Stop();
   }
 
-  // Declared first, destroyed last: sockets and timers go before it.
-  asio::io_context io_{1};
+  // Declared first, destroyed last: sockets and timers go before it. Only
+  // this worker's thread ever touches it (the stop flag is polled, nothing
+  // is posted from outside), so Asio may drop its internal locking.
+  asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
   Shared& run_;
   const int index_;
   LatencyHistogram histogram_;
