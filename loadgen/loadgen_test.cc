@@ -216,6 +216,25 @@ TEST(RunLoad, ThreadsShareTheConnectionsAndTheNumbers) {
   EXPECT_TRUE(unique.count("/t/0") == 1 && unique.count("/t/899") == 1);
 }
 
+TEST(RunLoad, MaxRequestsEndsAnOpenLoopRunOnceAnswered) {
+  TestServer server;
+  LoadOptions options = OptionsFor(server.port());
+  options.threads = 2;
+  options.connections = 4;
+  options.max_requests = 20;
+  // Connections waiting for a planned request that will never come must
+  // notice that the numbers are used up, and the run end.
+  options.schedule = ParseSchedule("steady 200ms at 100/s; idle 9800ms");
+  options.duration = milliseconds(10'000);
+
+  const Clock::time_point start = Clock::now();
+  const LoadResult result = RunLoad(options);
+
+  EXPECT_LT(SecondsSince(start), 2.0);
+  EXPECT_EQ(result.requests, 20u);
+  EXPECT_LT(result.elapsed_s, 1.0);
+}
+
 TEST(RunLoad, ClosedLoopEndsOnTimeWithUniqueNumbers) {
   TestServer server;
   LoadOptions options = OptionsFor(server.port());

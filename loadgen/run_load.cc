@@ -724,10 +724,26 @@ class Worker final : public ConnectionOwner {
     c.Send(planned, run_.idempotent);
   }
 
-  // max_requests are all claimed: this connection is done.
+  // max_requests are all claimed: this connection is done, and so is every
+  // connection waiting for a planned request (no number is left for it).
   void Retire(Connection& c) {
     c.Stop();
-    if (++retired_ == connections_.size()) Finish(Clock::now());
+    ++retired_;
+    RetireIdle();
+  }
+
+  void RetireIdle() {
+    while (!idle_.empty()) {
+      idle_.back()->Stop();
+      idle_.pop_back();
+      ++retired_;
+    }
+    if (retired_ == connections_.size()) Finish(Clock::now());
+  }
+
+  bool NumbersExhausted() const {
+    return run_.options.max_requests != 0 &&
+           run_.next_number.load(std::memory_order_relaxed) >= run_.options.max_requests;
   }
 
   void Tick() {
@@ -744,6 +760,10 @@ class Worker final : public ConnectionOwner {
         Finish(now);
         return;
       }
+      // Another worker claimed the last number: connections idle here would
+      // otherwise wait for their next planned time to find out.
+      if (!idle_.empty() && NumbersExhausted()) RetireIdle();
+      if (finished_) return;
       if (index_ == 0) Report(now);
       next_tick_ += kTick;
       if (next_tick_ < now) next_tick_ = now + kTick;
