@@ -35,10 +35,9 @@ TEST(RequestTemplate, NumbersKeysHeadersAndBody) {
   EXPECT_TRUE(t.needs_number());
   std::string out;
   t.Render(12, 3456, out);
-  EXPECT_EQ(
-      out,
-      "POST /put/3456?n=12 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
-      "Content-Type: text/plain\r\nX-Trace: abc\r\nContent-Length: 13\r\n\r\nn=12 key=3456");
+  EXPECT_EQ(out,
+            "POST /put/3456?n=12 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
+            "Content-Type: text/plain\r\nX-Trace: abc\r\nContent-Length: 13\r\n\r\nn=12 key=3456");
   t.Render(0, 0, out);
   EXPECT_NE(out.find("Content-Length: 9\r\n\r\nn=0 key=0"), std::string::npos) << out;
 }
