@@ -34,21 +34,21 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       const json::object& load = s.at("load").as_object();
       e.path_template = json::value_to<std::string>(load.at("path_template"));
       e.connections = json::value_to<int>(load.at("connections"));
-      e.rate_per_s = load.at("rate_per_s").to_number<double>();
-      e.duration = std::chrono::milliseconds(json::value_to<int64_t>(load.at("duration_ms")));
-      // Optional: a scenario without headers or schedule may leave them out.
+      // Optional: a scenario without headers may leave them out.
       static const json::array kNone;
       const json::value* headers = load.if_contains("headers");
-      const json::value* schedule = load.if_contains("schedule");
       for (const json::value& h : headers ? headers->as_array() : kNone) {
         e.headers.push_back(json::value_to<std::string>(h));
       }
-      for (const json::value& r : schedule ? schedule->as_array() : kNone) {
-        e.schedule.push_back({json::value_to<std::string>(r.at("name")),
-                              json::value_to<std::string>(r.at("method")),
-                              json::value_to<std::string>(r.at("path")),
-                              std::chrono::milliseconds(json::value_to<int64_t>(r.at("first_at_ms"))),
-                              std::chrono::milliseconds(json::value_to<int64_t>(r.at("every_ms")))});
+      const std::string schedule = json::value_to<std::string>(load.at("schedule"));
+      try {
+        e.schedule = loadgen::ParseSchedule(schedule);
+      } catch (const std::invalid_argument& bad) {
+        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule + "': " + bad.what());
+      }
+      if (e.schedule.phases.empty()) {
+        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule +
+                                 "' has no phases, so no length");
       }
       if (e.variants.empty()) throw std::runtime_error("scenario " + e.name + " has no variants");
       out.push_back(std::move(e));

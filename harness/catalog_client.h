@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "loadgen/loadgen.h"
+
 namespace leaklab::harness {
 
 // What the harness knows of a scenario: read from `leaklab-scenario --list
@@ -16,22 +18,19 @@ struct ScenarioEntry {
   };
   std::string name, description;
   std::vector<Variant> variants;  // the first is the default
-  struct ScheduledRequest {
-    std::string name, method, path;
-    std::chrono::milliseconds first_at{0};
-    std::chrono::milliseconds every{0};  // 0 = once
-  };
   std::string path_template;
   std::vector<std::string> headers;
   int connections = 4;  // 0 = no background load
-  double rate_per_s = 0;
-  std::chrono::milliseconds duration{10'000};
-  std::vector<ScheduledRequest> schedule;
+  // The scenario's default load: phases and event requests (reloads, bursts).
+  loadgen::Schedule schedule;
+  // The default run's length: the schedule's phases.
+  std::chrono::milliseconds duration() const { return schedule.PhasesDuration(); }
 
   bool HasVariant(const std::string& v) const;
 };
 
-// Parses the --list --json document; throws std::runtime_error on bad JSON.
+// Parses the --list --json document; throws std::runtime_error on bad JSON
+// or a schedule the load generator cannot run (naming the scenario).
 std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text);
 
 // Runs `scenario_binary --list --json` and parses it.

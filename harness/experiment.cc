@@ -10,8 +10,11 @@
 #include <ctime>
 #include <fstream>
 #include <limits>
+#include <mutex>
 #include <sstream>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -43,9 +46,6 @@ constexpr milliseconds kMemstatsTimeout{80};
 // loses at most this much of the series.
 constexpr milliseconds kFlushInterval{2'000};
 constexpr milliseconds kStopGrace{5'000};
-// A scheduled request (reload, burst) answers at once; the work it starts
-// runs in the server's background.
-constexpr milliseconds kScheduledRequestTimeout{2'000};
 // Building a profile walks every sampled stack; a few hundred ms at most.
 constexpr milliseconds kProfileTimeout{3'000};
 
@@ -193,17 +193,36 @@ class ProfileCapture {
   Kind kinds_[2] = {{"heap", "/debug/pprof/heap"}, {"workers", "/debug/pprof/workers"}};
 };
 
-json::array ScheduleJson(const std::vector<ScenarioEntry::ScheduledRequest>& schedule) {
-  json::array out;
-  for (const auto& r : schedule) {
-    out.push_back(json::object{{"name", r.name},
-                               {"method", r.method},
-                               {"path", r.path},
-                               {"first_at_ms", r.first_at.count()},
-                               {"every_ms", r.every.count()}});
+// The load generator names LoadOptions fields in its messages; the user of
+// `leaklab run` knows the flags that set them.
+std::string WithFlag(const std::string& message) {
+  static constexpr std::pair<std::string_view, std::string_view> kFlagOfField[] = {
+      {"connections", "--connections"}, {"duration", "--duration"},
+      {"schedule", "--schedule"},       {"keys", "--keys"},
+  };
+  for (const auto& [field, flag] : kFlagOfField) {
+    if (message.starts_with(field)) return std::string(flag) + ": " + message;
   }
-  return out;
+  return message;
 }
+
+// Load events (phase starts, event requests' answers) arrive on the load
+// generator's thread; the sampling loop moves them into events.csv.
+class EventQueue {
+ public:
+  void Push(const loadgen::LoadEvent& e) {
+    std::lock_guard lock(mutex_);
+    events_.push_back(e);
+  }
+  std::vector<loadgen::LoadEvent> Take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(events_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<loadgen::LoadEvent> events_;
+};
 
 fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant, const RunOptions& options) {
   fs::path dir = options.out_dir;
@@ -241,22 +260,30 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   if (options.startup_timeout < milliseconds(100) || options.startup_timeout > milliseconds(600'000)) {
     throw UsageError("--startup-timeout must be between 100ms and 10m");
   }
+  // Every scenario's load, its default included, is a load generator schedule.
   loadgen::LoadOptions load;
   load.path_template = scenario.path_template;
   load.headers = scenario.headers;
   load.connections = options.connections.value_or(scenario.connections);
-  load.rate_per_s = options.rate_per_s.value_or(scenario.rate_per_s);
-  load.duration = options.duration.value_or(scenario.duration);
-  const bool background_load = load.connections > 0;
+  load.seed = options.seed;
+  load.keys = options.keys;
+  load.schedule = options.schedule.value_or(scenario.schedule);
+  // --duration, else as long as the schedule's phases.
+  const milliseconds phases = load.schedule.PhasesDuration();
+  load.duration = options.duration.value_or(phases > milliseconds(0) ? phases : scenario.duration());
   if (load.duration <= milliseconds(0)) throw UsageError("--duration must be positive");
+  if (options.rate_per_s) {
+    load.schedule.phases = loadgen::Schedule::Steady(load.duration, *options.rate_per_s).phases;
+  }
+  const bool background_load = load.connections > 0;
   try {
     // The port is known only once the server runs; check everything else now,
     // before anything is started or written.
     loadgen::LoadOptions check = load;
     check.port = 1;
-    if (background_load) loadgen::ValidateOptions(check);
+    loadgen::ValidateOptions(check);
   } catch (const std::invalid_argument& e) {
-    throw UsageError(e.what());
+    throw UsageError(WithFlag(e.what()));
   }
 
   if (options.mem_limit_bytes) {
@@ -276,10 +303,10 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
        json::object{{"duration_ms", load.duration.count()},
                     {"sample_interval_ms", options.sample_interval.count()},
                     {"connections", load.connections},
-                    {"rate_per_s", load.rate_per_s},
+                    {"schedule", load.schedule.ToString()},
+                    {"keys", loadgen::FormatKeySpec(load.keys)},
                     {"path_template", load.path_template},
                     {"headers", json::value_from(load.headers)},
-                    {"schedule", ScheduleJson(scenario.schedule)},
                     {"mem_limit_bytes", options.mem_limit_bytes ? json::value(*options.mem_limit_bytes)
                                                                 : json::value(nullptr)},
                     {"out", outcome.out_dir.string()}}},
@@ -349,14 +376,19 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   auto elapsed_s = [&start] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   results.AddEvent(0, "server_ready", "port " + std::to_string(port));
 
-  // Step 3: drive the load on its own thread.
+  // Step 3: drive the load, phases and events, on its own thread.
   ProcfsSampler procfs(server.pid());
   std::atomic<bool> stop_load{false};
-  std::atomic<uint64_t> completed{0};
+  std::atomic<double> load_rate{0};
+  EventQueue load_events;
   load.port = static_cast<uint16_t>(port);
   loadgen::LoadResult load_result;
   std::string load_error;
-  results.AddEvent(elapsed_s(), "phase", background_load ? "steady" : "idle");
+  auto log_load_events = [&] {
+    for (const loadgen::LoadEvent& e : load_events.Take()) {
+      results.AddEvent(std::chrono::duration<double>(e.at - start).count(), e.name, e.detail);
+    }
+  };
   // Joined on every way out of this function, exceptions included: a
   // joinable std::thread destroyed would terminate the harness and orphan the server.
   struct LoadThread {
@@ -367,29 +399,27 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       if (thread.joinable()) thread.join();
     }
   } load_thread{stop_load, {}};
-  if (background_load) {
-    load_thread.thread = std::thread([&] {
-      try {
-        load_result = loadgen::RunLoad(load, &stop_load, &completed);
-      } catch (const std::exception& e) {
-        load_error = e.what();
-      }
-    });
-  }
-  // Scheduled requests (reloads, bursts) go on their own connection so that a
-  // slow one never delays the memstats poll's connection.
-  HttpGetter actions("127.0.0.1", static_cast<uint16_t>(port));
+  // The load generator sends the event requests (reloads, bursts) on their
+  // own connection, so a slow one never delays the memstats poll.
+  load_thread.thread = std::thread([&] {
+    loadgen::RunControl control;
+    control.stop = &stop_load;
+    control.on_progress = [&load_rate](const loadgen::Progress& p) { load_rate = p.requests_per_s; };
+    control.on_event = [&load_events](const loadgen::LoadEvent& e) { load_events.Push(e); };
+    try {
+      load_result = loadgen::RunLoad(load, control);
+    } catch (const std::exception& e) {
+      load_error = e.what();
+    }
+  });
   ProfileCapture profiles(outcome.out_dir / "profiles", static_cast<uint16_t>(port));
   Clock::time_point next_profile = start;
-  std::vector<Clock::time_point> due;
-  for (const auto& r : scenario.schedule) due.push_back(start + r.first_at);
 
   // Step 4: sample on a fixed schedule until the duration is over, the server
   // dies or we are interrupted.
   std::string reason = "completed", detail = "ran for " + FormatDuration(load.duration);
   std::vector<double> row(kColumns.size() + 1);
   Clock::time_point next = start, last_flush = start, last_progress = start;
-  uint64_t last_completed = 0;
   // A failure of the harness itself (e.g. the disk is full) still ends the
   // run properly: server stopped, what was sampled written if possible.
   try {
@@ -419,15 +449,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       profiles.Capture(results, elapsed_s());
       next_profile += options.profile_every;
     }
-    for (size_t i = 0; i < scenario.schedule.size(); ++i) {
-      const auto& r = scenario.schedule[i];
-      if (Clock::now() < due[i]) continue;
-      HttpReply reply = actions.Request(r.method, r.path, kScheduledRequestTimeout);
-      results.AddEvent(elapsed_s(), r.name,
-                       r.method + " " + r.path + " -> " +
-                           (reply.error.empty() ? std::to_string(reply.status) : reply.error));
-      due[i] = r.every > milliseconds(0) ? due[i] + r.every : Clock::time_point::max();
-    }
+    log_load_events();
 
     ProcMemory mem = procfs.Sample();
     row[0] = elapsed_s();
@@ -453,12 +475,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       last_flush = now;
     }
     if (options.progress && now - last_progress >= milliseconds(500)) {
-      uint64_t c = completed.load();
-      double rps = static_cast<double>(c - last_completed) /
-                   std::chrono::duration<double>(now - last_progress).count();
       std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", row[0],
-                   HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), rps);
-      last_completed = c;
+                   HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), load_rate.load());
       last_progress = now;
     }
     // Fixed schedule: a slow sample delays the next one, but never shifts the grid.
@@ -483,6 +501,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   }
   stop_load = true;
   if (load_thread.thread.joinable()) load_thread.thread.join();
+  log_load_events();
   results.AddEvent(elapsed_s(), "phase", "end");
   if (end_t_s == 0) end_t_s = elapsed_s();
   ExitInfo exit = server.Stop(kStopGrace);

@@ -12,6 +12,7 @@
 
 #include "analyzers/verdict/verdict.h"
 #include "harness/catalog_client.h"
+#include "loadgen/loadgen.h"
 
 namespace leaklab::harness {
 
@@ -26,7 +27,12 @@ struct RunOptions {
   std::string variant;  // empty: the scenario's default
   std::optional<std::chrono::milliseconds> duration;
   std::optional<int> connections;
+  // Replaces the schedule's phases with one steady phase at this rate (0 =
+  // closed loop); the scenario's events (reloads, bursts) stay.
   std::optional<double> rate_per_s;
+  // Replaces the scenario's whole schedule, phases and events.
+  std::optional<loadgen::Schedule> schedule;
+  loadgen::KeySpec keys;  // what "{key}" becomes; the scenarios use "{n}"
   std::chrono::milliseconds sample_interval{100};
   // Heap and worker profiles are fetched this often into profiles/; 0 = never.
   // The server builds them so as to leave its memory as it was (see
@@ -34,7 +40,7 @@ struct RunOptions {
   // series it records.
   std::chrono::milliseconds profile_every{2000};
   std::filesystem::path out_dir;  // empty: results/<scenario>-<variant>-<timestamp>
-  uint64_t seed = 1;
+  uint64_t seed = 1;  // the load generator's key choice
   std::filesystem::path scenario_binary;
   // How long the server may take to print its port and answer /healthz.
   std::chrono::milliseconds startup_timeout{10'000};

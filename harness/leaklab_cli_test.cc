@@ -68,8 +68,8 @@ class LeaklabCli : public ::testing::Test {
                              "if [ \"$1\" = --list ]; then\n"
                              "  echo '{\"scenarios\":[{\"name\":\"fake\",\"description\":\"d\","
                              "\"variants\":[{\"name\":\"leaky\",\"description\":\"x\"}],"
-                             "\"load\":{\"path_template\":\"/\",\"connections\":1,\"rate_per_s\":10,"
-                             "\"duration_ms\":1000}}]}'\n"
+                             "\"load\":{\"path_template\":\"/\",\"connections\":1,"
+                             "\"schedule\":\"steady 1s at 10/s\"}}]}'\n"
                              "  exit 0\n"
                              "fi\n"
                           << behaviour << "\n";
@@ -97,6 +97,22 @@ TEST_F(LeaklabCli, MalformedDurationNamesTheFlag) {
   Result r = Leaklab({"run", "global-request-tracker", "--duration", "5parsecs"});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("--duration: malformed duration '5parsecs'"), std::string::npos) << r.err;
+}
+
+TEST_F(LeaklabCli, MalformedScheduleAndKeysNameTheFlag) {
+  Result r = Leaklab({"run", "global-request-tracker", "--schedule", "steady 5s; ramp 2s to", "--out",
+                      (dir_ / "run").string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--schedule: clause 2 'ramp 2s to': expected a rate after 'to'"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+  r = Leaklab({"run", "global-request-tracker", "--keys", "zipf:0"});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--keys: keys 'zipf:0': the key count K"), std::string::npos) << r.err;
+  // lazy-release has no load connections: a rate needs some.
+  r = Leaklab({"run", "lazy-release", "--rate", "100"});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--connections: connections must be >= 1"), std::string::npos) << r.err;
 }
 
 TEST_F(LeaklabCli, UnknownFlagAndCommandAreUsageErrors) {

@@ -79,6 +79,7 @@ int CmdList(const std::vector<std::string>& args) {
   for (const auto& s : harness::LoadCatalog(harness::DefaultScenarioBinary())) {
     std::printf("%-24s %s\n", s.name.c_str(), s.description.c_str());
     for (const auto& v : s.variants) std::printf("    %-20s %s\n", v.name.c_str(), v.description.c_str());
+    std::printf("    %-20s %s\n", "(load)", s.schedule.ToString().c_str());
   }
   return kExitOk;
 }
@@ -93,8 +94,14 @@ int CmdRun(const std::vector<std::string>& args) {
       "profile-every", po::value(&profile_every)->default_value(profile_every),
       "fetch heap and worker profiles this often into profiles/ (e.g. 2s); 0 = never")(
       "connections", po::value<int>(), "load connections (default: the scenario's own)")(
-      "rate", po::value<double>(), "total request rate per second; 0 = as fast as possible")(
-      "seed", po::value<uint64_t>()->default_value(1), "seed recorded in the manifest")(
+      "rate", po::value<double>(),
+      "one steady phase at this total rate (req/s) instead of the scenario's phases; 0 = as fast as "
+      "possible")(
+      "schedule", po::value<std::string>(),
+      "the load's phases and events in the load generator's schedule language, instead of the "
+      "scenario's (see 'leaklab list' and loadgen/README.md)")(
+      "keys", po::value<std::string>(), "keys for {key}: unique, uniform:K or zipf:K[:S]")(
+      "seed", po::value<uint64_t>()->default_value(1), "seed for the load's key choice, recorded in the manifest")(
       "out", po::value(&out), "results folder (default: results/<scenario>-<variant>-<time>)")(
       "expect", po::value<std::string>(), "exit 3 unless the verdict is this one")(
       "startup-timeout", po::value(&startup_timeout)->default_value(startup_timeout),
@@ -161,6 +168,20 @@ int CmdRun(const std::vector<std::string>& args) {
   }
   if (vm.count("connections")) options.connections = vm["connections"].as<int>();
   if (vm.count("rate")) options.rate_per_s = vm["rate"].as<double>();
+  if (vm.count("schedule")) {
+    try {
+      options.schedule = loadgen::ParseSchedule(vm["schedule"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      return Usage(std::string("run: --schedule: ") + e.what());
+    }
+  }
+  if (vm.count("keys")) {
+    try {
+      options.keys = loadgen::ParseKeySpec(vm["keys"].as<std::string>());
+    } catch (const std::invalid_argument& e) {
+      return Usage(std::string("run: --keys: ") + e.what());
+    }
+  }
 
   const std::string name = vm["scenario"].as<std::string>();
   std::vector<harness::ScenarioEntry> catalog = harness::LoadCatalog(options.scenario_binary);

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "loadgen/loadgen.h"
+#include "loadgen/rate_plan.h"
 
 namespace leaklab::loadgen {
 namespace {
@@ -20,14 +21,19 @@ using std::chrono::milliseconds;
 // Each connection holds a file descriptor, and the default soft RLIMIT_NOFILE on
 // Linux is 1024; more connections than this would fail on fds, not on the server.
 constexpr int kMaxConnections = 1000;
-// Far above what one client thread can generate; larger values are typos.
-constexpr double kMaxRatePerS = 1e6;
+// One event loop per thread; more threads than this only contend for cores.
+constexpr int kMaxThreads = 64;
 // Longer runs belong to a schedule of shorter ones in the harness.
 constexpr milliseconds kMaxDuration = std::chrono::hours(24);
 // A timeout longer than this would mean "wait forever" on a local server.
 constexpr milliseconds kMaxTimeout = std::chrono::hours(1);
 // Servers (Beast included) reject request headers above 8 KiB by default.
 constexpr size_t kMaxPathBytes = 8 * 1024;
+// The body is rendered into every request; a load test of uploads bigger than
+// this wants a different tool.
+constexpr size_t kMaxBodyBytes = 1024 * 1024;
+// Key counts beyond 2^40 are typos (ParseKeySpec says the same).
+constexpr uint64_t kMaxKeyCount = uint64_t{1} << 40;
 
 [[noreturn]] void Fail(const std::string& message) { throw std::invalid_argument(message); }
 
@@ -63,18 +69,22 @@ bool IsLoopbackHost(std::string_view host) {
   return address.is_loopback();
 }
 
-std::string ExpandPathTemplate(std::string_view path_template, uint64_t n) {
-  constexpr std::string_view kPlaceholder = "{n}";
-  const std::string number = std::to_string(n);
+std::string ExpandTemplate(std::string_view text, uint64_t n, uint64_t key) {
+  constexpr std::string_view kNumber = "{n}";
+  constexpr std::string_view kKey = "{key}";
   std::string out;
-  out.reserve(path_template.size() + number.size());
-  size_t from = 0;
-  for (size_t at; (at = path_template.find(kPlaceholder, from)) != std::string_view::npos;
-       from = at + kPlaceholder.size()) {
-    out.append(path_template.substr(from, at - from));
-    out.append(number);
+  out.reserve(text.size() + 16);
+  for (size_t i = 0; i < text.size();) {
+    if (text.substr(i).starts_with(kNumber)) {
+      out += std::to_string(n);
+      i += kNumber.size();
+    } else if (text.substr(i).starts_with(kKey)) {
+      out += std::to_string(key);
+      i += kKey.size();
+    } else {
+      out += text[i++];
+    }
   }
-  out.append(path_template.substr(from));
   return out;
 }
 
@@ -91,8 +101,12 @@ std::pair<std::string, std::string> ParseHeader(std::string_view header) {
   std::string name = trim(header.substr(0, colon));
   std::string value = trim(header.substr(colon + 1));
   if (!IsVisibleAscii(name)) Fail("header name must be visible ASCII (got '" + name + "')");
-  for (char c : value) {
-    if (c == '\r' || c == '\n') Fail("header value must not contain line breaks");
+  for (unsigned char c : value) {
+    // Field values are visible characters, spaces and tabs (RFC 9110 section 5.5).
+    if ((c < 0x20 && c != '\t') || c == 0x7f) {
+      Fail("header value must not contain line breaks or control characters (header '" + name +
+           "')");
+    }
   }
   return {name, value};
 }
@@ -120,22 +134,48 @@ void ValidateOptions(const LoadOptions& options) {
   if (boost::beast::http::string_to_verb(options.method) == boost::beast::http::verb::unknown) {
     Fail("method must be an HTTP method such as GET or POST (got '" + options.method + "')");
   }
-  if (options.connections < 1 || options.connections > kMaxConnections) {
-    Fail("connections must be >= 1 and <= " + std::to_string(kMaxConnections) + " (got " +
-         std::to_string(options.connections) + ")");
+  for (const auto& h : options.headers) {
+    auto [name, value] = ParseHeader(h);
+    std::string lower = name;
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "content-length" || lower == "transfer-encoding") {
+      Fail("headers: " + name + " is set from the body; leave it out");
+    }
+  }
+  if (options.body.size() > kMaxBodyBytes) {
+    Fail("body must be at most 1 MiB (got " + std::to_string(options.body.size()) + " bytes)");
+  }
+  if (options.keys.kind != KeySpec::Kind::kUnique) {
+    if (options.keys.count < 1 || options.keys.count > kMaxKeyCount) {
+      Fail("keys: the key count must be 1..2^40 (got " + std::to_string(options.keys.count) + ")");
+    }
+    if (options.keys.kind == KeySpec::Kind::kZipf &&
+        (!std::isfinite(options.keys.exponent) || options.keys.exponent <= 0 ||
+         options.keys.exponent > 20)) {
+      Fail("keys: the Zipf exponent must be > 0 and <= 20 (got " +
+           std::to_string(options.keys.exponent) + ")");
+    }
+  }
+  if (options.threads < 1 || options.threads > kMaxThreads) {
+    Fail("threads must be >= 1 and <= " + std::to_string(kMaxThreads) + " (got " +
+         std::to_string(options.threads) + ")");
   }
   if (options.duration <= milliseconds::zero() || options.duration > kMaxDuration) {
     Fail("duration must be > 0 and <= " + Ms(kMaxDuration) + " (got " + Ms(options.duration) + ")");
   }
-  if (!std::isfinite(options.rate_per_s) || options.rate_per_s < 0 ||
-      options.rate_per_s > kMaxRatePerS) {
-    Fail("rate_per_s must be 0 (closed loop) or a positive rate <= " +
-         std::to_string(static_cast<long long>(kMaxRatePerS)) + " (got " +
-         std::to_string(options.rate_per_s) + ")");
+  ValidateSchedule(options.schedule);
+  const bool has_load = RatePlan(options.schedule, options.duration).has_load();
+  if (options.connections < (has_load ? 1 : 0) || options.connections > kMaxConnections) {
+    Fail("connections must be >= " + std::string(has_load ? "1" : "0") + " and <= " +
+         std::to_string(kMaxConnections) + " (got " + std::to_string(options.connections) + ")");
+  }
+  if (options.connections > 0 && options.threads > options.connections) {
+    Fail("threads must be <= connections (got " + std::to_string(options.threads) + " threads, " +
+         std::to_string(options.connections) + " connections)");
   }
   CheckTimeout("request_timeout", options.request_timeout);
   CheckTimeout("connect_timeout", options.connect_timeout);
-  for (const auto& h : options.headers) ParseHeader(h);
 }
 
 }  // namespace leaklab::loadgen

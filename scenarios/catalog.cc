@@ -37,21 +37,13 @@ std::string CatalogJson() {
     }
     boost::json::array headers;
     for (const auto& h : info.load.headers) headers.push_back(boost::json::string(h));
-    boost::json::array schedule;
-    for (const auto& e : info.load.schedule) {
-      schedule.push_back(boost::json::object{{"name", e.name},
-                                             {"method", e.method},
-                                             {"path", e.path},
-                                             {"first_at_ms", e.first_at.count()},
-                                             {"every_ms", e.every.count()}});
-    }
+    // The schedule stays in its own language; the harness parses it with the
+    // load generator that runs it.
     boost::json::object load{
         {"path_template", info.load.path_template},
         {"headers", std::move(headers)},
-        {"schedule", std::move(schedule)},
         {"connections", info.load.connections},
-        {"rate_per_s", info.load.rate_per_s},
-        {"duration_ms", info.load.duration.count()},
+        {"schedule", info.load.schedule},
     };
     scenarios.push_back(boost::json::object{{"name", info.name},
                                             {"description", info.description},

@@ -173,8 +173,7 @@ runtime::ScenarioInfo GlobalRequestMapInfo() {
       "X-Forwarded-For: 127.0.0.1",
   };
   info.load.connections = 4;
-  info.load.rate_per_s = 1500;
-  info.load.duration = std::chrono::seconds(10);
+  info.load.schedule = "steady 10s at 1500/s";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
     return std::make_unique<request_map::App>(variant == "fixed");
   };

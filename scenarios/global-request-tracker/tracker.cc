@@ -86,8 +86,7 @@ runtime::ScenarioInfo GlobalRequestTrackerInfo() {
   // 20 s run stays near 200 MB, the incident's cgroup limit.
   info.load.path_template = "/track?id={n}";
   info.load.connections = 4;
-  info.load.rate_per_s = 1000;
-  info.load.duration = std::chrono::seconds(10);
+  info.load.schedule = "steady 10s at 1000/s";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
     return std::make_unique<GlobalRequestTracker>(variant == "leaky");
   };

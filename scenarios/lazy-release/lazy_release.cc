@@ -431,11 +431,8 @@ runtime::ScenarioInfo LazyReleaseInfo() {
   // about 3.3 s.
   info.load.path_template = "/stats";
   info.load.connections = 0;
-  info.load.duration = std::chrono::seconds(12);
-  info.load.schedule = {{.name = "burst",
-                         .method = "GET",
-                         .path = "/burst?mb=" + std::to_string(kDefaultBurstMb),
-                         .first_at = milliseconds(1500)}};
+  info.load.schedule =
+      "idle 12s; event burst GET /burst?mb=" + std::to_string(kDefaultBurstMb) + " at 1500ms";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
     std::unique_ptr<SpanSource> source;
     if (variant == "retain") {

@@ -434,13 +434,7 @@ runtime::ScenarioInfo RunawayWorkersInfo() {
   // buffers) on top of the first in a 10 s run.
   info.load.path_template = "/targets";
   info.load.connections = 2;
-  info.load.rate_per_s = 50;
-  info.load.duration = std::chrono::seconds(10);
-  info.load.schedule = {{.name = "reload",
-                         .method = "POST",
-                         .path = "/reload",
-                         .first_at = std::chrono::milliseconds(500),
-                         .every = std::chrono::seconds(1)}};
+  info.load.schedule = "steady 10s at 50/s; event reload POST /reload at 500ms every 1s";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
     return std::make_unique<RunawayWorkers>(variant == "fixed");
   };

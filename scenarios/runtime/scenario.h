@@ -55,26 +55,19 @@ struct VariantInfo {
   std::string description;
 };
 
-// A request the harness sends on a schedule, apart from the load: a reload
-// every second, a burst once at t = 2 s, ... Logged in events.csv as `name`.
-struct ScheduledRequest {
-  std::string name;
-  std::string method = "GET";
-  std::string path;
-  std::chrono::milliseconds first_at{0};
-  std::chrono::milliseconds every{0};  // 0 = once
-};
-
 // How the harness drives a scenario unless told otherwise.
 struct LoadDefaults {
   // "{n}" is replaced by a per-request counter.
   std::string path_template = "/";
   std::vector<std::string> headers;  // "Name: value", sent with every request
-  int connections = 4;  // 0 = no background load, only the scheduled requests
-  // Total request rate; bounded so that a leaky run stays at a few hundred MB.
-  double rate_per_s = 1000;
-  std::chrono::milliseconds duration{10'000};
-  std::vector<ScheduledRequest> schedule;
+  int connections = 4;  // 0 = no background load, only the schedule's events
+  // The load over time, in the load generator's schedule language
+  // (loadgen/README.md): phases ("steady 10s at 1000/s", "idle 2s", "ramp 5s
+  // to 1000/s") and event requests apart from the load ("event reload POST
+  // /reload at 500ms every 1s"), logged in events.csv under their names. A
+  // run lasts as long as the phases unless --duration says otherwise. Rates
+  // are bounded so that a leaky run stays at a few hundred MB.
+  std::string schedule = "steady 10s at 1000/s";
 };
 
 struct ScenarioInfo {

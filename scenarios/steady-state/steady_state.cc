@@ -93,8 +93,7 @@ runtime::ScenarioInfo SteadyStateInfo() {
   };
   info.load.path_template = "/ingest?id={n}";
   info.load.connections = 4;
-  info.load.rate_per_s = 1000;
-  info.load.duration = std::chrono::seconds(10);
+  info.load.schedule = "steady 10s at 1000/s";
   info.create = [](std::string_view) -> std::unique_ptr<runtime::Scenario> {
     return std::make_unique<SteadyState>();
   };

@@ -476,8 +476,7 @@ runtime::ScenarioInfo UnboundedCacheInfo() {
   // of leak, about 29 MB over the 10 s run.
   info.load.path_template = "/query?key={n}";
   info.load.connections = 4;
-  info.load.rate_per_s = 1000;
-  info.load.duration = std::chrono::seconds(10);
+  info.load.schedule = "steady 10s at 1000/s";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
     std::unique_ptr<unbounded_cache::ResultCache> cache;
     if (variant == "lru") {
