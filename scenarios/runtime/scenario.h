@@ -53,6 +53,10 @@ class Scenario {
 struct VariantInfo {
   std::string name;
   std::string description;
+  // The verdict a default run of this variant must reach ("leak", "no-leak",
+  // "lazy-release"): the one table `leaklab run --all` checks against, and
+  // the teaching page's promise.
+  std::string expected_verdict;
 };
 
 // A request the harness sends on a schedule, apart from the load: a reload
