@@ -81,8 +81,8 @@ WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
   out.index = out.out_dir / report::kIndexFile;
   for (const ScenarioEntry& s : catalog) {
     for (const ScenarioEntry::Variant& v : s.variants) {
-      out.runs.push_back({s.name, v.name, s.description + ": " + v.description, v.expected_verdict,
-                          "", s.name + "-" + v.name, "pending", 0});
+      out.runs.push_back({s.name, v.name, v.description, v.expected_verdict, "",
+                          s.name + "-" + v.name, "pending", 0});
     }
   }
   WriteIndex(out.out_dir, out.runs);

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "report/function_name.h"
 #include "report/html.h"
 #include "report/report.h"
 #include "report/run_data.h"
@@ -49,14 +50,12 @@ std::string Cause(const VerdictView& v) {
   if (v.verdict == "leak" || v.verdict == "inconclusive") {
     if (!v.sites.empty()) {
       const SiteView& s = v.sites.front();
-      std::string site = s.site;
+      std::string site = ShortFunctionName(s.site.empty() ? s.stack.front() : s.site);
       // The keeper is more telling than the allocator: the first caller
-      // outside the standard library, when the stack has one.
+      // outside the libraries, when the stack has one.
       for (size_t i = 1; i < s.stack.size(); ++i) {
-        if (s.stack[i].find("std::") == std::string::npos &&
-            s.stack[i].find("__") == std::string::npos &&
-            s.stack[i].find("operator new") == std::string::npos) {
-          site += " ← " + s.stack[i];
+        if (!IsLibraryFrame(s.stack[i])) {
+          site += " ← " + ShortFunctionName(s.stack[i]);
           break;
         }
       }
@@ -66,7 +65,8 @@ std::string Cause(const VerdictView& v) {
     if (!v.groups.empty()) {
       const WorkerGroupView& g = v.groups.front();
       out += std::string(out.empty() ? "" : "<br>") + "workers waiting in <code>" +
-             Escape(g.wait_point.empty() && !g.stack.empty() ? g.stack.front() : g.wait_point) +
+             Escape(ShortFunctionName(g.wait_point.empty() && !g.stack.empty() ? g.stack.front()
+                                                                               : g.wait_point)) +
              "</code>";
     }
     if (!out.empty()) out += "<br>";

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "common/atomic_file.h"
+#include "report/function_name.h"
 #include "report/html.h"
 #include "report/run_data.h"
 #include "report/svg_chart.h"
@@ -23,8 +24,9 @@ constexpr size_t kMaxGroups = 10;
 constexpr size_t kMaxWork = 3;
 // Frames of a stack shown under a site: enough to see the keeper.
 constexpr size_t kMaxStackFrames = 6;
-// C++ names with template arguments run to thousands of characters.
-constexpr size_t kMaxFrameChars = 160;
+// C++ names with template arguments run to thousands of characters; a
+// tooltip shows this much of one.
+constexpr size_t kMaxFrameChars = 400;
 
 struct ColumnStyle {
   std::string_view column;
@@ -318,28 +320,19 @@ std::string ShareBar(const std::optional<double>& share) {
          (share ? FormatNumber(100 * *share, 3) + " %" : "-");
 }
 
-// True for frames of the C++ standard library, Boost, the C library or
-// Go's runtime: they say how, not who, and their template names fill lines.
-bool IsLibraryFrame(std::string_view frame) {
-  if (frame.starts_with("operator new") || frame.starts_with("operator delete")) return true;
-  std::string_view head = frame.substr(0, frame.find('('));
-  head = head.substr(0, head.find('<'));
-  if (size_t space = head.rfind(' '); space != std::string_view::npos)
-    head = head.substr(space + 1);
-  for (std::string_view prefix : {"std::", "boost::", "__gnu_cxx::", "__cxxabi", "__libc", "__GI_",
-                                  "start_thread", "clone", "runtime.", "_start"}) {
-    if (head.starts_with(prefix)) return true;
-  }
-  return false;
-}
-
-// A frame cut to a readable length; the whole name is its tooltip.
+// A frame by its short name (report/function_name.h); the whole name, cut
+// to a readable length, is its tooltip.
 std::string FrameHtml(const std::string& frame) {
-  if (frame.size() <= kMaxFrameChars) return Escape(frame);
-  size_t cut = kMaxFrameChars;
-  while (cut > 0 && (static_cast<unsigned char>(frame[cut]) & 0xC0) == 0x80)
-    --cut;  // whole UTF-8 characters
-  return "<span title=\"" + Escape(frame) + "\">" + Escape(frame.substr(0, cut)) + "…</span>";
+  const std::string name = ShortFunctionName(frame);
+  std::string full = frame;
+  if (full.size() > kMaxFrameChars) {
+    size_t cut = kMaxFrameChars;
+    while (cut > 0 && (static_cast<unsigned char>(full[cut]) & 0xC0) == 0x80)
+      --cut;  // whole UTF-8 characters
+    full = full.substr(0, cut) + "…";
+  }
+  if (name == frame) return Escape(name);
+  return "<span title=\"" + Escape(full) + "\">" + Escape(name) + "</span>";
 }
 
 // The callers below a site, leaf first: the program's own frames, with runs
