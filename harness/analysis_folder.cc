@@ -70,6 +70,13 @@ void PrepareAnalysisFolder(const fs::path& dir, const std::optional<fs::path>& c
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw UsageError("--out " + dir.string() + ": cannot create: " + ec.message());
+  // The folder says what it is from the start, so that a later --out may
+  // replace it even if this analysis stops half-way.
+  WriteFileAtomically(dir / "manifest.json",
+                      json::serialize(json::object{{"schema_version", kManifestSchemaVersion},
+                                                   {"origin", kOrigin},
+                                                   {"status", "incomplete"}}) +
+                          "\n");
   // An earlier analysis's profiles would mix with these ones.
   fs::remove_all(dir / "profiles", ec);
   fs::remove(dir / "heap-diff.pb.gz", ec);
@@ -142,6 +149,7 @@ void FinishAnalysisFolder(const fs::path& dir, const verdict::Verdict& v,
       {"command_line", std::move(argv)},
       {"analyzed_at", UtcNow()},
       {"git_revision", GitRevision()},
+      {"status", "finished"},
   };
   WriteFileAtomically(dir / "manifest.json", json::serialize(manifest) + "\n");
   WriteFileAtomically(dir / "verdict.json", verdict::VerdictToJson(v));

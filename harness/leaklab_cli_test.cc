@@ -329,6 +329,12 @@ TEST_F(LeaklabCli, AnalyzeCsvWithOutMakesAResultsFolderWithAReport) {
   EXPECT_NE(out.find("holds other files"), std::string::npos) << out;
   EXPECT_EQ(ReadFile(run / "manifest.json"), "{\"scenario\":\"x\"}\n");
   EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string() + " --out " + run.string(), out), 2);
+  // A malformed CSV is refused before the folder is touched.
+  const fs::path bad = dir_ / "bad.csv", fresh = dir_ / "fresh";
+  std::ofstream(bad) << "t_s,rss_bytes\n0,1\n1,x\n";
+  EXPECT_EQ(LeaklabStdout("analyze " + bad.string() + " --out " + fresh.string(), out), 2);
+  EXPECT_NE(out.find(bad.string() + ":3:"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(fresh));
 }
 
 // A Go program's profiles, given as files: the folder holds copies of them

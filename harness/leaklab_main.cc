@@ -399,6 +399,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       }
       std::optional<fs::path> csv = in.csvs.empty() ? std::nullopt : std::optional(in.csvs[0]);
       if (out_dir) {
+        // Bad input is found before anything is written.
+        if (csv) series::ReadSeriesCsv(*csv);
         try {
           harness::PrepareAnalysisFolder(*out_dir, csv, profiles, label);
         } catch (const harness::UsageError& e) {

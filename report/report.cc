@@ -196,7 +196,14 @@ std::string Charts(const RunData& d) {
   const series::Series& s = d.series;
   if (s.size() == 0) return "<p class=\"note\">series.csv holds no samples: nothing to draw.</p>\n";
   const double t_min = std::min(0.0, s.t_s.front());
-  const double t_max = s.t_s.back();
+  // Events just after the last sample (the end of the load, the server's
+  // exit, which ends the sampling) widen the axis so that they are drawn;
+  // one far later would squash the series, and is left out.
+  double t_max = s.t_s.back();
+  const double reach = s.t_s.back() + 0.1 * (s.t_s.back() - t_min) + 1;
+  for (const Event& e : d.events) {
+    if (e.t_s > t_max && e.t_s <= reach) t_max = e.t_s;
+  }
   std::string out;
 
   ChartSpec memory;
