@@ -55,7 +55,9 @@ class ReportInBrowser : public ::testing::Test {
     chromium_ = Chromium();
     if (chromium_.empty())
       GTEST_SKIP() << "chromium is not installed (bash ci/install-deps installs it)";
-    dir_ = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "report-browser";
+    // A folder per test: ctest runs them as parallel processes.
+    dir_ = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "report-browser" /
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "run");
     for (const auto& e :
