@@ -28,8 +28,11 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       e.name = json::value_to<std::string>(s.at("name"));
       e.description = json::value_to<std::string>(s.at("description"));
       for (const json::value& v : s.at("variants").as_array()) {
+        // expected_verdict is optional: a catalog from an older server has none.
+        const json::value* expected = v.as_object().if_contains("expected_verdict");
         e.variants.push_back({json::value_to<std::string>(v.at("name")),
-                              json::value_to<std::string>(v.at("description"))});
+                              json::value_to<std::string>(v.at("description")),
+                              expected != nullptr ? json::value_to<std::string>(*expected) : ""});
       }
       const json::object& load = s.at("load").as_object();
       e.path_template = json::value_to<std::string>(load.at("path_template"));

@@ -15,6 +15,7 @@ namespace leaklab::harness {
 struct ScenarioEntry {
   struct Variant {
     std::string name, description;
+    std::string expected_verdict;  // from the catalog; empty when it gives none
   };
   std::string name, description;
   std::vector<Variant> variants;  // the first is the default

@@ -29,6 +29,7 @@
 #include "harness/memory_cgroup.h"
 #include "harness/procfs_sampler.h"
 #include "loadgen/loadgen.h"
+#include "report/report.h"
 
 namespace leaklab::harness {
 namespace {
@@ -534,6 +535,16 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     outcome.verdict.explanation += std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
   }
   results.WriteFile("verdict.json", verdict::VerdictToJson(outcome.verdict));
+
+  // Step 7: the report, from the folder's files alone. Everything above is
+  // written by now, so a report that fails costs the report only.
+  if (options.write_report) {
+    try {
+      outcome.report = report::WriteReport(outcome.out_dir);
+    } catch (const std::exception& e) {
+      outcome.report_error = e.what();
+    }
+  }
   return outcome;
 }
 

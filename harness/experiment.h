@@ -48,6 +48,8 @@ struct RunOptions {
   // so that a leak ends as it did in production: killed by the OOM killer.
   std::optional<int64_t> mem_limit_bytes;
   bool progress = false;  // live progress line on stderr
+  // Write report.html (report/report.h) once the folder is complete.
+  bool write_report = true;
   std::vector<std::string> command_line;
   // Set by a signal handler: end the run early, keeping what was sampled.
   const std::atomic<bool>* interrupted = nullptr;
@@ -59,11 +61,15 @@ struct RunOutcome {
   std::string end_reason;  // "completed", "server_exited", "interrupted"
   std::string end_detail;
   size_t samples = 0;
+  std::filesystem::path report;  // report.html, when it was written
+  std::string report_error;      // why it was not, when it was asked for
 };
 
 // Runs one experiment (see shared/DESIGN.md, "Results folder"): starts the
 // scenario server as a child, drives the load, samples procfs and
-// /debug/memstats, writes the results folder, stops the server and analyzes.
+// /debug/memstats, writes the results folder, stops the server, analyzes, and
+// writes the report (a report that fails is recorded in the outcome; the
+// folder's data is complete before it is attempted).
 // Throws UsageError for a bad variant or output folder, std::runtime_error
 // when the server cannot be started (the manifest still records why).
 RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options);

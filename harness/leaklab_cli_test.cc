@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 
+#include "harness/catalog_client.h"
 #include "harness/child_process.h"
 
 namespace leaklab::harness {
@@ -341,6 +342,150 @@ TEST_F(LeaklabCli, RefusesToOverwriteARecordedRun) {
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("already holds a run"), std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(out / "manifest.json"), "{\"precious\":true}\n");
+}
+
+TEST_F(LeaklabCli, CatalogGivesEveryVariantAnExpectedVerdict) {
+  size_t variants = 0;
+  for (const ScenarioEntry& s : LoadCatalog(fs::path(LEAKLAB_BIN_DIR) / "leaklab-scenario")) {
+    for (const ScenarioEntry::Variant& v : s.variants) {
+      EXPECT_TRUE(v.expected_verdict == "leak" || v.expected_verdict == "no-leak" ||
+                  v.expected_verdict == "lazy-release")
+          << s.name << "/" << v.name << ": '" << v.expected_verdict << "'";
+      ++variants;
+    }
+  }
+  EXPECT_EQ(variants, 13u);
+}
+
+const fs::path kReportFixture = fs::path(LEAKLAB_SOURCE_DIR) / "report/testdata/runaway-workers-leaky";
+
+TEST_F(LeaklabCli, ReportWritesTheReportOrNamesTheFileAtFault) {
+  const fs::path run = dir_ / "run";
+  fs::create_directories(run);
+  for (const auto& e : fs::directory_iterator(kReportFixture)) fs::copy_file(e.path(), run / e.path().filename());
+  std::string out;
+  ASSERT_EQ(LeaklabStdout("report " + run.string(), out), 0) << out;
+  EXPECT_EQ(out, "report: " + (run / "report.html").string() + "\n");
+  EXPECT_NE(ReadFile(run / "report.html").find("data-verdict=\"leak\""), std::string::npos);
+
+  const fs::path empty = dir_ / "empty";
+  fs::create_directories(empty);
+  EXPECT_EQ(LeaklabStdout("report " + empty.string(), out), 2);
+  EXPECT_NE(out.find(empty.string() + ": not a results folder (no series.csv)"), std::string::npos) << out;
+  std::ofstream(run / "verdict.json") << "{\"verdict\": ";
+  EXPECT_EQ(LeaklabStdout("report " + run.string(), out), 2);
+  EXPECT_NE(out.find((run / "verdict.json").string() + ": not valid JSON"), std::string::npos) << out;
+  // The report of the folder that could not be read is left as it was.
+  EXPECT_NE(ReadFile(run / "report.html").find("data-verdict=\"leak\""), std::string::npos);
+  EXPECT_EQ(LeaklabStdout("report", out), 2);
+}
+
+// Foreign data: a CSV exported from elsewhere gets a results folder with a
+// report, which `leaklab analyze DIR` reads again to the same verdict.
+TEST_F(LeaklabCli, AnalyzeCsvWithOutMakesAResultsFolderWithAReport) {
+  const fs::path csv = dir_ / "export.csv";
+  {
+    std::ofstream f(csv);
+    f << "t_s,rss_bytes,requests_total,dashboard_note\n";
+    for (int i = 0; i < 120; ++i) f << i << "," << 50e6 + i * 1e6 + (i % 3) * 1e5 << "," << i * 100 << ",1\n";
+  }
+  const fs::path out_dir = dir_ / "analysis";
+  std::string out;
+  ASSERT_EQ(LeaklabStdout("analyze " + csv.string() + " --out " + out_dir.string() + " --expect leak", out), 0)
+      << out;
+  EXPECT_NE(out.find("report: " + (out_dir / "report.html").string()), std::string::npos) << out;
+  EXPECT_EQ(ReadFile(out_dir / "series.csv"), ReadFile(csv)) << "copied as it was, unknown columns too";
+  const json::object manifest = json::parse(ReadFile(out_dir / "manifest.json")).as_object();
+  EXPECT_EQ(manifest.at("origin").as_string(), "leaklab analyze --out");
+  EXPECT_EQ(json::parse(ReadFile(out_dir / "verdict.json")).at("verdict").as_string(), "leak");
+  const std::string html = ReadFile(out_dir / "report.html");
+  EXPECT_NE(html.find("data-verdict=\"leak\""), std::string::npos);
+  EXPECT_NE(html.find("id=\"chart-memory\""), std::string::npos);
+  EXPECT_NE(html.find("per request"), std::string::npos);
+  // The folder stands on its own.
+  EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string() + " --expect leak", out), 0) << out;
+  // Analyzing into the same folder again replaces the earlier analysis...
+  EXPECT_EQ(LeaklabStdout("analyze " + csv.string() + " --out " + out_dir.string(), out), 0) << out;
+  // ...but never a run's folder, nor is --out taken with a folder input.
+  const fs::path run = dir_ / "run";
+  fs::create_directories(run);
+  std::ofstream(run / "manifest.json") << "{\"scenario\":\"x\"}\n";
+  EXPECT_EQ(LeaklabStdout("analyze " + csv.string() + " --out " + run.string(), out), 2);
+  EXPECT_NE(out.find("holds other files"), std::string::npos) << out;
+  EXPECT_EQ(ReadFile(run / "manifest.json"), "{\"scenario\":\"x\"}\n");
+  EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string() + " --out " + run.string(), out), 2);
+  // A malformed CSV is refused before the folder is touched.
+  const fs::path bad = dir_ / "bad.csv", fresh = dir_ / "fresh";
+  std::ofstream(bad) << "t_s,rss_bytes\n0,1\n1,x\n";
+  EXPECT_EQ(LeaklabStdout("analyze " + bad.string() + " --out " + fresh.string(), out), 2);
+  EXPECT_NE(out.find(bad.string() + ":3:"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(fresh));
+}
+
+// A Go program's profiles, given as files: the folder holds copies of them
+// numbered as a run numbers its own, the diff, and a report that names the leak.
+TEST_F(LeaklabCli, AnalyzeGoProfilesWithOutMakesAResultsFolderWithAReport) {
+  std::string args;
+  for (int i = 1; i <= 5; ++i) {
+    args += " " + (kGoSeries / ("goroutine-000" + std::to_string(i) + ".pb.gz")).string();
+    args += " " + (kGoSeries / ("heap-000" + std::to_string(i) + ".pb.gz")).string();
+  }
+  const fs::path out_dir = dir_ / "go";
+  std::string out;
+  ASSERT_EQ(LeaklabStdout("analyze --json --out " + out_dir.string() + args, out), 0) << out;
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_TRUE(fs::exists(out_dir / "profiles" / ("heap-000" + std::to_string(i) + ".pb.gz")));
+    EXPECT_TRUE(fs::exists(out_dir / "profiles" / ("workers-000" + std::to_string(i) + ".pb.gz")));
+  }
+  EXPECT_TRUE(fs::exists(out_dir / "heap-diff.pb.gz"));
+  const json::value v = json::parse(ReadFile(out_dir / "verdict.json"));
+  EXPECT_EQ(v.at("evidence").at("profiles").at("heap").at("first").as_string(),
+            (out_dir / "profiles" / "heap-0001.pb.gz").string());
+  const std::string html = ReadFile(out_dir / "report.html");
+  EXPECT_NE(html.find("main.(*sessionStore).add"), std::string::npos);
+  EXPECT_NE(html.find("main.watch"), std::string::npos);
+  EXPECT_NE(html.find("<path class=\"line c-heap\" d=\"M"), std::string::npos);
+  // series.csv holds the profiles' totals.
+  EXPECT_EQ(ReadFile(out_dir / "series.csv").rfind("t_s,", 0), 0u);
+  EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string(), out), 0) << out;
+  EXPECT_NE(out.find("main.(*sessionStore).add"), std::string::npos) << out;
+}
+
+// The report is the last step: when it cannot be written, the run's data is
+// all there and the command still did its job.
+TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
+  const fs::path run = dir_ / "run";
+  fs::create_directories(run / "report.html");  // a folder where the file should go
+  Result r = Leaklab({"run", "steady-state", "--duration", "2s", "--out", run.string()});
+  EXPECT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
+  for (const char* f : {"manifest.json", "series.csv", "events.csv", "loadgen.json", "verdict.json"}) {
+    EXPECT_TRUE(fs::exists(run / f)) << f;
+  }
+  const std::string verdict = ReadFile(run / "verdict.json");
+  r = Leaklab({"analyze", run.string()});
+  EXPECT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
+  // verdict.json was brought up to date all the same: the same verdict.
+  EXPECT_EQ(json::parse(ReadFile(run / "verdict.json")).at("verdict"), json::parse(verdict).at("verdict"));
+  // Once the way is clear, analyze writes it.
+  fs::remove(run / "report.html");
+  r = Leaklab({"analyze", run.string(), "--no-report"});
+  EXPECT_FALSE(fs::exists(run / "report.html"));
+  r = Leaklab({"analyze", run.string()});
+  EXPECT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(run / "report.html"));
+}
+
+TEST_F(LeaklabCli, RunAllRefusesPerScenarioFlags) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"run", "--all", "steady-state"}, {"run", "--all", "--variant", "leaky"},
+        {"run", "--all", "--rate", "10"}, {"run", "--all", "--expect", "leak"}}) {
+    Result r = Leaklab(args);
+    EXPECT_EQ(r.exit.exit_code, 2) << args[2] << " " << (args.size() > 3 ? args[3] : "") << ": " << r.err;
+  }
+  Result r = Leaklab({"run", "--all", "--variant", "leaky"});
+  EXPECT_NE(r.err.find("--variant is per scenario"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 //
 //   leaklab list
 //   leaklab run SCENARIO [--variant V] [--duration 10s] [--out DIR] [--expect VERDICT] ...
-//   leaklab analyze PATH... [--json] [--expect VERDICT] [--diff FILE]
+//   leaklab run --all [--out DIR] [--duration 10s] ...
+//   leaklab analyze PATH... [--json] [--expect VERDICT] [--diff FILE] [--out DIR]
 //   leaklab watch --pid PID | --pprof URL [--every 1s] [--for 60s] [--out DIR]
+//   leaklab report DIR...
 //
 // Exit status: 0 when the command did its job, whatever the verdict; 3 when
 // --expect was given and a verdict differs; 2 for bad usage or input; 1 when
@@ -23,11 +25,15 @@
 #include "analyzers/pprof/profile.h"
 #include "analyzers/verdict/folder.h"
 #include "analyzers/verdict/profile_evidence.h"
+#include "common/atomic_file.h"
 #include "common/duration.h"
 #include "harness/catalog_client.h"
 #include "harness/experiment.h"
+#include "harness/analysis_folder.h"
 #include "harness/heap_diff_file.h"
 #include "harness/watch.h"
+#include "harness/workshop.h"
+#include "report/report.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -50,8 +56,10 @@ const char* kUsage =
     "commands:\n"
     "  list                          scenarios, their variants, one line each\n"
     "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
+    "  run --all [options]           run every scenario and variant; an index page links the reports\n"
     "  analyze PATH... [options]     analyze a results folder, or a series CSV and/or profiles\n"
     "  watch --pid PID | --pprof URL sample a live process into a results folder, then analyze it\n"
+    "  report DIR...                 write DIR/report.html, the results folder's report\n"
     "\n"
     "Run 'leaklab <command> --help' for a command's options.\n";
 
@@ -84,8 +92,59 @@ int CmdList(const std::vector<std::string>& args) {
   return kExitOk;
 }
 
+// The report's path, or why there is none: a report that fails costs the
+// report only, never the run's data or the command's exit status.
+void PrintReportLine(const harness::RunOutcome& outcome) {
+  if (!outcome.report.empty()) std::printf("report: %s\n", outcome.report.c_str());
+  if (!outcome.report_error.empty()) {
+    std::fprintf(stderr, "leaklab: no report written: %s\n", outcome.report_error.c_str());
+  }
+}
+
+// `run --all`: exit 0 when every run was carried out, 1 when one could not
+// be, 3 when --expect catalog was given and a verdict differs.
+int RunAll(const std::vector<harness::ScenarioEntry>& catalog, const harness::RunOptions& options,
+           const std::string& out, bool expect_catalog) {
+  harness::WorkshopOptions w;
+  w.run = options;
+  w.out_dir = out;
+  w.on_progress = [](const harness::WorkshopRun& r, size_t i, size_t total) {
+    const std::string name = r.scenario + "/" + r.variant;
+    if (r.status == "running") {
+      std::printf("[%2zu/%zu] %-36s ", i + 1, total, name.c_str());
+    } else if (!r.actual.empty()) {
+      std::printf("%-13s expected %-13s %s  %4.1f s\n", r.actual.c_str(), r.expected.c_str(),
+                  r.actual == r.expected ? "as expected" : "UNEXPECTED", r.seconds);
+    } else {
+      std::printf("%s\n", r.status.c_str());
+    }
+    std::fflush(stdout);
+  };
+  harness::WorkshopOutcome outcome;
+  try {
+    outcome = harness::RunWorkshop(catalog, w);
+  } catch (const harness::UsageError& e) {
+    return Usage(std::string("run: ") + e.what());
+  }
+  size_t as_expected = 0;
+  for (const auto& r : outcome.runs) as_expected += !r.actual.empty() && r.actual == r.expected;
+  std::printf("%zu of %zu verdicts as expected%s\nindex: %s\n", as_expected, outcome.runs.size(),
+              outcome.interrupted ? " (interrupted)" : "", outcome.index.c_str());
+  if (outcome.failed > 0) {
+    std::fprintf(stderr, "leaklab: %zu run(s) could not be carried out; see the index\n", outcome.failed);
+    return kExitFailed;
+  }
+  if (expect_catalog && outcome.unexpected > 0) {
+    std::fprintf(stderr, "leaklab: %zu verdict(s) differ from the catalog's\n", outcome.unexpected);
+    return kExitUnexpectedVerdict;
+  }
+  return kExitOk;
+}
+
 int CmdRun(const std::vector<std::string>& args) {
-  po::options_description desc("usage: leaklab run SCENARIO [options]");
+  po::options_description desc(
+      "usage: leaklab run SCENARIO [options]\n"
+      "       leaklab run --all [options]    every scenario and variant, into one folder with index.html");
   std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "2s", out, variant;
   desc.add_options()("help,h", "show this help")(
       "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
@@ -102,8 +161,13 @@ int CmdRun(const std::vector<std::string>& args) {
       "scenario's (see 'leaklab list' and loadgen/README.md)")(
       "keys", po::value<std::string>(), "keys for {key}: unique, uniform:K or zipf:K[:S]")(
       "seed", po::value<uint64_t>()->default_value(1), "seed for the load's key choice, recorded in the manifest")(
-      "out", po::value(&out), "results folder (default: results/<scenario>-<variant>-<time>)")(
-      "expect", po::value<std::string>(), "exit 3 unless the verdict is this one")(
+      "out", po::value(&out),
+      "results folder (default: results/<scenario>-<variant>-<time>; with --all, results/workshop-<time>)")(
+      "expect", po::value<std::string>(),
+      "exit 3 unless the verdict is this one (with --all: 'catalog', each variant's expected verdict)")(
+      "all", "run every scenario and variant of the catalog, each for its own duration, into one folder "
+             "with an index page (index.html) of expected and actual verdicts")(
+      "no-report", "do not write report.html")(
       "startup-timeout", po::value(&startup_timeout)->default_value(startup_timeout),
       "how long the server may take to become healthy")(
       "mem-limit", po::value<std::string>(),
@@ -126,9 +190,25 @@ int CmdRun(const std::vector<std::string>& args) {
     std::cout << desc;
     return kExitOk;
   }
-  if (!vm.count("scenario")) return Usage("run: which scenario? (see 'leaklab list')");
+  const bool run_all = vm.count("all") > 0;
+  if (run_all) {
+    if (vm.count("scenario")) {
+      return Usage("run: --all runs every scenario; give no scenario name (got '" +
+                   vm["scenario"].as<std::string>() + "')");
+    }
+    for (const char* flag : {"variant", "connections", "rate", "schedule", "keys", "mem-limit"}) {
+      if (vm.count(flag)) return Usage(std::string("run: --") + flag + " is per scenario; it cannot go with --all");
+    }
+    if (vm.count("expect") && vm["expect"].as<std::string>() != "catalog") {
+      return Usage("run: with --all, --expect takes 'catalog' (each variant's expected verdict), not '" +
+                   vm["expect"].as<std::string>() + "'");
+    }
+  } else if (!vm.count("scenario")) {
+    return Usage("run: which scenario? (see 'leaklab list'; --all runs every one)");
+  }
   int status = kExitOk;
-  auto expect = ParseExpect(vm, status);
+  // --all checks against the catalog instead (see RunAll).
+  const std::optional<verdict::Kind> expect = ParseExpect(run_all ? po::variables_map() : vm, status);
   if (status != kExitOk) return status;
 
   harness::RunOptions options;
@@ -136,6 +216,7 @@ int CmdRun(const std::vector<std::string>& args) {
   options.out_dir = out;
   options.seed = vm["seed"].as<uint64_t>();
   options.progress = ::isatty(STDERR_FILENO);
+  options.write_report = vm.count("no-report") == 0;
   options.interrupted = &g_interrupted;
   options.scenario_binary = vm.count("scenario-binary") ? fs::path(vm["scenario-binary"].as<std::string>())
                                                         : harness::DefaultScenarioBinary();
@@ -183,8 +264,11 @@ int CmdRun(const std::vector<std::string>& args) {
     }
   }
 
-  const std::string name = vm["scenario"].as<std::string>();
   std::vector<harness::ScenarioEntry> catalog = harness::LoadCatalog(options.scenario_binary);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  if (run_all) return RunAll(catalog, options, out, vm.count("expect") > 0);
+  const std::string name = vm["scenario"].as<std::string>();
   const harness::ScenarioEntry* scenario = nullptr;
   for (const auto& s : catalog) {
     if (s.name == name) scenario = &s;
@@ -195,8 +279,6 @@ int CmdRun(const std::vector<std::string>& args) {
     return Usage("run: unknown scenario '" + name + "'; scenarios:" + names);
   }
 
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
   harness::RunOutcome outcome;
   try {
     outcome = harness::RunExperiment(*scenario, options);
@@ -207,6 +289,7 @@ int CmdRun(const std::vector<std::string>& args) {
               options.variant.empty() ? scenario->variants.front().name.c_str() : options.variant.c_str(),
               outcome.samples, outcome.end_reason.c_str(), outcome.end_detail.c_str(), outcome.out_dir.c_str());
   std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
+  PrintReportLine(outcome);
   if (expect && *expect != outcome.verdict.kind) {
     std::fprintf(stderr, "leaklab: expected %s, got %s\n", verdict::KindName(*expect),
                  verdict::KindName(outcome.verdict.kind));
@@ -233,12 +316,19 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       "usage: leaklab analyze PATH... [options]\n"
       "  PATH: a results folder (each folder is one run), or files that together are one run:\n"
       "  a series CSV and/or two or more heap or worker profiles (pprof format, from leaklab,\n"
-      "  Go or any pprof producer; ordered by their own timestamps, else by name)");
+      "  Go or any pprof producer; ordered by their own timestamps, else by name).\n"
+      "  A results folder gets its verdict.json, heap-diff.pb.gz and report.html rewritten;\n"
+      "  files get them with --out DIR");
   desc.add_options()("help,h", "show this help")("json", "print verdict.json instead of a summary")(
       "expect", po::value<std::string>(), "exit 3 unless every verdict is this one")(
       "diff", po::value<std::string>(),
       "for profiles given as files: write the heap diff (last minus first, as pprof -base) here; "
-      "a results folder gets DIR/heap-diff.pb.gz");
+      "a results folder gets DIR/heap-diff.pb.gz")(
+      "out", po::value<std::string>(),
+      "for files: make DIR a results folder of this analysis: series.csv (the CSV, or the profiles' "
+      "totals), profiles/, heap-diff.pb.gz, manifest.json, verdict.json and report.html; "
+      "'leaklab analyze DIR' reads it again")(
+      "no-report", "do not write report.html (a results folder still gets verdict.json and its heap diff)");
   po::options_description hidden;
   hidden.add_options()("path", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -288,6 +378,23 @@ int CmdAnalyze(const std::vector<std::string>& args) {
   if (vm.count("diff") && !in.folders.empty()) {
     return Usage("analyze: --diff is for profiles given as files; a results folder gets DIR/heap-diff.pb.gz");
   }
+  if (vm.count("out") && !in.folders.empty()) {
+    return Usage("analyze: --out is for files; a results folder gets its report in the folder itself");
+  }
+  const bool write_report = vm.count("no-report") == 0;
+  const std::optional<fs::path> out_dir =
+      vm.count("out") ? std::optional<fs::path>(vm["out"].as<std::string>()) : std::nullopt;
+  // With --json, stdout holds JSON only: the report lines go to stderr.
+  FILE* notes = vm.count("json") ? stderr : stdout;
+  auto report = [&](const fs::path& dir) {
+    if (!write_report) return;
+    try {
+      fs::path path = report::WriteReport(dir);
+      std::fprintf(notes, "report: %s\n", path.c_str());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "leaklab: no report written: %s\n", e.what());
+    }
+  };
 
   std::vector<Analysis> analyses;
   try {
@@ -298,13 +405,31 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       } catch (const std::exception& e) {
         std::fprintf(stderr, "leaklab: %s: no heap diff written: %s\n", dir.c_str(), e.what());
       }
+      // The folder's verdict.json is what the report shows: it is brought up
+      // to date first. A folder that cannot be written is still analyzed.
+      try {
+        WriteFileAtomically(dir / "verdict.json", verdict::VerdictToJson(a.verdict));
+        report(dir);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "leaklab: %s: verdict.json and report not written: %s\n", dir.c_str(), e.what());
+      }
       analyses.push_back(std::move(a));
     }
     if (in.folders.empty()) {
-      const std::vector<pprof::NamedProfile> profiles = verdict::ReadProfiles(in.profiles);
+      std::vector<pprof::NamedProfile> profiles = verdict::ReadProfiles(in.profiles);
       std::string label = in.csvs.empty() ? "" : in.csvs[0].string();
       if (!profiles.empty()) {
         label += (label.empty() ? "" : " + ") + std::to_string(profiles.size()) + " profiles";
+      }
+      std::optional<fs::path> csv = in.csvs.empty() ? std::nullopt : std::optional(in.csvs[0]);
+      if (out_dir) {
+        // Bad input is found before anything is written.
+        if (csv) series::ReadSeriesCsv(*csv);
+        try {
+          harness::PrepareAnalysisFolder(*out_dir, csv, profiles, label);
+        } catch (const harness::UsageError& e) {
+          return Usage(std::string("analyze: ") + e.what());
+        }
       }
       verdict::Verdict v = in.csvs.empty()
                                ? verdict::AnalyzeSeries(verdict::SeriesFromProfiles(profiles, label), {})
@@ -313,6 +438,14 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       if (!profiles.empty()) verdict::AddProfileEvidence(v, verdict::AnalyzeProfiles(profiles));
       if (vm.count("diff") && !harness::WriteHeapDiffProfile(v, vm["diff"].as<std::string>())) {
         return Usage("analyze: --diff needs two or more heap profiles");
+      }
+      if (out_dir) {
+        harness::WriteHeapDiffProfile(v, *out_dir / "heap-diff.pb.gz");
+        std::vector<std::string> command_line = {"leaklab", "analyze"};
+        command_line.insert(command_line.end(), args.begin(), args.end());
+        harness::FinishAnalysisFolder(*out_dir, v, paths, command_line);
+        std::fprintf(notes, "results: %s\n", out_dir->c_str());
+        report(*out_dir);
       }
       analyses.push_back({label, std::move(v)});
     }
@@ -395,6 +528,13 @@ int CmdWatch(const std::vector<std::string>& args) {
   } catch (const std::invalid_argument& e) {
     return Usage(std::string("watch: ") + e.what());
   }
+  // Like every results folder, a watch's gets its report; failing to draw it
+  // loses nothing recorded.
+  try {
+    report::WriteReport(outcome.out_dir);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "leaklab: watch: no report written: %s\n", e.what());
+  }
   if (vm.count("json")) {
     std::fputs(verdict::VerdictToJson(outcome.verdict).c_str(), stdout);
   } else {
@@ -408,6 +548,46 @@ int CmdWatch(const std::vector<std::string>& args) {
     return kExitUnexpectedVerdict;
   }
   return kExitOk;
+}
+
+int CmdReport(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "usage: leaklab report DIR...\n"
+      "  Writes DIR/report.html: one self-contained page (no network, no script) with memory over\n"
+      "  time, the fitted trend, the verdict and its causes, from the results folder's files alone\n"
+      "  (series.csv; events.csv, verdict.json, manifest.json when present). 'leaklab run' and\n"
+      "  'leaklab analyze DIR' write it too");
+  desc.add_options()("help,h", "show this help");
+  po::options_description hidden;
+  hidden.add_options()("dir", po::value<std::vector<std::string>>());
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("dir", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return Usage(std::string("report: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return kExitOk;
+  }
+  if (!vm.count("dir")) return Usage("report: give a results folder");
+  int status = kExitOk;
+  for (const std::string& dir : vm["dir"].as<std::vector<std::string>>()) {
+    try {
+      std::printf("report: %s\n", report::WriteReport(dir).c_str());
+    } catch (const report::ReportError& e) {
+      status = Usage(std::string("report: ") + e.what());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "leaklab: report: %s\n", e.what());
+      if (status == kExitOk) status = kExitFailed;
+    }
+  }
+  return status;
 }
 
 }  // namespace
@@ -424,6 +604,7 @@ int main(int argc, char** argv) {
     if (command == "run") return CmdRun(args);
     if (command == "analyze") return CmdAnalyze(args);
     if (command == "watch") return CmdWatch(args);
+    if (command == "report") return CmdReport(args);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return kExitOk;

@@ -14,6 +14,7 @@
 
 #include <boost/json.hpp>
 
+#include "harness/catalog_client.h"
 #include "harness/child_process.h"
 #include "harness/memory_cgroup.h"
 
@@ -83,6 +84,15 @@ TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
     EXPECT_GE(per_unit, c.min_bytes_per_unit) << verdict_text;
     EXPECT_LE(per_unit, c.max_bytes_per_unit) << verdict_text;
   }
+
+  // The catalog (what `leaklab run --all` checks against) expects the same.
+  std::string catalog_expects = "(not in the catalog)";
+  for (const ScenarioEntry& s : LoadCatalog(Bin("leaklab-scenario"))) {
+    for (const ScenarioEntry::Variant& v : s.variants) {
+      if (s.name == c.scenario && v.name == c.variant) catalog_expects = v.expected_verdict;
+    }
+  }
+  EXPECT_EQ(catalog_expects, c.expect) << "scenarios/<name>/*.cc and this table disagree";
 
   // The folder alone is enough to reach the same verdict.
   ChildProcess analyze(Bin("leaklab"), {"analyze", dir.string(), "--expect", c.expect}, log);

@@ -79,8 +79,8 @@ runtime::ScenarioInfo GlobalRequestTrackerInfo() {
   info.name = "global-request-tracker";
   info.description = "a process-wide tracker keeps a 10 KB buffer for every request";
   info.variants = {
-      {"leaky", "Track() appends each request's 10 KB buffer to a global vector, forever"},
-      {"fixed", "Track() only counts the request; the buffer dies with the request"},
+      {"leaky", "Track() appends each request's 10 KB buffer to a global vector, forever", "leak"},
+      {"fixed", "Track() only counts the request; the buffer dies with the request", "no-leak"},
   };
   // 1000 req/s x 10 KB = about 10 MB/s: a clear slope within seconds while a
   // 20 s run stays near 200 MB, the incident's cgroup limit.

@@ -425,8 +425,8 @@ runtime::ScenarioInfo RunawayWorkersInfo() {
   info.name = "runaway-workers";
   info.description = "every reload starts 600 watcher workers on one 1000-stream connection";
   info.variants = {
-      {"leaky", "a reload starts a new generation of watchers and leaves the old ones running"},
-      {"fixed", "a reload cancels the previous generation before starting the next"},
+      {"leaky", "a reload starts a new generation of watchers and leaves the old ones running", "leak"},
+      {"fixed", "a reload cancels the previous generation before starting the next", "no-leak"},
   };
   // A light business load keeps the server realistic and gives the analyzer
   // a request counter to weigh against the reload counter. One reload a

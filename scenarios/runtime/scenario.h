@@ -53,6 +53,10 @@ class Scenario {
 struct VariantInfo {
   std::string name;
   std::string description;
+  // The verdict a default run of this variant must reach ("leak", "no-leak",
+  // "lazy-release"): the one table `leaklab run --all` checks against, and
+  // the teaching page's promise.
+  std::string expected_verdict;
 };
 
 // How the harness drives a scenario unless told otherwise.

@@ -89,7 +89,7 @@ runtime::ScenarioInfo SteadyStateInfo() {
   info.name = "steady-state";
   info.description = "control: a fixed working set and a batch flushed every second (a sawtooth)";
   info.variants = {
-      {"control", "records batched and flushed every second; table and ring of fixed size"},
+      {"control", "records batched and flushed every second; table and ring of fixed size", "no-leak"},
   };
   info.load.path_template = "/ingest?id={n}";
   info.load.connections = 4;

@@ -468,9 +468,9 @@ runtime::ScenarioInfo UnboundedCacheInfo() {
   info.name = "unbounded-cache";
   info.description = "every query result is cached per key with a 10,000 s TTL and no janitor";
   info.variants = {
-      {"leaky", "go-cache-like map, TTL 10,000 s, no janitor: every distinct key stays"},
-      {"janitor", "same map, TTL 1 s, a janitor deletes expired entries every 250 ms"},
-      {"lru", "least-recently-used cache bounded at 3 MiB (TTL 10,000 s kept)"},
+      {"leaky", "go-cache-like map, TTL 10,000 s, no janitor: every distinct key stays", "leak"},
+      {"janitor", "same map, TTL 1 s, a janitor deletes expired entries every 250 ms", "no-leak"},
+      {"lru", "least-recently-used cache bounded at 3 MiB (TTL 10,000 s kept)", "no-leak"},
   };
   // Every request is a new key: 1000 keys/s x about 2.9 KB = about 2.9 MB/s
   // of leak, about 29 MB over the 10 s run.

@@ -1,0 +1,131 @@
+#include "harness/workshop.h"
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <ctime>
+
+#include "common/atomic_file.h"
+#include "report/report.h"
+
+namespace leaklab::harness {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kIndexSchemaVersion = 1;
+constexpr const char* kTitle = "leaklab workshop: every scenario and variant";
+
+std::string UtcStamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+fs::path ChooseFolder(const fs::path& requested) {
+  fs::path dir = requested;
+  if (dir.empty()) {
+    dir = fs::path("results") / ("workshop-" + UtcStamp());
+    for (int i = 2; fs::exists(dir); ++i)
+      dir = fs::path("results") / ("workshop-" + UtcStamp() + "-" + std::to_string(i));
+  }
+  std::error_code ec;
+  if (fs::exists(dir / report::kIndexFile, ec) || fs::exists(dir / "manifest.json", ec)) {
+    throw UsageError("--out " + dir.string() +
+                     " already holds a workshop or a run; choose another folder");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) throw UsageError("--out " + dir.string() + ": cannot create: " + ec.message());
+  return dir;
+}
+
+void WriteIndex(const fs::path& dir, const std::vector<WorkshopRun>& runs) {
+  std::vector<report::IndexEntry> entries;
+  json::array rows;
+  size_t as_expected = 0;
+  for (const WorkshopRun& r : runs) {
+    entries.push_back({r.scenario, r.variant, r.description, r.expected, r.folder, r.status});
+    const bool match = !r.actual.empty() && r.actual == r.expected;
+    as_expected += match;
+    rows.push_back(json::object{
+        {"scenario", r.scenario},
+        {"variant", r.variant},
+        {"expected", r.expected},
+        {"actual", r.actual.empty() ? json::value(nullptr) : json::value(r.actual)},
+        {"as_expected", match},
+        {"status", r.status},
+        {"folder", r.folder},
+        {"report", r.status == "done" ? json::value(r.folder + "/" + report::kReportFile)
+                                      : json::value(nullptr)},
+        {"seconds", r.seconds}});
+  }
+  WriteFileAtomically(dir / report::kIndexFile, report::RenderIndex(dir, kTitle, entries));
+  WriteFileAtomically(dir / "index.json",
+                      json::serialize(json::object{{"schema_version", kIndexSchemaVersion},
+                                                   {"runs", std::move(rows)},
+                                                   {"total", runs.size()},
+                                                   {"as_expected", as_expected}}) +
+                          "\n");
+}
+
+}  // namespace
+
+WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
+                            const WorkshopOptions& options) {
+  WorkshopOutcome out;
+  out.out_dir = ChooseFolder(options.out_dir);
+  out.index = out.out_dir / report::kIndexFile;
+  for (const ScenarioEntry& s : catalog) {
+    for (const ScenarioEntry::Variant& v : s.variants) {
+      out.runs.push_back({s.name, v.name, v.description, v.expected_verdict, "",
+                          s.name + "-" + v.name, "pending", 0});
+    }
+  }
+  WriteIndex(out.out_dir, out.runs);
+
+  size_t i = 0;
+  for (const ScenarioEntry& s : catalog) {
+    for (size_t k = 0; k < s.variants.size(); ++k, ++i) {
+      WorkshopRun& run = out.runs[i];
+      if (options.run.interrupted != nullptr && options.run.interrupted->load()) {
+        out.interrupted = true;
+        run.status = "not run (interrupted)";
+        continue;
+      }
+      run.status = "running";
+      WriteIndex(out.out_dir, out.runs);
+      if (options.on_progress) options.on_progress(run, i, out.runs.size());
+      RunOptions ro = options.run;
+      ro.variant = run.variant;
+      ro.out_dir = out.out_dir / run.folder;
+      ro.command_line.push_back("(" + s.name + " --variant " + run.variant + ")");
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        RunOutcome r = RunExperiment(s, ro);
+        run.actual = verdict::KindName(r.verdict.kind);
+        run.status = "done";
+        if (r.end_reason == "interrupted") out.interrupted = true;
+      } catch (const UsageError&) {
+        // The same options would fail every run: stop, leaving the index as it is.
+        run.status = "failed: bad options";
+        WriteIndex(out.out_dir, out.runs);
+        throw;
+      } catch (const std::exception& e) {
+        run.status = std::string("failed: ") + e.what();
+        ++out.failed;
+      }
+      run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!run.actual.empty() && run.actual != run.expected) ++out.unexpected;
+      WriteIndex(out.out_dir, out.runs);
+      if (options.on_progress) options.on_progress(run, i, out.runs.size());
+    }
+  }
+  WriteIndex(out.out_dir, out.runs);
+  return out;
+}
+
+}  // namespace leaklab::harness
