@@ -245,73 +245,104 @@ TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y) 
   return TheilSenEstimate(x, y, static_cast<double>(SummarizeTies(sorted).var_s));
 }
 
-TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, double var_s) {
+namespace {
+
+// Values at fractional 1-based ranks among the pairwise slopes, each
+// interpolated between its two neighbouring order statistics; NaN for a
+// rank outside 1..N. One selection for all of them.
+std::vector<double> SlopesAtRanks(const PairwiseSlopes& slopes, const std::vector<double>& wanted) {
+  const auto n_pairs = static_cast<double>(slopes.size());
+  std::vector<uint64_t> ranks;
+  for (double rank : wanted) {
+    if (rank < 1 || rank > n_pairs) continue;
+    ranks.push_back(static_cast<uint64_t>(std::floor(rank)));
+    ranks.push_back(std::min(static_cast<uint64_t>(std::ceil(rank)), slopes.size()));
+  }
+  const std::vector<double> values = slopes.Select(ranks);
+  std::vector<double> out;
+  size_t next = 0;
+  for (double rank : wanted) {
+    if (rank < 1 || rank > n_pairs) {
+      out.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    const double low = values[next], high = values[next + 1];
+    next += 2;
+    out.push_back(low + (rank - std::floor(rank)) * (high - low));
+  }
+  return out;
+}
+
+void RequireFittable(std::span<const double> x, std::span<const double> y, const char* what) {
+  RequireSameSize(x, y, what);
+  RequireAtLeastTwo(x.size(), what);
+  RequireFinite(x, what, "x");
+  RequireFinite(y, what, "y");
+  RequireSpreadX(x, what);
+}
+
+// Theil (1950), Sen (1968) "Estimates of the regression coefficient based on
+// Kendall's tau", JASA 63(324); the interval as in Gilbert (1987),
+// "Statistical Methods for Environmental Pollution Monitoring", sec. 16.4.
+//  1. The N slopes (y[j] - y[i]) / (x[j] - x[i]) of the pairs with
+//     x[i] != x[j] are never listed: PairwiseSlopes selects their order
+//     statistics exactly in expected O(n log n) (slope_selection.h).
+//  2. The estimate is their median, rank (N + 1)/2 (given when known).
+//  3. C = z_0.975 * sqrt(Var(S)); the bounds are the slopes of rank
+//     (N - C)/2 and (N + C)/2 + 1 (1-based, interpolated between neighbours).
+//     When a rank falls outside 1..N there are too few pairs for a 95% bound
+//     on that side, and it is infinite.
+//  4. The intercept is the median of the residuals y - slope * x.
+TheilSen FitFromSlopes(const PairwiseSlopes& slopes, std::span<const double> x,
+                       std::span<const double> y, double var_s, const double* known_slope) {
   constexpr const char* kWhat = "Theil-Sen estimate";
-  RequireSameSize(x, y, kWhat);
-  const size_t n = x.size();
-  RequireAtLeastTwo(n, kWhat);
-  RequireFinite(x, kWhat, "x");
-  RequireFinite(y, kWhat, "y");
-  RequireSpreadX(x, kWhat);
   if (!(var_s >= 0) || !std::isfinite(var_s)) {
     throw std::invalid_argument(std::string(kWhat) + ": Var(S) must be finite and >= 0");
   }
-
-  // Theil (1950), Sen (1968) "Estimates of the regression coefficient based on
-  // Kendall's tau", JASA 63(324); the interval as in Gilbert (1987),
-  // "Statistical Methods for Environmental Pollution Monitoring", sec. 16.4.
-  // 1. The N slopes (y[j] - y[i]) / (x[j] - x[i]) of the pairs with
-  //    x[i] != x[j], never listed: PairwiseSlopes selects their order
-  //    statistics exactly in expected O(n log n) (slope_selection.h).
-  const PairwiseSlopes slopes(x, y);
   const auto n_pairs = static_cast<double>(slopes.size());
-  // 2. C = z_0.975 * sqrt(Var(S)); the bounds are the slopes of rank
-  //    (N - C)/2 and (N + C)/2 + 1 (1-based, interpolated between neighbours).
-  //    When a rank falls outside 1..N there are too few pairs for a 95% bound
-  //    on that side, and it is infinite.
   const double c = kZ975 * std::sqrt(var_s);
-  const double median_rank = (n_pairs + 1) / 2;
   const double low_rank = (n_pairs - c) / 2;
   const double high_rank = (n_pairs + c) / 2 + 1;
-  // The order statistics each fractional rank interpolates between.
-  std::vector<uint64_t> ranks;
-  auto want = [&](double rank) {
-    if (rank < 1 || rank > n_pairs) return;
-    ranks.push_back(static_cast<uint64_t>(std::floor(rank)));
-    ranks.push_back(std::min(static_cast<uint64_t>(std::ceil(rank)), slopes.size()));
-  };
-  want(median_rank);
-  want(low_rank);
-  want(high_rank);
-  const std::vector<double> values = slopes.Select(ranks);
-  auto at_rank = [&](double rank) {
-    const auto low = static_cast<uint64_t>(std::floor(rank));
-    const auto high = std::min(static_cast<uint64_t>(std::ceil(rank)), slopes.size());
-    double a = 0, b = 0;
-    for (size_t i = 0; i < ranks.size(); ++i) {
-      if (ranks[i] == low) a = values[i];
-      if (ranks[i] == high) b = values[i];
-    }
-    return a + (rank - std::floor(rank)) * (b - a);
-  };
+  std::vector<double> wanted = {low_rank, high_rank};
+  if (known_slope == nullptr) wanted.push_back((n_pairs + 1) / 2);
+  const std::vector<double> at = SlopesAtRanks(slopes, wanted);
 
   TheilSen result{};
-  result.n = n;
-  // 3. The estimate is their median.
-  result.slope = at_rank(median_rank);
+  result.n = x.size();
+  result.slope = known_slope != nullptr ? *known_slope : at[2];
   if (!std::isfinite(result.slope)) {
     throw std::invalid_argument(std::string(kWhat) +
                                 ": the median slope overflows; x values are too close "
                                 "together for the scale of y");
   }
-  result.slope_low = low_rank < 1 ? -std::numeric_limits<double>::infinity() : at_rank(low_rank);
-  result.slope_high =
-      high_rank > n_pairs ? std::numeric_limits<double>::infinity() : at_rank(high_rank);
-
-  // 4. The intercept is the median of the residuals y - slope * x.
-  std::vector<double> residuals(n);
-  for (size_t i = 0; i < n; ++i) residuals[i] = y[i] - result.slope * x[i];
+  result.slope_low = low_rank < 1 ? -std::numeric_limits<double>::infinity() : at[0];
+  result.slope_high = high_rank > n_pairs ? std::numeric_limits<double>::infinity() : at[1];
+  std::vector<double> residuals(x.size());
+  for (size_t i = 0; i < x.size(); ++i) residuals[i] = y[i] - result.slope * x[i];
   result.intercept = Median(residuals);
+  return result;
+}
+
+}  // namespace
+
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, double var_s) {
+  RequireFittable(x, y, "Theil-Sen estimate");
+  return FitFromSlopes(PairwiseSlopes(x, y), x, y, var_s, nullptr);
+}
+
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y) {
+  RequireFittable(x, y, "trend test");
+  // 1. Sen's slope alone (median rank), 2. the Hamed-Rao test on the
+  // residuals from it, 3. Sen's interval from the corrected variance.
+  const PairwiseSlopes slopes(x, y);
+  const double n_pairs = static_cast<double>(slopes.size());
+  const double slope = SlopesAtRanks(slopes, {(n_pairs + 1) / 2})[0];
+  if (!std::isfinite(slope)) {
+    throw std::invalid_argument("trend test: the median slope overflows");
+  }
+  RobustTrend result;
+  result.mk = MannKendallTestHamedRao(x, y, slope);
+  result.fit = FitFromSlopes(slopes, x, y, result.mk.var_s, &slope);
   return result;
 }
 

@@ -67,6 +67,17 @@ TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y);
 // corrected one, so that an autocorrelated series gets an honestly wider interval.
 TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, double var_s);
 
+struct RobustTrend {
+  MannKendall mk;  // Hamed-Rao corrected
+  TheilSen fit;    // interval from the corrected Var(S)
+};
+
+// The trend test the growth analysis uses on a memory floor, from one set of
+// pairwise slopes: Sen's slope; the Mann-Kendall test with the Hamed-Rao
+// variance of the residuals from that slope; Sen's interval from the
+// corrected variance. Throws like TheilSenEstimate.
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y);
+
 struct LinearFit {
   double slope;
   double intercept;
