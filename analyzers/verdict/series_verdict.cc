@@ -49,6 +49,17 @@ double CounterAtWindowStart(const series::Series& s, const std::vector<double>& 
   return std::numeric_limits<double>::quiet_NaN();
 }
 
+// Two fits explain memory equally well when the variance they leave
+// unexplained is within a factor of 1.5: at R² 0.999 against 0.995 one
+// counter leaves five times less unexplained, which is a real difference
+// (a staircase of reloads against the ramp of requests), while 0.990 against
+// 0.992 is noise. The 1e-4 keeps two near-perfect fits from differing by
+// rounding alone.
+bool EquallyGood(const WorkExplanation& a, const WorkExplanation& b) {
+  const double ua = 1 - a.r_squared + 1e-4, ub = 1 - b.r_squared + 1e-4;
+  return std::max(ua, ub) < 1.5 * std::min(ua, ub);
+}
+
 // Regresses the floor of `subject` on each work counter present, over the
 // analysed window (warm-up left out): bytes per unit is the Theil-Sen slope
 // (robust to the odd sample), R² that of least squares (how much of the
@@ -84,14 +95,21 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s,
     }
     out.push_back(std::move(w));
   }
-  // Best fit first. Fits within 0.01 of R² are equally good; then the counter
-  // with fewer units (keys before requests) comes first, being the more
-  // specific explanation, so the order does not flip with noise.
+  // Best fit first: the most variance explained. Fits that leave about as
+  // much unexplained (within kEquallyGood of each other) are equally good;
+  // among those the counter with fewer units (keys before requests) comes
+  // first, being the more specific explanation, so the order does not flip
+  // with noise.
   std::stable_sort(out.begin(), out.end(), [](const WorkExplanation& a, const WorkExplanation& b) {
-    long ra = std::lround(a.r_squared * 100), rb = std::lround(b.r_squared * 100);
-    if (ra != rb) return ra > rb;
-    return a.units < b.units;
+    return a.r_squared > b.r_squared;
   });
+  if (!out.empty()) {
+    auto specific = out.begin();
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      if (EquallyGood(*it, out.front()) && it->units < specific->units) specific = it;
+    }
+    std::rotate(out.begin(), specific, specific + 1);
+  }
   return out;
 }
 
@@ -215,7 +233,7 @@ std::string WorkSentence(const std::vector<WorkExplanation>& work) {
   std::string text = " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) +
                      " per " + w.unit + " (R\xC2\xB2 " + TwoDigits(w.r_squared) +
                      "), so something keeps memory for every " + w.unit + " and never lets go.";
-  if (work.size() > 1 && std::lround(work[1].r_squared * 100) == std::lround(w.r_squared * 100)) {
+  if (work.size() > 1 && EquallyGood(work[1], w)) {
     text += " (It fits " + HumanBytes(work[1].bytes_per_unit) + " per " + work[1].unit +
             " just as well: the two grew together in this run, so the data alone cannot tell "
             "which one memory follows; a run that repeats " +
