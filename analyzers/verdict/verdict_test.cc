@@ -433,3 +433,25 @@ TEST(BadInput, FlatHeapWithUnjudgedRssIsInconclusive) {
 
 }  // namespace
 }  // namespace leaklab::verdict
+
+#include "analyzers/series/prometheus.h"
+
+namespace leaklab::verdict {
+namespace {
+
+TEST(PrometheusExport, EachSeriesGetsItsOwnVerdict) {
+  // A real Prometheus range query over two scenario servers (see
+  // analyzers/series/testdata/prometheus/record.sh): the unbounded cache
+  // leaks, the steady-state control does not.
+  const std::vector<series::Series> all = series::ReadPrometheusQueryRange(
+      std::string(LEAKLAB_SERIES_TESTDATA_DIR) + "/prometheus/query_range.json");
+  ASSERT_EQ(all.size(), 4u);
+  for (const series::Series& s : all) {
+    const bool leaky = s.source.find("job=\"unbounded-cache\"") != std::string::npos;
+    const Verdict v = AnalyzeSeries(s, {});
+    EXPECT_EQ(v.kind, leaky ? Kind::kLeak : Kind::kNoLeak) << s.source << "\n" << v.explanation;
+  }
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
