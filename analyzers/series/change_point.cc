@@ -10,6 +10,11 @@
 namespace leaklab::series {
 namespace {
 
+// Neighbourhood of the running median the points are clipped around: wide
+// enough that one or two wild samples cannot move it, narrow enough to
+// follow a change of regime within a few points.
+constexpr size_t kMedianWidth = 7;
+
 // Prefix sums of the centred, scaled points, for the RSS of the least-squares
 // line through any run [a, b) in O(1). long double: the sums of squares of a
 // few thousand points lose digits in double when a segment's RSS is a small
@@ -67,7 +72,7 @@ Segmentation SegmentLinear(std::span<const double> t_s, std::span<const double> 
   const size_t min_len = std::max(
       options.min_segment,
       static_cast<size_t>(std::ceil(options.min_segment_fraction * static_cast<double>(m))));
-  if (m < 2 * min_len) return result;
+  if (m < 2 * min_len || m < options.min_points) return result;
 
   // 2. Centre and scale, so the sums stay small whatever the units.
   std::vector<double> t(m), v(m);
@@ -91,6 +96,20 @@ Segmentation SegmentLinear(std::span<const double> t_s, std::span<const double> 
   sigma = std::max(
       {sigma, options.min_noise_fraction * std::fabs(level), std::numeric_limits<double>::min()});
   result.noise = sigma;
+  // 3b. Hold each point within clip_deviations sigma of its neighbours' median.
+  {
+    const std::vector<double> raw = v;
+    std::vector<double> around;
+    for (size_t i = 0; i < m; ++i) {
+      const size_t from = i >= kMedianWidth / 2 ? i - kMedianWidth / 2 : 0;
+      const size_t to = std::min(m, i + kMedianWidth / 2 + 1);
+      around.assign(raw.begin() + static_cast<ptrdiff_t>(from),
+                    raw.begin() + static_cast<ptrdiff_t>(to));
+      const double local = MedianOf(around);
+      const double limit = options.clip_deviations * sigma;
+      v[i] = std::clamp(raw[i], local - limit, local + limit);
+    }
+  }
   for (double& x : v) x /= sigma;
 
   // 4. Optimal partitioning: best[e] is the least cost of [0, e) cut into

@@ -26,6 +26,14 @@ struct ChangePointOptions {
   // the search is O(m^2). A regime is at least 5 % of the run, so 1000
   // points place a change to within 0.1 % of the span.
   size_t max_points = 1000;
+  // Fewer points than this are not segmented at all: a handful of
+  // snapshots cannot tell a change of regime from noise.
+  size_t min_points = 24;
+  // Before the costs, each point is held within this many noise deviations
+  // of the median of its neighbours (kMedianWidth points): one wild sample
+  // (heavy-tailed noise, a glitch in a reading) would otherwise cost more
+  // than a regime and be cut out as one.
+  double clip_deviations = 3;
   // The noise is never taken to be below this fraction of the median level:
   // without it, a floor that is flat to the byte would make every page of
   // difference a change of regime.

@@ -11,9 +11,10 @@
 namespace leaklab::series {
 namespace {
 
-// Fewer points than this carry no usable autocorrelation peak: with four
-// cycles, four points per cycle.
-constexpr size_t kMinPointsForPeriod = 16;
+// Fewer points than this carry no usable autocorrelation peak: a handful of
+// snapshots show a "cycle" in their noise as often as not, and a floor over
+// it would leave too few points to test.
+constexpr size_t kMinPointsForPeriod = 40;
 
 // A peak at a fraction of the best lag that is nearly as high is the true
 // period, and the best lag a multiple of it (the ACF of a cycle peaks at every
@@ -130,13 +131,25 @@ Floor ComputeFloor(std::span<const double> t_s, std::span<const double> y,
     floor.values = SlidingMinimum(floor.t_s, floor.values, floor.window_s);
     // 4. Before a whole window has passed the minimum has seen only part of a
     //    cycle and sits too high.
-    const double full_from = floor.t_s.front() + floor.window_s;
-    const auto first = static_cast<size_t>(
-        std::lower_bound(floor.t_s.begin(), floor.t_s.end(), full_from) - floor.t_s.begin());
-    const auto cut = static_cast<ptrdiff_t>(first);
-    floor.t_s.erase(floor.t_s.begin(), floor.t_s.begin() + cut);
-    floor.values.erase(floor.values.begin(), floor.values.begin() + cut);
-    floor.index.erase(floor.index.begin(), floor.index.begin() + cut);
+    //    5. Then `points_per_window` points per window: neighbouring samples'
+    //    minima are mostly the same trough, and a test fed every one of them
+    //    would count one trough many times over (long runs of equal values
+    //    pile the pairwise slopes up at zero). Each kept point is still the
+    //    sliding minimum at its own time.
+    const double stride = floor.window_s / std::max(options.points_per_window, 1.0);
+    double next = floor.t_s.front() + floor.window_s;
+    size_t kept = 0;
+    for (size_t i = 0; i < floor.t_s.size(); ++i) {
+      if (floor.t_s[i] < next) continue;
+      floor.t_s[kept] = floor.t_s[i];
+      floor.values[kept] = floor.values[i];
+      floor.index[kept] = floor.index[i];
+      ++kept;
+      next = floor.t_s[i] + stride;
+    }
+    floor.t_s.resize(kept);
+    floor.values.resize(kept);
+    floor.index.resize(kept);
   }
   return floor;
 }

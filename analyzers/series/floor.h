@@ -27,6 +27,10 @@ struct FloorOptions {
   // trend is removed), and it repeats at least `min_cycles` times in the span.
   double min_peak_correlation = 0.3;
   double min_cycles = 4;
+  // With a window, the floor keeps this many points per window length (the
+  // sliding minimum read every window / points_per_window): enough to follow
+  // the floor, few enough that each point stands for its own troughs.
+  double points_per_window = 2;
 };
 
 struct Floor {
@@ -61,8 +65,10 @@ std::vector<double> SlidingMinimum(std::span<const double> t_s, std::span<const 
 // (2) the dominant period, (3) a trailing sliding minimum over
 // periods_per_window periods (no window without a period), at most a quarter
 // of the span so that four windows remain, (4) without the first window,
-// where the minimum has not yet seen a whole one. t_s strictly increasing, y
-// finite (the caller drops missing samples).
+// where the minimum has not yet seen a whole one, (5) read points_per_window
+// times per window. Without a period the floor is the (block-minimum)
+// samples. t_s strictly increasing, y finite (the caller drops missing
+// samples).
 Floor ComputeFloor(std::span<const double> t_s, std::span<const double> y,
                    const FloorOptions& options);
 

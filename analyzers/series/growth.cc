@@ -31,17 +31,6 @@ double Quantile(std::vector<double>& values, double q) {
   return values[k];
 }
 
-// Smallest two-sided Mann-Kendall p a perfectly monotone run of n points can
-// reach (S = n(n-1)/2, no ties, continuity-corrected): below n = 6 it is
-// above 5 %, so a tail that short cannot show growth whatever it does.
-double MinimumPValue(size_t n) {
-  if (n < 2) return 1;
-  const double nd = static_cast<double>(n);
-  const double s = nd * (nd - 1) / 2;
-  const double var = nd * (nd - 1) * (2 * nd + 5) / 18;
-  return std::erfc((s - 1) / std::sqrt(var) / std::sqrt(2.0));
-}
-
 GrowthEvidence Insufficient(GrowthEvidence ev, std::string reason) {
   ev.trend = Trend::kInsufficient;
   ev.reason = std::move(reason);
@@ -88,22 +77,41 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   }
 
   // 3. Regimes; warm-up ends at the last change early enough in the span.
-  size_t stride = 1;
-  if (floor.window_s > 0 && floor.t_s.size() > 1) {
-    const double spacing =
-        (floor.t_s.back() - floor.t_s.front()) / static_cast<double>(floor.t_s.size() - 1);
-    stride = std::max<size_t>(1, static_cast<size_t>(floor.window_s / spacing));
-  }
+  //    With a window, every points_per_window-th floor point: those whose
+  //    windows do not overlap, so that no trough is counted twice.
+  const size_t stride =
+      floor.window_s > 0 ? static_cast<size_t>(std::max(options.floor.points_per_window, 1.0)) : 1;
   const Segmentation regimes =
       SegmentLinear(floor.t_s, floor.values, options.change_points, stride);
+  //    A change is the end of warm-up only if memory was filling up before
+  //    it: the regime before starts lower than the regime after, carried
+  //    back to that start, by more than chance (2.5 standard errors of two
+  //    line ends, noise * sqrt(4/m1 + 4/m2)). A change in noise, or a fall,
+  //    is not warm-up, and skipping data before it would only pick a window
+  //    that happens to trend.
   size_t begin = 0;
   const double warmup_limit_s = t.front() + options.max_warmup_fraction * span_s;
-  for (size_t start : regimes.starts) {
-    if (start == 0) continue;
-    ev.change_points_s.push_back(floor.t_s[start]);
-    if (floor.t_s[start] <= warmup_limit_s && floor.t_s.size() - start >= options.min_samples) {
-      begin = start;
+  const std::vector<size_t>& starts = regimes.starts;
+  for (size_t r = 1; r < starts.size(); ++r) {
+    const size_t cut = starts[r];
+    ev.change_points_s.push_back(floor.t_s[cut]);
+    if (floor.t_s[cut] > warmup_limit_s || floor.t_s.size() - cut < options.min_samples) continue;
+    const size_t before = starts[r - 1];
+    const size_t after_end = r + 1 < starts.size() ? starts[r + 1] : floor.t_s.size();
+    const std::span<const double> bt(floor.t_s.data() + before, cut - before);
+    const std::span<const double> by(floor.values.data() + before, cut - before);
+    const std::span<const double> at(floor.t_s.data() + cut, after_end - cut);
+    const std::span<const double> ay(floor.values.data() + cut, after_end - cut);
+    if (bt.size() < 2 || at.size() < 2 || bt.back() <= bt.front() || at.back() <= at.front()) {
+      continue;
     }
+    const TheilSen pre = TheilSenEstimate(bt, by), post = TheilSenEstimate(at, ay);
+    const double filled =
+        (post.intercept + post.slope * bt.front()) - (pre.intercept + pre.slope * bt.front());
+    const double chance =
+        2.5 * regimes.noise *
+        std::sqrt(4.0 / static_cast<double>(bt.size()) + 4.0 / static_cast<double>(at.size()));
+    if (filled > chance) begin = cut;
   }
   ev.warmup_skipped = begin > 0;
   const std::span<const double> wt(floor.t_s.data() + begin, floor.t_s.size() - begin);
@@ -133,35 +141,70 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   ev.noise_bytes = 1.4826 * MedianOf(spread);
   ev.peak_bytes = std::max(0.0, Quantile(residuals, 0.99));
 
-  // 5. Significant, and large enough to matter.
-  const bool significant = ev.mk.p_value < options.alpha;
-  const double relative = ev.level_bytes > 0 ? std::fabs(ev.growth_bytes) / ev.level_bytes : 0;
-  const bool practical = std::fabs(ev.fit.slope) >= options.min_growth_bytes_per_s &&
-                         relative >= options.min_relative_growth;
-  const double independent = static_cast<double>(ev.n) / ev.mk.variance_factor;
-  if (!significant && practical && independent < static_cast<double>(options.small_sample)) {
-    const std::string how_many =
-        ev.mk.variance_factor > 1.5
-            ? "its " + std::to_string(ev.n) + " points move together so much that they count as " +
-                  "about " + std::to_string(static_cast<long>(std::lround(independent))) +
-                  " independent ones"
-            : "there are only " + std::to_string(ev.n) + " points";
-    std::string reason = "a change of " + Rate(ev.fit.slope) + " would matter, but " + how_many +
-                         ", too few to show it is real (Mann-Kendall p = " + PValue(ev.mk.p_value) +
-                         ")";
-    return Insufficient(std::move(ev), std::move(reason));
-  }
-  if (!significant || !practical) {
-    ev.trend = Trend::kFlat;
-    if (!significant) {
-      ev.reason = "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
-    } else {
-      char share[32];
-      std::snprintf(share, sizeof share, "%.1f%%", 100 * relative);
-      ev.reason = "changes only " + Rate(ev.fit.slope) + ", " + share +
-                  " of its level over the window: too little to matter";
+  // 5. A trend that matters: significant, at least min_growth_bytes_per_s,
+  //    and adding min_relative_growth of the level over the window.
+  auto matters = [&](double rate) {
+    return rate >= options.min_growth_bytes_per_s &&
+           rate * window_s >= options.min_relative_growth * ev.level_bytes;
+  };
+  //    The last regime, when it covers a good part of the window: its slope's
+  //    upper bound (at plateau_confidence) says whether growth has stopped.
+  const bool one_regime = regimes.starts.empty() || regimes.starts.back() <= begin;
+  bool has_last_regime = false;
+  if (!one_regime) {
+    const size_t last = regimes.starts.back();
+    const std::span<const double> lt(floor.t_s.data() + last, floor.t_s.size() - last);
+    const std::span<const double> ly(floor.values.data() + last, floor.values.size() - last);
+    if (lt.size() >= options.min_tail_samples && lt.back() > lt.front() &&
+        lt.back() - lt.front() >= options.plateau_min_last_regime * window_s) {
+      const RobustTrend regime = TestTrend(lt, ly, options.plateau_confidence);
+      has_last_regime = true;
+      ev.last_regime_begin_s = lt.front();
+      ev.last_regime_slope_high_bytes_per_s = regime.fit.slope_high;
     }
-    return ev;
+  }
+  const bool significant = ev.mk.p_value < options.alpha;
+  if (!significant || !matters(std::fabs(ev.fit.slope))) {
+    //  Not one. "Flat" needs the data to rule growth that matters out: the
+    //  upper end of the slope's 95 % interval (which the Hamed-Rao variance
+    //  widens for correlated data) must not matter either. Otherwise the data
+    //  cannot tell a small leak from none, and says so.
+    if (!matters(ev.fit.slope_high)) {
+      ev.trend = Trend::kFlat;
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%",
+                    ev.level_bytes > 0 ? 100 * std::fabs(ev.growth_bytes) / ev.level_bytes : 0.0);
+      ev.reason = significant
+                      ? "changes only " + Rate(ev.fit.slope) + ", " + share +
+                            " of its level over the window: too little to matter"
+                      : "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) +
+                            "); it grows at most " + Rate(std::max(ev.fit.slope_high, 0.0)) +
+                            ", too little to matter";
+      return ev;
+    }
+    //  It may have grown and then stopped: a step (a cache filled at once)
+    //  inflates the interval of the whole window, but the regime after it
+    //  can be surely flat.
+    if (has_last_regime && !matters(ev.last_regime_slope_high_bytes_per_s)) {
+      ev.trend = Trend::kPlateaued;
+      ev.reason = "rose, then levelled off: since t = " + FormatDuration(ev.last_regime_begin_s) +
+                  " it grows at most " +
+                  Rate(std::max(ev.last_regime_slope_high_bytes_per_s, 0.0)) +
+                  ", too little to matter";
+      return ev;
+    }
+    const double independent = static_cast<double>(ev.n) / ev.mk.variance_factor;
+    std::string reason =
+        (significant ? "it changes " + Rate(ev.fit.slope) +
+                           " (Mann-Kendall p = " + PValue(ev.mk.p_value) + "), less than matters"
+                     : "no steady trend shows (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")") +
+        ", but growth of up to " + Rate(ev.fit.slope_high) + " (" +
+        FormatBytes(ev.fit.slope_high * window_s) + " over the window) cannot be ruled out";
+    reason += ev.mk.variance_factor > 1.5
+                  ? ": its " + std::to_string(ev.n) + " points move together and count as about " +
+                        std::to_string(std::lround(independent)) + " independent ones"
+                  : ": " + std::to_string(ev.n) + " points are too few or too noisy for that";
+    return Insufficient(std::move(ev), std::move(reason));
   }
   if (ev.fit.slope < 0) {
     ev.trend = Trend::kFalling;
@@ -171,51 +214,74 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   }
 
   // 6. Plateau check. A leak still grows at the end of the window; a warm-up
-  //    or a cache that filled up has levelled off by then.
-  //  a. The last third (at least min_tail_samples points) still grows,
-  //     significantly, at a good share of the overall rate. A tail too short
-  //     to be significant even when it rises at every point is judged by its
-  //     slope alone.
-  const size_t tail_n = std::min(ev.n, std::max(ev.n / 3, options.min_tail_samples));
-  const std::span<const double> tt = wt.last(tail_n), ty = wy.last(tail_n);
-  bool tail_growing = false;
-  if (tt.back() > tt.front()) {
-    const RobustTrend tail = TestTrend(tt, ty);
-    ev.tail_mk = tail.mk;
-    ev.tail_slope_bytes_per_s = tail.fit.slope;
-    const bool can_be_significant = MinimumPValue(tail_n) < options.plateau_alpha;
-    tail_growing = (!can_be_significant || tail.mk.p_value < options.plateau_alpha) &&
-                   tail.fit.slope > 0 &&
-                   tail.fit.slope >= options.plateau_min_slope_share * ev.fit.slope;
-  }
-  //  b. A long last regime (from the last change point) has not clearly
-  //     stopped: its slope's upper bound is still a good share of the rate.
-  bool last_regime_stopped = false;
-  if (!regimes.starts.empty() && regimes.starts.back() > begin) {
-    const size_t last = regimes.starts.back();
-    const std::span<const double> lt(floor.t_s.data() + last, floor.t_s.size() - last);
-    const std::span<const double> ly(floor.values.data() + last, floor.values.size() - last);
-    if (lt.size() >= options.min_tail_samples && lt.back() > lt.front() &&
-        lt.back() - lt.front() >= options.plateau_min_last_regime * window_s) {
-      const RobustTrend regime = TestTrend(lt, ly);
-      ev.last_regime_begin_s = lt.front();
-      ev.last_regime_slope_high_bytes_per_s = regime.fit.slope_high;
-      last_regime_stopped = regime.fit.slope_high < options.plateau_min_slope_share * ev.fit.slope;
+  //    or a cache that filled up has levelled off by then. Both are asked of
+  //    the data, because a short or noisy tail can show neither:
+  //  a. growth: the last third (at least min_tail_samples points) still
+  //     grows, significantly, at a good share of the overall rate;
+  //  b. levelling off: the last third's slope, or that of a last regime
+  //     covering a good part of the window, is surely (upper bound at
+  //     plateau_confidence) below that share.
+  //  With neither, the regimes decide: one regime from the end of warm-up to
+  //  the end is one sustained growth; otherwise the data cannot tell.
+  //  0. A leak's floor does not fall. A regime in the window that falls by
+  //     more than a quarter of what the window grew overall, and by more than
+  //     chance allows (3.5 standard errors of a line's change over its m
+  //     points, noise * sqrt(12 / m)), means the rise is a wander (memory
+  //     that drifts up and down in turns), not a growth. The regime's slope is
+  //     Theil-Sen, so one wild sample cannot make a fall.
+  if (!regimes.starts.empty()) {
+    for (size_t r = 0; r < regimes.starts.size(); ++r) {
+      const size_t from = regimes.starts[r];
+      const size_t to = r + 1 < regimes.starts.size() ? regimes.starts[r + 1] : floor.t_s.size();
+      if (from < begin || to - from < 3) continue;
+      const std::span<const double> rt(floor.t_s.data() + from, to - from);
+      const std::span<const double> ry(floor.values.data() + from, to - from);
+      const double fall = -TheilSenEstimate(rt, ry).slope * (rt.back() - rt.front());
+      const double chance = 3.5 * regimes.noise * std::sqrt(12.0 / static_cast<double>(to - from));
+      if (fall > 0.25 * ev.growth_bytes && fall > chance) {
+        std::string reason = "rose " + FormatBytes(ev.growth_bytes) + " overall but fell " +
+                             FormatBytes(fall) + " between t = " + FormatDuration(rt.front()) +
+                             " and " + FormatDuration(rt.back()) +
+                             ": it drifts up and down in turns rather than grows steadily";
+        return Insufficient(std::move(ev), std::move(reason));
+      }
     }
   }
-  if (!tail_growing || last_regime_stopped) {
+  const double share = options.plateau_min_slope_share * ev.fit.slope;
+  const size_t tail_n = std::min(ev.n, std::max(ev.n / 3, options.min_tail_samples));
+  const std::span<const double> tt = wt.last(tail_n), ty = wy.last(tail_n);
+  bool tail_growing = false, tail_stopped = false;
+  if (tt.back() > tt.front()) {
+    const RobustTrend tail = TestTrend(tt, ty, options.plateau_confidence);
+    ev.tail_mk = tail.mk;
+    ev.tail_slope_bytes_per_s = tail.fit.slope;
+    tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
+    tail_stopped = tail.fit.slope_high < share;
+  }
+  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
+  if (tail_stopped || regime_stopped) {
     ev.trend = Trend::kPlateaued;
     ev.reason = "grew " + Rate(ev.fit.slope) + ", then levelled off: ";
-    ev.reason += last_regime_stopped
+    ev.reason += regime_stopped
                      ? "since t = " + FormatDuration(ev.last_regime_begin_s) +
                            " it grows at most " + Rate(ev.last_regime_slope_high_bytes_per_s)
-                     : "the last third changes " + Rate(ev.tail_slope_bytes_per_s) +
-                           " (p = " + PValue(ev.tail_mk.p_value) + ")";
+                     : "the last third grows at most " + Rate(share) + " (its slope " +
+                           Rate(ev.tail_slope_bytes_per_s) + ")";
     return ev;
   }
+  if (!tail_growing && !one_regime) {
+    std::string reason = "grew " + Rate(ev.fit.slope) +
+                         ", but whether it still grows at the end cannot be told: the last third "
+                         "changes " +
+                         Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
+                         "), too uncertain either way";
+    return Insufficient(std::move(ev), std::move(reason));
+  }
   ev.trend = Trend::kGrowing;
-  ev.reason = "grows " + Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) +
-              ") and still grows in the last third (" + Rate(ev.tail_slope_bytes_per_s) + ")";
+  ev.reason = "grows " + Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
+  ev.reason += tail_growing
+                   ? " and still grows in the last third (" + Rate(ev.tail_slope_bytes_per_s) + ")"
+                   : ", steadily from start to end, with no sign of levelling off";
   return ev;
 }
 

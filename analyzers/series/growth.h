@@ -20,8 +20,10 @@ struct GrowthOptions {
   // the analysed window.
   double alpha = 0.01;
   // The minimum practical growth: below this rate growth is not worth calling
-  // a leak, whatever the test says. 1 KiB/s is about 84 MiB a day; lower it
-  // to judge long, slow series (a week of data can show 100 B/s reliably).
+  // a leak, whatever the test says; and a signal is "flat" only when the
+  // upper end of its slope's 95 % interval is below it (or below the
+  // relative share next), else the data cannot tell and say so. 1 KiB/s is about 84 MiB a day;
+  // lower it to judge long, slow series (a week of data can show 100 B/s reliably).
   double min_growth_bytes_per_s = 1024;
   // Growth over the window must also be this fraction of the signal's level,
   // so that a few KB of drift in a flat process is not a leak.
@@ -31,24 +33,26 @@ struct GrowthOptions {
   // there. Changes later than that are the signal's own behaviour (a leak
   // that grows in steps changes regime at every step) and are judged by the
   // plateau check instead.
-  double max_warmup_fraction = 0.5;
-  // The plateau check: growth in the last third of the window must still be
-  // significant at this level and at least this share of the overall slope...
+  // A third: warm-up longer than that means the run is too short to have
+  // seen the steady state, and the test keeps at least two thirds of it.
+  double max_warmup_fraction = 1.0 / 3;
+  // The plateau check. Still growing: the last third grows significantly at
+  // this level, at least at this share of the overall slope. Levelled off:
+  // the last third's slope, or a last regime's covering at least
+  // plateau_min_last_regime of the window, is surely below that share: the
+  // upper end of its two-sided interval at plateau_confidence. 99 % rather
+  // than 95 %: the check looks at two parts of every growing series, and
+  // calling a leak "levelled off" is the mistake that matters most.
   double plateau_alpha = 0.05;
   double plateau_min_slope_share = 0.3;
-  // ...and a last regime covering at least this share of the window must not
-  // have clearly stopped (its slope's upper 95 % bound below the share above).
   double plateau_min_last_regime = 0.25;
+  double plateau_confidence = 0.99;
   // Fewer finite samples than this: too short to say.
   size_t min_samples = 8;
   // The plateau check needs at least this many points in its tail; a short
   // series uses its last this-many points when a third is fewer. Six points
-  // are the fewest in which a steady rise is significant at 5 %.
+  // are the fewest in which a steady rise can be significant at 5 %.
   size_t min_tail_samples = 6;
-  // Below this many independent samples (n / the Hamed-Rao factor), an
-  // apparent growth that is large but not significant is "too short to tell",
-  // not "flat".
-  size_t small_sample = 20;
   FloorOptions floor;
   ChangePointOptions change_points;
 };
@@ -103,9 +107,14 @@ struct GrowthEvidence {
 //     the first max_warmup_fraction of the span (the end of warm-up);
 //  4. Hamed-Rao Mann-Kendall test and Theil-Sen slope with Sen's interval
 //     over the window;
-//  5. practical size: rate and growth relative to the level;
-//  6. plateau check: the last third still grows, and a long last regime has
-//     not stopped.
+//  5. practical size: rate and growth relative to the level; flat only when
+//     the slope's interval rules practical growth out, else kInsufficient;
+//  6. growth must be steady: no regime in the window falls by more than a
+//     quarter of the rise and more than chance allows (else kInsufficient:
+//     a wander);
+//     plateau check: no sign that growth levelled off (in the last third or
+//     a long last regime), and either the last third still grows or the
+//     window is one regime; when neither can be told, kInsufficient.
 GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
                              std::span<const double> values, const GrowthOptions& options);
 

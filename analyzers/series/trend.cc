@@ -294,13 +294,14 @@ void RequireFittable(std::span<const double> x, std::span<const double> y, const
 //     on that side, and it is infinite.
 //  4. The intercept is the median of the residuals y - slope * x.
 TheilSen FitFromSlopes(const PairwiseSlopes& slopes, std::span<const double> x,
-                       std::span<const double> y, double var_s, const double* known_slope) {
+                       std::span<const double> y, double var_s, const double* known_slope,
+                       double z = kZ975) {
   constexpr const char* kWhat = "Theil-Sen estimate";
   if (!(var_s >= 0) || !std::isfinite(var_s)) {
     throw std::invalid_argument(std::string(kWhat) + ": Var(S) must be finite and >= 0");
   }
   const auto n_pairs = static_cast<double>(slopes.size());
-  const double c = kZ975 * std::sqrt(var_s);
+  const double c = z * std::sqrt(var_s);
   const double low_rank = (n_pairs - c) / 2;
   const double high_rank = (n_pairs + c) / 2 + 1;
   std::vector<double> wanted = {low_rank, high_rank};
@@ -330,8 +331,23 @@ TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, 
   return FitFromSlopes(PairwiseSlopes(x, y), x, y, var_s, nullptr);
 }
 
-RobustTrend TestTrend(std::span<const double> x, std::span<const double> y) {
+double TwoSidedZ(double confidence) {
+  if (!(confidence > 0 && confidence < 1)) {
+    throw std::invalid_argument("confidence must be between 0 and 1");
+  }
+  // Bisection on P(|Z| > z) = erfc(z / sqrt 2), which falls from 1 at z = 0:
+  // 64 halvings of [0, 40] reach the last bit of a double.
+  double low = 0, high = 40;
+  for (int i = 0; i < 64; ++i) {
+    const double mid = (low + high) / 2;
+    (std::erfc(mid / std::sqrt(2.0)) > 1 - confidence ? low : high) = mid;
+  }
+  return (low + high) / 2;
+}
+
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y, double confidence) {
   RequireFittable(x, y, "trend test");
+  const double z = TwoSidedZ(confidence);
   // 1. Sen's slope alone (median rank), 2. the Hamed-Rao test on the
   // residuals from it, 3. Sen's interval from the corrected variance.
   const PairwiseSlopes slopes(x, y);
@@ -342,7 +358,7 @@ RobustTrend TestTrend(std::span<const double> x, std::span<const double> y) {
   }
   RobustTrend result;
   result.mk = MannKendallTestHamedRao(x, y, slope);
-  result.fit = FitFromSlopes(slopes, x, y, result.mk.var_s, &slope);
+  result.fit = FitFromSlopes(slopes, x, y, result.mk.var_s, &slope, z);
   return result;
 }
 

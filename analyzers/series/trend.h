@@ -69,14 +69,19 @@ TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, 
 
 struct RobustTrend {
   MannKendall mk;  // Hamed-Rao corrected
-  TheilSen fit;    // interval from the corrected Var(S)
+  TheilSen fit;    // interval from the corrected Var(S), at the confidence asked
 };
 
 // The trend test the growth analysis uses on a memory floor, from one set of
 // pairwise slopes: Sen's slope; the Mann-Kendall test with the Hamed-Rao
 // variance of the residuals from that slope; Sen's interval from the
-// corrected variance. Throws like TheilSenEstimate.
-RobustTrend TestTrend(std::span<const double> x, std::span<const double> y);
+// corrected variance, two-sided at `confidence`. Throws like TheilSenEstimate.
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y,
+                      double confidence = 0.95);
+
+// z such that P(|Z| > z) = 1 - confidence for a standard normal Z (1.96 for
+// 0.95). Throws std::invalid_argument outside (0, 1).
+double TwoSidedZ(double confidence);
 
 struct LinearFit {
   double slope;
