@@ -423,6 +423,13 @@ TEST(MannKendallTestHamedRao, SmallAndDegenerateInput) {
   EXPECT_THROW(MannKendallTestHamedRao(x3, flat, kNaN), std::invalid_argument);
 }
 
+TEST(TwoSidedZ, KnownQuantiles) {
+  EXPECT_NEAR(TwoSidedZ(0.95), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(TwoSidedZ(0.99), 2.5758293035489, 1e-12);
+  EXPECT_THROW(TwoSidedZ(1), std::invalid_argument);
+  EXPECT_THROW(TwoSidedZ(0), std::invalid_argument);
+}
+
 TEST(MedianOf, OddEvenAndEmpty) {
   const double odd[] = {5, 1, 3};
   const double even[] = {4, 1, 3, 2};
