@@ -22,6 +22,13 @@ std::string PValue(double p) {
 
 std::string Rate(double bytes_per_s) { return FormatBytes(bytes_per_s) + "/s"; }
 
+// From the upper bound of a slope's interval, when that bound does not matter:
+// "it grows at most 4.3 KB/s, too little to matter" or "it does not grow".
+std::string AtMost(double slope_high) {
+  return slope_high > 0 ? "it grows at most " + Rate(slope_high) + ", too little to matter"
+                        : "it does not grow";
+}
+
 // The q-quantile (0..1) of `values`, by nearest rank; reorders them.
 double Quantile(std::vector<double>& values, double q) {
   if (values.empty()) return 0;
@@ -186,12 +193,10 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
       char share[32];
       std::snprintf(share, sizeof share, "%.1f%%",
                     ev.level_bytes > 0 ? 100 * std::fabs(ev.growth_bytes) / ev.level_bytes : 0.0);
-      ev.reason = significant
-                      ? "changes only " + Rate(ev.fit.slope) + ", " + share +
-                            " of its level over the window: too little to matter"
-                      : "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) +
-                            "); it grows at most " + Rate(std::max(ev.fit.slope_high, 0.0)) +
-                            ", too little to matter";
+      ev.reason = significant ? "changes only " + Rate(ev.fit.slope) + ", " + share +
+                                    " of its level over the window: too little to matter"
+                              : "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) +
+                                    "); " + AtMost(ev.fit.slope_high);
       return ev;
     }
     //  It may have grown and then stopped: a step (a cache filled at once)
@@ -200,9 +205,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     if (has_last_regime && !matters(ev.last_regime_slope_high_bytes_per_s)) {
       ev.trend = Trend::kPlateaued;
       ev.reason = "rose, then levelled off: since t = " + FormatDuration(ev.last_regime_begin_s) +
-                  " it grows at most " +
-                  Rate(std::max(ev.last_regime_slope_high_bytes_per_s, 0.0)) +
-                  ", too little to matter";
+                  " " + AtMost(ev.last_regime_slope_high_bytes_per_s);
       return ev;
     }
     const double independent = static_cast<double>(ev.n) / ev.mk.variance_factor;

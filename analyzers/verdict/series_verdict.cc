@@ -312,7 +312,8 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     std::string text = "Memory is leaking: " + Describe(growing->signal) + " grew from " +
                        HumanBytes(start) + " to " + HumanBytes(start + growing->growth_bytes) +
                        " in " + series::FormatDuration(growing->t_end_s - growing->t_begin_s) +
-                       " (about " + HumanBytes(growing->fit.slope) + "/s, 95 % between " +
+                       " (about " + HumanBytes(growing->fit.slope) +
+                       "/s; with 95 % confidence between " +
                        HumanBytes(std::max(growing->fit.slope_low, 0.0)) + "/s and " +
                        HumanBytes(growing->fit.slope_high) +
                        "/s), and it was still growing at the end, with no sign of levelling off.";
@@ -412,8 +413,15 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   v.kind = Kind::kNoLeak;
   std::string notes;
   for (const auto& ev : v.signals) {
+    if (ev.trend == series::Trend::kInsufficient) {
+      notes += " The " + ev.signal +
+               " figures alone cannot decide, but resident memory holds them and does not grow, "
+               "so neither can they by more than it.";
+    }
+  }
+  for (const auto& ev : v.signals) {
     if (ev.trend == series::Trend::kPlateaued || ev.period_s > 0 || ev.warmup_skipped) {
-      notes = FloorNote(ev);
+      notes += FloorNote(ev);
       break;
     }
   }
