@@ -3,24 +3,303 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
+#include <utility>
 #include <vector>
+
+#include "analyzers/series/series.h"
+#include "analyzers/series/units.h"
 
 namespace leaklab::series {
 namespace {
 
-
-std::string Format(const char* fmt, double a, double b = 0, double c = 0) {
-  char buf[256];
-  std::snprintf(buf, sizeof buf, fmt, a, b, c);
+std::string PValue(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", p);
   return buf;
 }
 
-}  // namespace
+std::string Rate(double bytes_per_s) { return FormatBytes(bytes_per_s) + "/s"; }
 
-namespace {
+// From the upper bound of a slope's interval, when that bound does not matter:
+// "it grows at most 4.3 KB/s, too little to matter" or "it does not grow".
+std::string AtMost(double slope_high) {
+  return slope_high > 0 ? "it grows at most " + Rate(slope_high) + ", too little to matter"
+                        : "it does not grow";
+}
+
+// The q-quantile (0..1) of `values`, by nearest rank; reorders them.
+double Quantile(std::vector<double>& values, double q) {
+  if (values.empty()) return 0;
+  const auto k =
+      static_cast<size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(values.size() - 1));
+  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
+  return values[k];
+}
+
+// The descriptive figures (level, noise, peaks) use at most about this many samples.
+constexpr size_t kMaxDescriptiveSamples = 1'000'000;
+
+GrowthEvidence Insufficient(GrowthEvidence ev, std::string reason) {
+  ev.trend = Trend::kInsufficient;
+  ev.reason = std::move(reason);
+  return ev;
+}
+
 GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
-                                    std::span<const double> values, const GrowthOptions& options);
+                                    std::span<const double> values, const GrowthOptions& options) {
+  GrowthEvidence ev;
+  ev.signal = std::move(signal);
+
+  // 1. The samples present (a NaN is a missing sample).
+  std::vector<double> t, y;
+  std::vector<size_t> rows;  // each sample's position in the input
+  const size_t given = std::min(t_s.size(), values.size());
+  t.reserve(given);
+  y.reserve(given);
+  rows.reserve(given);
+  for (size_t i = 0; i < given; ++i) {
+    if (std::isfinite(values[i]) && std::isfinite(t_s[i])) {
+      t.push_back(t_s[i]);
+      y.push_back(values[i]);
+      rows.push_back(i);
+    }
+  }
+  ev.samples = t.size();
+  if (!IsStrictlyIncreasing(t)) {
+    return Insufficient(std::move(ev), "its samples are not in time order (t_s must increase)");
+  }
+  if (t.size() < options.min_samples) {
+    std::string reason = "only " + std::to_string(t.size()) + " samples; at least " +
+                         std::to_string(options.min_samples) + " are needed";
+    return Insufficient(std::move(ev), std::move(reason));
+  }
+  const double span_s = t.back() - t.front();
+
+  // 2. The floor.
+  ev.floor = ComputeFloor(t, y, options.floor);
+  for (size_t& i : ev.floor.index) i = rows[i];
+  const Floor& floor = ev.floor;
+  ev.block = floor.block;
+  ev.period_s = floor.period_s;
+  ev.floor_window_s = floor.window_s;
+  if (floor.t_s.size() < options.min_samples) {
+    std::string reason =
+        "only " + std::to_string(floor.t_s.size()) + " points left after taking the floor";
+    return Insufficient(std::move(ev), std::move(reason));
+  }
+
+  // 3. Regimes; warm-up ends at the last change early enough in the span.
+  //    With a window, every points_per_window-th floor point: those whose
+  //    windows do not overlap, so that no trough is counted twice.
+  const size_t stride =
+      floor.window_s > 0 ? static_cast<size_t>(std::max(options.floor.points_per_window, 1.0)) : 1;
+  const Segmentation regimes =
+      SegmentLinear(floor.t_s, floor.values, options.change_points, stride);
+  //    A change is the end of warm-up only if memory was filling up before
+  //    it: the regime before starts lower than the regime after, carried
+  //    back to that start, by more than chance (2.5 standard errors of two
+  //    line ends, noise * sqrt(4/m1 + 4/m2)). A change in noise, or a fall,
+  //    is not warm-up, and skipping data before it would only pick a window
+  //    that happens to trend.
+  size_t begin = 0;
+  const double warmup_limit_s = t.front() + options.max_warmup_fraction * span_s;
+  const std::vector<size_t>& starts = regimes.starts;
+  for (size_t r = 1; r < starts.size(); ++r) {
+    const size_t cut = starts[r];
+    ev.change_points_s.push_back(floor.t_s[cut]);
+    if (floor.t_s[cut] > warmup_limit_s || floor.t_s.size() - cut < options.min_samples) continue;
+    const size_t before = starts[r - 1];
+    const size_t after_end = r + 1 < starts.size() ? starts[r + 1] : floor.t_s.size();
+    const std::span<const double> bt(floor.t_s.data() + before, cut - before);
+    const std::span<const double> by(floor.values.data() + before, cut - before);
+    const std::span<const double> at(floor.t_s.data() + cut, after_end - cut);
+    const std::span<const double> ay(floor.values.data() + cut, after_end - cut);
+    if (bt.size() < 2 || at.size() < 2 || bt.back() <= bt.front() || at.back() <= at.front()) {
+      continue;
+    }
+    const TheilSen pre = TheilSenEstimate(bt, by), post = TheilSenEstimate(at, ay);
+    const double filled =
+        (post.intercept + post.slope * bt.front()) - (pre.intercept + pre.slope * bt.front());
+    const double chance =
+        2.5 * regimes.noise *
+        std::sqrt(4.0 / static_cast<double>(bt.size()) + 4.0 / static_cast<double>(at.size()));
+    if (filled > chance) begin = cut;
+  }
+  ev.warmup_skipped = begin > 0;
+  const std::span<const double> wt(floor.t_s.data() + begin, floor.t_s.size() - begin);
+  const std::span<const double> wy(floor.values.data() + begin, floor.values.size() - begin);
+  ev.n = wt.size();
+  ev.t_begin_s = wt.front();
+  ev.t_end_s = wt.back();
+  const double window_s = ev.t_end_s - ev.t_begin_s;
+
+  // 4. Is there a monotonic trend in the floor, and how steep is it?
+  const RobustTrend overall = TestTrend(wt, wy);
+  ev.mk = overall.mk;
+  ev.fit = overall.fit;
+  ev.growth_bytes = ev.fit.slope * window_s;
+  // Level, noise and peaks from the samples themselves over the window; from
+  // every k-th sample beyond kMaxDescriptiveSamples, which moves a median or
+  // a percentile by far less than the noise and saves a second on a week of data.
+  const auto first_sample =
+      static_cast<size_t>(std::lower_bound(t.begin(), t.end(), ev.t_begin_s) - t.begin());
+  const size_t step = (t.size() - first_sample) / kMaxDescriptiveSamples + 1;
+  std::vector<double> level, residuals;
+  level.reserve((t.size() - first_sample) / step + 1);
+  residuals.reserve(level.capacity());
+  for (size_t i = first_sample; i < t.size(); i += step) {
+    level.push_back(y[i]);
+    residuals.push_back(y[i] - (ev.fit.intercept + ev.fit.slope * t[i]));
+  }
+  ev.level_bytes = MedianOf(level);
+  std::vector<double> spread = residuals;
+  const double center = MedianOf(spread);
+  for (double& r : spread) r = std::fabs(r - center);
+  ev.noise_bytes = 1.4826 * MedianOf(spread);
+  ev.peak_bytes = std::max(0.0, Quantile(residuals, 0.99));
+
+  // 5. A trend that matters: significant, at least min_growth_bytes_per_s,
+  //    and adding min_relative_growth of the level over the window.
+  auto matters = [&](double rate) {
+    return rate >= options.min_growth_bytes_per_s &&
+           rate * window_s >= options.min_relative_growth * ev.level_bytes;
+  };
+  //    The last regime, when it covers a good part of the window: its slope's
+  //    upper bound (at plateau_confidence) says whether growth has stopped.
+  const bool one_regime = regimes.starts.empty() || regimes.starts.back() <= begin;
+  bool has_last_regime = false;
+  if (!one_regime) {
+    const size_t last = regimes.starts.back();
+    const std::span<const double> lt(floor.t_s.data() + last, floor.t_s.size() - last);
+    const std::span<const double> ly(floor.values.data() + last, floor.values.size() - last);
+    if (lt.size() >= options.min_tail_samples && lt.back() > lt.front() &&
+        lt.back() - lt.front() >= options.plateau_min_last_regime * window_s) {
+      const RobustTrend regime = TestTrend(lt, ly, options.plateau_confidence);
+      has_last_regime = true;
+      ev.last_regime_begin_s = lt.front();
+      ev.last_regime_slope_high_bytes_per_s = regime.fit.slope_high;
+    }
+  }
+  const bool significant = ev.mk.p_value < options.alpha;
+  if (!significant || !matters(std::fabs(ev.fit.slope))) {
+    //  Not one. "Flat" needs the data to rule growth that matters out: the
+    //  upper end of the slope's 95 % interval (which the Hamed-Rao variance
+    //  widens for correlated data) must not matter either. Otherwise the data
+    //  cannot tell a small leak from none, and says so.
+    if (!matters(ev.fit.slope_high)) {
+      ev.trend = Trend::kFlat;
+      char share[32];
+      std::snprintf(share, sizeof share, "%.1f%%",
+                    ev.level_bytes > 0 ? 100 * std::fabs(ev.growth_bytes) / ev.level_bytes : 0.0);
+      ev.reason = significant ? "changes only " + Rate(ev.fit.slope) + ", " + share +
+                                    " of its level over the window: too little to matter"
+                              : "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) +
+                                    "); " + AtMost(ev.fit.slope_high);
+      return ev;
+    }
+    //  It may have grown and then stopped: a step (a cache filled at once)
+    //  inflates the interval of the whole window, but the regime after it
+    //  can be surely flat.
+    if (has_last_regime && !matters(ev.last_regime_slope_high_bytes_per_s)) {
+      ev.trend = Trend::kPlateaued;
+      ev.reason = "rose, then levelled off: since t = " + FormatDuration(ev.last_regime_begin_s) +
+                  " " + AtMost(ev.last_regime_slope_high_bytes_per_s);
+      return ev;
+    }
+    const double independent = static_cast<double>(ev.n) / ev.mk.variance_factor;
+    std::string reason =
+        (significant ? "it changes " + Rate(ev.fit.slope) +
+                           " (Mann-Kendall p = " + PValue(ev.mk.p_value) + "), less than matters"
+                     : "no steady trend shows (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")") +
+        ", but growth of up to " + Rate(ev.fit.slope_high) + " (" +
+        FormatBytes(ev.fit.slope_high * window_s) + " over the window) cannot be ruled out";
+    reason += ev.mk.variance_factor > 1.5
+                  ? ": its " + std::to_string(ev.n) + " points move together and count as about " +
+                        std::to_string(std::lround(independent)) + " independent ones"
+                  : ": " + std::to_string(ev.n) + " points are too few or too noisy for that";
+    return Insufficient(std::move(ev), std::move(reason));
+  }
+  if (ev.fit.slope < 0) {
+    ev.trend = Trend::kFalling;
+    ev.reason =
+        "falls " + Rate(-ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
+    return ev;
+  }
+
+  // 6. Plateau check. A leak still grows at the end of the window; a warm-up
+  //    or a cache that filled up has levelled off by then. Both are asked of
+  //    the data, because a short or noisy tail can show neither:
+  //  a. growth: the last third (at least min_tail_samples points) still
+  //     grows, significantly, at a good share of the overall rate;
+  //  b. levelling off: the last third's slope, or that of a last regime
+  //     covering a good part of the window, is surely (upper bound at
+  //     plateau_confidence) below that share.
+  //  With neither, the regimes decide: one regime from the end of warm-up to
+  //  the end is one sustained growth; otherwise the data cannot tell.
+  //  0. A leak's floor does not fall. A regime in the window that falls by
+  //     more than a quarter of what the window grew overall, and by more than
+  //     chance allows (3.5 standard errors of a line's change over its m
+  //     points, noise * sqrt(12 / m)), means the rise is a wander (memory
+  //     that drifts up and down in turns), not a growth. The regime's slope is
+  //     Theil-Sen, so one wild sample cannot make a fall.
+  if (!regimes.starts.empty()) {
+    for (size_t r = 0; r < regimes.starts.size(); ++r) {
+      const size_t from = regimes.starts[r];
+      const size_t to = r + 1 < regimes.starts.size() ? regimes.starts[r + 1] : floor.t_s.size();
+      if (from < begin || to - from < 3) continue;
+      const std::span<const double> rt(floor.t_s.data() + from, to - from);
+      const std::span<const double> ry(floor.values.data() + from, to - from);
+      const double fall = -TheilSenEstimate(rt, ry).slope * (rt.back() - rt.front());
+      const double chance = 3.5 * regimes.noise * std::sqrt(12.0 / static_cast<double>(to - from));
+      if (fall > 0.25 * ev.growth_bytes && fall > chance) {
+        std::string reason = "rose " + FormatBytes(ev.growth_bytes) + " overall but fell " +
+                             FormatBytes(fall) + " between t = " + FormatDuration(rt.front()) +
+                             " and " + FormatDuration(rt.back()) +
+                             ": it drifts up and down in turns rather than grows steadily";
+        return Insufficient(std::move(ev), std::move(reason));
+      }
+    }
+  }
+  const double share = options.plateau_min_slope_share * ev.fit.slope;
+  const size_t tail_n = std::min(ev.n, std::max(ev.n / 3, options.min_tail_samples));
+  const std::span<const double> tt = wt.last(tail_n), ty = wy.last(tail_n);
+  bool tail_growing = false, tail_stopped = false;
+  if (tt.back() > tt.front()) {
+    const RobustTrend tail = TestTrend(tt, ty, options.plateau_confidence);
+    ev.tail_mk = tail.mk;
+    ev.tail_slope_bytes_per_s = tail.fit.slope;
+    tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
+    tail_stopped = tail.fit.slope_high < share;
+  }
+  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
+  if (tail_stopped || regime_stopped) {
+    ev.trend = Trend::kPlateaued;
+    ev.reason = "grew " + Rate(ev.fit.slope) + ", then levelled off: ";
+    ev.reason += regime_stopped
+                     ? "since t = " + FormatDuration(ev.last_regime_begin_s) +
+                           " it grows at most " + Rate(ev.last_regime_slope_high_bytes_per_s)
+                     : "the last third grows at most " + Rate(share) + " (its slope " +
+                           Rate(ev.tail_slope_bytes_per_s) + ")";
+    return ev;
+  }
+  if (!tail_growing && !one_regime) {
+    std::string reason = "grew " + Rate(ev.fit.slope) +
+                         ", but whether it still grows at the end cannot be told: the last third "
+                         "changes " +
+                         Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
+                         "), too uncertain either way";
+    return Insufficient(std::move(ev), std::move(reason));
+  }
+  ev.trend = Trend::kGrowing;
+  ev.reason = "grows " + Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
+  ev.reason += tail_growing
+                   ? " and still grows in the last third (" + Rate(ev.tail_slope_bytes_per_s) + ")"
+                   : ", steadily from start to end, with no sign of levelling off";
+  return ev;
+}
+
 }  // namespace
 
 const char* TrendName(Trend trend) {
@@ -46,104 +325,13 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
   } catch (const std::invalid_argument& e) {
     GrowthEvidence ev;
     ev.signal = std::move(signal);
-    ev.trend = Trend::kInsufficient;
-    ev.reason = std::string("the values cannot be analysed: ") + e.what();
-    return ev;
+    return Insufficient(std::move(ev), std::string("the values cannot be analysed: ") + e.what());
   }
 }
 
-namespace {
-
-GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
-                                    std::span<const double> values, const GrowthOptions& options) {
-  GrowthEvidence ev;
-  ev.signal = std::move(signal);
-
-  // Step 1: finite samples, then skip warm-up unless that leaves too few.
-  std::vector<double> t, y;
-  for (size_t i = 0; i < t_s.size() && i < values.size(); ++i) {
-    if (std::isfinite(values[i])) {
-      t.push_back(t_s[i]);
-      y.push_back(values[i]);
-    }
-  }
-  if (t.size() >= 2) {
-    double cut = t.front() + options.warmup_fraction * (t.back() - t.front());
-    size_t first = std::lower_bound(t.begin(), t.end(), cut) - t.begin();
-    if (t.size() - first >= options.min_samples) {
-      t.erase(t.begin(), t.begin() + first);
-      y.erase(y.begin(), y.begin() + first);
-    }
-  }
-  ev.n = t.size();
-  if (ev.n < options.min_samples || t.back() <= t.front()) {
-    ev.trend = Trend::kInsufficient;
-    ev.reason = Format("only %.0f usable samples; at least %.0f are needed", double(ev.n),
-                       double(options.min_samples));
-    return ev;
-  }
-  ev.t_begin_s = t.front();
-  ev.t_end_s = t.back();
-  const double span_s = ev.t_end_s - ev.t_begin_s;
-
-  // Step 2: is there a monotonic trend, and how steep is it?
-  ev.mk = MannKendallTest(y);
-  ev.fit = TheilSenEstimate(t, y);
-  ev.level_bytes = MedianOf(y);
-  ev.growth_bytes = ev.fit.slope * span_s;
-  std::vector<double> residuals(y.size());
-  for (size_t i = 0; i < y.size(); ++i) residuals[i] = y[i] - (ev.fit.intercept + ev.fit.slope * t[i]);
-  double center = MedianOf(residuals);
-  for (double& r : residuals) r = std::fabs(r - center);
-  ev.noise_bytes = 1.4826 * MedianOf(residuals);
-
-  // Step 3: significant and large enough to matter.
-  const bool significant = ev.mk.p_value < options.alpha;
-  const double relative = ev.level_bytes > 0 ? std::fabs(ev.growth_bytes) / ev.level_bytes : 0;
-  const bool practical = std::fabs(ev.fit.slope) >= options.min_growth_bytes_per_s &&
-                         relative >= options.min_relative_growth;
-  if (!significant && practical && ev.n < options.small_sample) {
-    ev.trend = Trend::kInsufficient;
-    ev.reason = Format("a growth of %.0f B/s would matter, but %.0f samples cannot show it is real "
-                       "(Mann-Kendall p = %.3g)",
-                       ev.fit.slope, double(ev.n), ev.mk.p_value);
-    return ev;
-  }
-  if (!significant || !practical) {
-    ev.trend = Trend::kFlat;
-    ev.reason = !significant
-                    ? Format("no significant trend (Mann-Kendall p = %.3g)", ev.mk.p_value)
-                    : Format("trend too small to matter: %.0f B/s, %.1f%% of the level",
-                             ev.fit.slope, 100 * relative);
-    return ev;
-  }
-  if (ev.fit.slope < 0) {
-    ev.trend = Trend::kFalling;
-    ev.reason = Format("falls %.0f B/s (Mann-Kendall p = %.3g)", -ev.fit.slope, ev.mk.p_value);
-    return ev;
-  }
-
-  // Step 4: plateau check. A leak keeps growing at the end of the window; a
-  // warm-up or a cache that filled up has levelled off by then.
-  const size_t tail_n = std::max(ev.n / 3, std::min(options.min_tail_samples, ev.n));
-  const size_t tail = ev.n - tail_n;
-  std::span<const double> tt(t.data() + tail, t.size() - tail), ty(y.data() + tail, y.size() - tail);
-  ev.tail_mk = MannKendallTest(ty);
-  ev.tail_slope_bytes_per_s = tt.back() > tt.front() ? TheilSenEstimate(tt, ty).slope : 0;
-  const bool tail_growing = ev.tail_mk.p_value < options.plateau_alpha && ev.tail_slope_bytes_per_s > 0 &&
-                            ev.tail_slope_bytes_per_s >= options.plateau_min_slope_share * ev.fit.slope;
-  if (!tail_growing) {
-    ev.trend = Trend::kPlateaued;
-    ev.reason = Format("grew %.0f B/s, then levelled off: last third %.0f B/s (p = %.3g)",
-                       ev.fit.slope, ev.tail_slope_bytes_per_s, ev.tail_mk.p_value);
-    return ev;
-  }
-  ev.trend = Trend::kGrowing;
-  ev.reason = Format("grows %.0f B/s (Mann-Kendall p = %.3g) and still grows in the last third (%.0f B/s)",
-                     ev.fit.slope, ev.mk.p_value, ev.tail_slope_bytes_per_s);
-  return ev;
+double PredictLimitTime(const GrowthEvidence& evidence, double limit_bytes) {
+  if (!(evidence.fit.slope > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return (limit_bytes - evidence.peak_bytes - evidence.fit.intercept) / evidence.fit.slope;
 }
-
-}  // namespace
 
 }  // namespace leaklab::series

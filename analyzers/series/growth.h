@@ -1,47 +1,67 @@
 #ifndef LEAKLAB_ANALYZERS_SERIES_GROWTH_H_
 #define LEAKLAB_ANALYZERS_SERIES_GROWTH_H_
 
-// Is one memory signal growing, and does it keep growing? Built on the trend
-// statistics of trend.h; pure, no I/O.
+// Is one memory signal growing, and does it keep growing? Built on the floor
+// (floor.h), regime changes (change_point.h) and the trend statistics of
+// trend.h; pure, no I/O.
 
 #include <span>
 #include <string>
+#include <vector>
 
+#include "analyzers/series/change_point.h"
+#include "analyzers/series/floor.h"
 #include "analyzers/series/trend.h"
 
 namespace leaklab::series {
 
 struct GrowthOptions {
-  // Significance level of the Mann-Kendall test over the analysed window.
+  // Significance level of the (Hamed-Rao corrected) Mann-Kendall test over
+  // the analysed window.
   double alpha = 0.01;
-  // Below this rate growth is not worth calling a leak, whatever the test
-  // says: 1 KiB/s is about 84 MiB a day.
+  // The minimum practical growth: below this rate growth is not worth calling
+  // a leak, whatever the test says; and a signal is "flat" only when the
+  // upper end of its slope's 95 % interval is below it (or below the
+  // relative share next), else the data cannot tell and say so. 1 KiB/s is about 84 MiB a day;
+  // lower it to judge long, slow series (a week of data can show 100 B/s reliably).
   double min_growth_bytes_per_s = 1024;
   // Growth over the window must also be this fraction of the signal's level,
   // so that a few KB of drift in a flat process is not a leak.
   double min_relative_growth = 0.05;
-  // The first part of the time span is warm-up (connections, pools, arenas
-  // filling) and is left out of the test.
-  double warmup_fraction = 0.1;
-  // The plateau check looks at the last third of the window: growth there must
-  // still be significant at this level and at least this share of the overall slope.
+  // Warm-up (pools, arenas, caches filling) ends at the last change of regime
+  // in the floor within this leading share of the span; the test starts
+  // there. Changes later than that are the signal's own behaviour (a leak
+  // that grows in steps changes regime at every step) and are judged by the
+  // plateau check instead.
+  // A third: warm-up longer than that means the run is too short to have
+  // seen the steady state, and the test keeps at least two thirds of it.
+  double max_warmup_fraction = 1.0 / 3;
+  // The plateau check. Still growing: the last third grows significantly at
+  // this level, at least at this share of the overall slope. Levelled off:
+  // the last third's slope, or a last regime's covering at least
+  // plateau_min_last_regime of the window, is surely below that share: the
+  // upper end of its two-sided interval at plateau_confidence. 99 % rather
+  // than 95 %: the check looks at two parts of every growing series, and
+  // calling a leak "levelled off" is the mistake that matters most.
   double plateau_alpha = 0.05;
   double plateau_min_slope_share = 0.3;
+  double plateau_min_last_regime = 0.25;
+  double plateau_confidence = 0.99;
   // Fewer finite samples than this: too short to say.
   size_t min_samples = 8;
-  // The plateau check needs at least this many samples in its tail; a short
-  // series uses its last this-many samples when a third is fewer.
-  size_t min_tail_samples = 4;
-  // Below this many samples, an apparent growth that is large but not
-  // significant is "too short to tell", not "flat".
-  size_t small_sample = 20;
+  // The plateau check needs at least this many points in its tail; a short
+  // series uses its last this-many points when a third is fewer. Six points
+  // are the fewest in which a steady rise can be significant at 5 %.
+  size_t min_tail_samples = 6;
+  FloorOptions floor;
+  ChangePointOptions change_points;
 };
 
 enum class Trend {
-  kInsufficient,  // too few samples
+  kInsufficient,  // too few samples, or data that cannot be analysed
   kFlat,          // no significant, practical trend
   kFalling,       // significantly and practically decreasing
-  kPlateaued,     // grew, but the last third no longer grows
+  kPlateaued,     // grew, but no longer grows at the end
   kGrowing,       // grows, and still grows at the end
 };
 const char* TrendName(Trend trend);
@@ -49,27 +69,59 @@ const char* TrendName(Trend trend);
 struct GrowthEvidence {
   std::string signal;
   Trend trend = Trend::kInsufficient;
-  std::string reason;  // one sentence: why this trend
-  size_t n = 0;        // samples in the analysed window
-  double t_begin_s = 0, t_end_s = 0;
-  MannKendall mk{};
-  TheilSen fit{};       // slope in bytes per second
-  double level_bytes = 0;   // median over the window
+  std::string reason;                 // one plain sentence: why this trend
+  size_t samples = 0;                 // finite samples of the signal
+  size_t n = 0;                       // floor points in the analysed window
+  double t_begin_s = 0, t_end_s = 0;  // the analysed window (after warm-up)
+  // How the floor was taken (floor.h).
+  size_t block = 1;           // samples per block minimum (long series)
+  double period_s = 0;        // the cycle found in the signal, 0 when none
+  double floor_window_s = 0;  // sliding-minimum window, 0 when the floor is the samples
+  // Regime changes found in the floor (times), and the warm-up skipped.
+  std::vector<double> change_points_s;
+  bool warmup_skipped = false;
+  MannKendall mk{};         // Hamed-Rao corrected, on the floor in the window
+  TheilSen fit{};           // floor slope in bytes per second, interval from mk's variance
+  double level_bytes = 0;   // median of the samples in the window
   double growth_bytes = 0;  // fitted slope x window length
-  double noise_bytes = 0;   // robust spread of the residuals (1.4826 x MAD)
-  MannKendall tail_mk{};    // last third
+  double noise_bytes = 0;   // robust spread of the samples around the line (1.4826 x MAD)
+  double peak_bytes = 0;    // how far the samples rise above the floor line (99th percentile)
+  // The plateau check.
+  MannKendall tail_mk{};  // last third of the window
   double tail_slope_bytes_per_s = 0;
+  double last_regime_begin_s = 0;                 // 0 when no last regime was judged
+  double last_regime_slope_high_bytes_per_s = 0;  // its slope's upper 95 % bound
+  // The floor itself (all of it, warm-up included), for regressions on it;
+  // floor.index holds positions in the input given to AnalyzeGrowth.
+  Floor floor;
 };
 
-// Analyses one signal sampled at times `t_s` (strictly increasing). NaN values
-// are missing samples and are skipped. Never throws: values the statistics
-// cannot handle (e.g. near the limits of double) give kInsufficient. Steps:
-//  1. drop missing samples and the warm-up part of the span;
-//  2. Mann-Kendall test and Theil-Sen slope over the rest;
-//  3. practical size: rate and growth relative to the level;
-//  4. plateau check on the last third.
+// Analyses one signal sampled at times `t_s`. NaN values are missing samples
+// and are skipped. Never throws: data the statistics cannot handle (time that
+// does not increase, values near the limits of double) give kInsufficient
+// with the reason. Steps:
+//  1. drop missing samples;
+//  2. the floor (block minima for long series, sliding minimum over the
+//     cycle when there is one);
+//  3. regimes of the floor; the test window starts at the last change within
+//     the first max_warmup_fraction of the span (the end of warm-up);
+//  4. Hamed-Rao Mann-Kendall test and Theil-Sen slope with Sen's interval
+//     over the window;
+//  5. practical size: rate and growth relative to the level; flat only when
+//     the slope's interval rules practical growth out, else kInsufficient;
+//  6. growth must be steady: no regime in the window falls by more than a
+//     quarter of the rise and more than chance allows (else kInsufficient:
+//     a wander);
+//     plateau check: no sign that growth levelled off (in the last third or
+//     a long last regime), and either the last third still grows or the
+//     window is one regime; when neither can be told, kInsufficient.
 GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
                              std::span<const double> values, const GrowthOptions& options);
+
+// When the signal's peaks (the floor line plus peak_bytes) reach `limit_bytes`
+// at the fitted slope: a time in the series' clock, or NaN when it does not
+// grow.
+double PredictLimitTime(const GrowthEvidence& evidence, double limit_bytes);
 
 }  // namespace leaklab::series
 

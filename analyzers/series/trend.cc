@@ -5,26 +5,19 @@
 #include <cstdint>
 #include <limits>
 #include <numeric>
-#include <random>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "analyzers/series/autocorrelation.h"
+#include "analyzers/series/slope_selection.h"
 
 namespace leaklab::series {
 namespace {
 
 // Two-sided 95%: the 0.975 quantile of the standard normal distribution.
 constexpr double kZ975 = 1.959963984540054;
-
-// Above kMaxExactTheilSenPoints, TheilSenEstimate draws this many pairs: the
-// same memory as the exact computation at its limit (about 16 MB of doubles).
-constexpr size_t kSampledTheilSenPairs =
-    kMaxExactTheilSenPoints * (kMaxExactTheilSenPoints - 1) / 2;
-
-// Fixed so that the same data always give the same estimate, in tests and in
-// verdicts that are compared across runs.
-constexpr uint64_t kTheilSenSeed = 0x7e11'5e11'2024'0001;
 
 void RequireAtLeastTwo(size_t n, const char* what) {
   if (n < 2) {
@@ -144,60 +137,6 @@ double Median(std::vector<double>& values) {
   return ValueAtRank(values, (static_cast<double>(values.size()) + 1) / 2);
 }
 
-// Positions of x in ascending order, and for each position the range
-// [begin, end) of positions holding the same x value.
-struct XOrder {
-  std::vector<size_t> order;
-  std::vector<std::pair<size_t, size_t>> group;
-  uint64_t pairs_with_distinct_x = 0;
-};
-
-XOrder OrderByX(std::span<const double> x) {
-  const size_t n = x.size();
-  XOrder result;
-  result.order.resize(n);
-  std::iota(result.order.begin(), result.order.end(), size_t{0});
-  std::stable_sort(result.order.begin(), result.order.end(),
-                   [&](size_t a, size_t b) { return x[a] < x[b]; });
-  result.group.resize(n);
-  uint64_t tied_pairs = 0;
-  for (size_t start = 0; start < n;) {
-    size_t end = start + 1;
-    while (end < n && x[result.order[end]] == x[result.order[start]]) ++end;
-    for (size_t p = start; p < end; ++p) result.group[p] = {start, end};
-    tied_pairs += static_cast<uint64_t>(end - start) * (end - start - 1) / 2;
-    start = end;
-  }
-  result.pairs_with_distinct_x = static_cast<uint64_t>(n) * (n - 1) / 2 - tied_pairs;
-  return result;
-}
-
-// Slopes of pairs drawn with a fixed seed: the first point uniformly, the
-// second uniformly among the points with a different x, so no draw is wasted.
-// When x has no ties every pair is equally likely.
-std::vector<double> SampledSlopes(std::span<const double> x, std::span<const double> y,
-                                  const XOrder& by_x) {
-  const size_t n = x.size();
-  // mt19937_64's output sequence is fixed by the standard; reducing it with %
-  // (rather than a std:: distribution, whose algorithm is up to the library)
-  // keeps the sample identical on every platform. The bias of % is below
-  // n / 2^64, far under the sampling error.
-  std::mt19937_64 random(kTheilSenSeed);
-  std::vector<double> slopes;
-  slopes.reserve(kSampledTheilSenPairs);
-  for (size_t draw = 0; draw < kSampledTheilSenPairs; ++draw) {
-    const size_t p = random() % n;
-    const auto [group_begin, group_end] = by_x.group[p];
-    const size_t others = n - (group_end - group_begin);
-    size_t q = random() % others;
-    if (q >= group_begin) q += group_end - group_begin;
-    const size_t a = by_x.order[p];
-    const size_t b = by_x.order[q];
-    slopes.push_back((y[b] - y[a]) / (x[b] - x[a]));
-  }
-  return slopes;
-}
-
 }  // namespace
 
 MannKendall MannKendallTest(std::span<const double> y) {
@@ -239,74 +178,187 @@ MannKendall MannKendallTest(std::span<const double> y) {
   return result;
 }
 
-TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y) {
-  constexpr const char* kWhat = "Theil-Sen estimate";
+MannKendall MannKendallTestHamedRao(std::span<const double> x, std::span<const double> y,
+                                    double slope) {
+  constexpr const char* kWhat = "Hamed-Rao Mann-Kendall test";
   RequireSameSize(x, y, kWhat);
-  const size_t n = x.size();
-  RequireAtLeastTwo(n, kWhat);
   RequireFinite(x, kWhat, "x");
-  RequireFinite(y, kWhat, "y");
-  RequireSpreadX(x, kWhat);
+  if (!std::isfinite(slope))
+    throw std::invalid_argument(std::string(kWhat) + ": slope is not finite");
+  MannKendall result = MannKendallTest(y);
+  const size_t n = y.size();
+  if (n < 3 || !(result.var_s > 0)) return result;
 
-  // Theil (1950), Sen (1968) "Estimates of the regression coefficient based on
-  // Kendall's tau", JASA 63(324); the interval as in Gilbert (1987),
-  // "Statistical Methods for Environmental Pollution Monitoring", sec. 16.4.
-  // 1. The slopes (y[j] - y[i]) / (x[j] - x[i]) of all N pairs with x[i] != x[j].
-  //    Above kMaxExactTheilSenPoints points the n^2/2 slopes would take too much
-  //    memory and time, so a fixed-seed random sample of kSampledTheilSenPairs
-  //    pairs stands in for them and the ranks below are scaled to the sample.
-  //    The result is deterministic but approximate; an exact O(n log n)
-  //    algorithm (e.g. Dillencourt, Mount & Netanyahu 1992) is the planned
-  //    replacement.
-  const XOrder by_x = OrderByX(x);
-  const uint64_t pair_count = by_x.pairs_with_distinct_x;
-  std::vector<double> slopes;
-  if (n <= kMaxExactTheilSenPoints) {
-    slopes.reserve(pair_count);
-    for (size_t i = 0; i < n; ++i) {
-      for (size_t j = i + 1; j < n; ++j) {
-        if (x[i] != x[j]) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
-      }
-    }
-  } else {
-    slopes = SampledSlopes(x, y, by_x);
+  // Hamed & Rao (1998), "A modified Mann-Kendall trend test for
+  // autocorrelated data", J. Hydrology 204(1-4):182-196, eq. 18-19.
+  // 1. Remove the trend (Sen's slope, as they do) so that the trend itself
+  //    does not show up as correlation.
+  std::vector<double> residuals(n);
+  for (size_t i = 0; i < n; ++i) residuals[i] = y[i] - slope * x[i];
+  // 2. Ranks of the residuals, tied values sharing their mean rank.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return residuals[a] < residuals[b]; });
+  std::vector<double> ranks(n);
+  for (size_t start = 0; start < n;) {
+    size_t end = start + 1;
+    while (end < n && residuals[order[end]] == residuals[order[start]]) ++end;
+    const double mean_rank = (static_cast<double>(start + end) + 1) / 2;
+    for (size_t i = start; i < end; ++i) ranks[order[i]] = mean_rank;
+    start = end;
   }
-  // Maps a rank among all N slopes to the same relative rank in `slopes`.
-  const double n_pairs = static_cast<double>(pair_count);
-  const double n_slopes = static_cast<double>(slopes.size());
-  auto slope_at_rank = [&](double rank) {
-    const double scaled = n_pairs > 1 ? 1 + (rank - 1) * (n_slopes - 1) / (n_pairs - 1) : 1;
-    return ValueAtRank(slopes, std::clamp(scaled, 1.0, n_slopes));
-  };
+  // 3. Their autocorrelation at every lag (FFT, O(n log n)).
+  const std::vector<double> rho = Autocorrelation(ranks, n - 1);
+  // 4. Only the lags whose correlation is significant at 5 % count, judged by
+  //    Anderson's (1941) bounds for white noise, (-1 +- 1.96 sqrt(n-k-1)) / (n-k).
+  // 5. n / n* = 1 + 2 / (n(n-1)(n-2)) sum_k (n-k)(n-k-1)(n-k-2) rho(k).
+  const auto nd = static_cast<double>(n);
+  double sum = 0;
+  size_t significant = 0;
+  for (size_t k = 1; k < rho.size(); ++k) {
+    const double m = nd - static_cast<double>(k);
+    const double half_width = kZ975 * std::sqrt(std::max(m - 1, 0.0));
+    if (rho[k] > (-1 - half_width) / m && rho[k] < (-1 + half_width) / m) continue;
+    sum += m * (m - 1) * (m - 2) * rho[k];
+    ++significant;
+  }
+  // Bounded to [1, n]: negative correlation would make the test more liberal
+  // than the plain one on the strength of noisy correlation estimates, which
+  // is the wrong direction for a leak detector; and n* cannot fall below one
+  // sample.
+  const double factor = std::clamp(1 + 2 * sum / (nd * (nd - 1) * (nd - 2)), 1.0, nd);
+  // 6. The corrected variance V*(S) = Var(S) n / n*, then z and p as before.
+  result.variance_factor = factor;
+  result.significant_lags = significant;
+  result.var_s *= factor;
+  const double corrected = result.s > 0 ? result.s - 1 : result.s < 0 ? result.s + 1 : 0.0;
+  result.z = corrected / std::sqrt(result.var_s);
+  result.p_value = std::erfc(std::abs(result.z) / std::sqrt(2.0));
+  return result;
+}
+
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y) {
+  RequireFinite(y, "Theil-Sen estimate", "y");
+  std::vector<double> sorted(y.begin(), y.end());
+  std::sort(sorted.begin(), sorted.end());
+  return TheilSenEstimate(x, y, static_cast<double>(SummarizeTies(sorted).var_s));
+}
+
+namespace {
+
+// Values at fractional 1-based ranks among the pairwise slopes, each
+// interpolated between its two neighbouring order statistics; NaN for a
+// rank outside 1..N. One selection for all of them.
+std::vector<double> SlopesAtRanks(const PairwiseSlopes& slopes, const std::vector<double>& wanted) {
+  const auto n_pairs = static_cast<double>(slopes.size());
+  std::vector<uint64_t> ranks;
+  for (double rank : wanted) {
+    if (rank < 1 || rank > n_pairs) continue;
+    ranks.push_back(static_cast<uint64_t>(std::floor(rank)));
+    ranks.push_back(std::min(static_cast<uint64_t>(std::ceil(rank)), slopes.size()));
+  }
+  const std::vector<double> values = slopes.Select(ranks);
+  std::vector<double> out;
+  size_t next = 0;
+  for (double rank : wanted) {
+    if (rank < 1 || rank > n_pairs) {
+      out.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
+    const double low = values[next], high = values[next + 1];
+    next += 2;
+    out.push_back(low + (rank - std::floor(rank)) * (high - low));
+  }
+  return out;
+}
+
+void RequireFittable(std::span<const double> x, std::span<const double> y, const char* what) {
+  RequireSameSize(x, y, what);
+  RequireAtLeastTwo(x.size(), what);
+  RequireFinite(x, what, "x");
+  RequireFinite(y, what, "y");
+  RequireSpreadX(x, what);
+}
+
+// Theil (1950), Sen (1968) "Estimates of the regression coefficient based on
+// Kendall's tau", JASA 63(324); the interval as in Gilbert (1987),
+// "Statistical Methods for Environmental Pollution Monitoring", sec. 16.4.
+//  1. The N slopes (y[j] - y[i]) / (x[j] - x[i]) of the pairs with
+//     x[i] != x[j] are never listed: PairwiseSlopes selects their order
+//     statistics exactly in expected O(n log n) (slope_selection.h).
+//  2. The estimate is their median, rank (N + 1)/2 (given when known).
+//  3. C = z_0.975 * sqrt(Var(S)); the bounds are the slopes of rank
+//     (N - C)/2 and (N + C)/2 + 1 (1-based, interpolated between neighbours).
+//     When a rank falls outside 1..N there are too few pairs for a 95% bound
+//     on that side, and it is infinite.
+//  4. The intercept is the median of the residuals y - slope * x.
+TheilSen FitFromSlopes(const PairwiseSlopes& slopes, std::span<const double> x,
+                       std::span<const double> y, double var_s, const double* known_slope,
+                       double z = kZ975) {
+  constexpr const char* kWhat = "Theil-Sen estimate";
+  if (!(var_s >= 0) || !std::isfinite(var_s)) {
+    throw std::invalid_argument(std::string(kWhat) + ": Var(S) must be finite and >= 0");
+  }
+  const auto n_pairs = static_cast<double>(slopes.size());
+  const double c = z * std::sqrt(var_s);
+  const double low_rank = (n_pairs - c) / 2;
+  const double high_rank = (n_pairs + c) / 2 + 1;
+  std::vector<double> wanted = {low_rank, high_rank};
+  if (known_slope == nullptr) wanted.push_back((n_pairs + 1) / 2);
+  const std::vector<double> at = SlopesAtRanks(slopes, wanted);
 
   TheilSen result{};
-  result.n = n;
-  // 2. The estimate is their median.
-  result.slope = slope_at_rank((n_pairs + 1) / 2);
+  result.n = x.size();
+  result.slope = known_slope != nullptr ? *known_slope : at[2];
   if (!std::isfinite(result.slope)) {
     throw std::invalid_argument(std::string(kWhat) +
                                 ": the median slope overflows; x values are too close "
                                 "together for the scale of y");
   }
+  result.slope_low = low_rank < 1 ? -std::numeric_limits<double>::infinity() : at[0];
+  result.slope_high = high_rank > n_pairs ? std::numeric_limits<double>::infinity() : at[1];
+  std::vector<double> residuals(x.size());
+  for (size_t i = 0; i < x.size(); ++i) residuals[i] = y[i] - result.slope * x[i];
+  result.intercept = Median(residuals);
+  return result;
+}
 
-  // 3. C = z_0.975 * sqrt(Var(S)), with Var(S) the tie-corrected Mann-Kendall
-  //    variance of y (x is taken to be time-like, so its ties are not modelled).
-  std::vector<double> scratch(y.begin(), y.end());
-  std::sort(scratch.begin(), scratch.end());
-  const double c = kZ975 * std::sqrt(static_cast<double>(SummarizeTies(scratch).var_s));
-  // 4. The bounds are the slopes of rank (N - C)/2 and (N + C)/2 + 1 (1-based,
-  //    interpolated between neighbours). When a rank falls outside 1..N there
-  //    are too few pairs for a 95% bound on that side, and it is infinite.
-  const double low_rank = (n_pairs - c) / 2;
-  const double high_rank = (n_pairs + c) / 2 + 1;
-  result.slope_low =
-      low_rank < 1 ? -std::numeric_limits<double>::infinity() : slope_at_rank(low_rank);
-  result.slope_high =
-      high_rank > n_pairs ? std::numeric_limits<double>::infinity() : slope_at_rank(high_rank);
+}  // namespace
 
-  // 5. The intercept is the median of the residuals y - slope * x.
-  for (size_t i = 0; i < n; ++i) scratch[i] = y[i] - result.slope * x[i];
-  result.intercept = Median(scratch);
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, double var_s) {
+  RequireFittable(x, y, "Theil-Sen estimate");
+  return FitFromSlopes(PairwiseSlopes(x, y), x, y, var_s, nullptr);
+}
+
+double TwoSidedZ(double confidence) {
+  if (!(confidence > 0 && confidence < 1)) {
+    throw std::invalid_argument("confidence must be between 0 and 1");
+  }
+  // Bisection on P(|Z| > z) = erfc(z / sqrt 2), which falls from 1 at z = 0:
+  // 64 halvings of [0, 40] reach the last bit of a double.
+  double low = 0, high = 40;
+  for (int i = 0; i < 64; ++i) {
+    const double mid = (low + high) / 2;
+    (std::erfc(mid / std::sqrt(2.0)) > 1 - confidence ? low : high) = mid;
+  }
+  return (low + high) / 2;
+}
+
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y, double confidence) {
+  RequireFittable(x, y, "trend test");
+  const double z = TwoSidedZ(confidence);
+  // 1. Sen's slope alone (median rank), 2. the Hamed-Rao test on the
+  // residuals from it, 3. Sen's interval from the corrected variance.
+  const PairwiseSlopes slopes(x, y);
+  const double n_pairs = static_cast<double>(slopes.size());
+  const double slope = SlopesAtRanks(slopes, {(n_pairs + 1) / 2})[0];
+  if (!std::isfinite(slope)) {
+    throw std::invalid_argument("trend test: the median slope overflows");
+  }
+  RobustTrend result;
+  result.mk = MannKendallTestHamedRao(x, y, slope);
+  result.fit = FitFromSlopes(slopes, x, y, result.mk.var_s, &slope, z);
   return result;
 }
 

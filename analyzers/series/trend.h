@@ -22,6 +22,11 @@ struct MannKendall {
   double z;        // normal score with continuity correction; 0 when var_s is 0
   double p_value;  // two-sided; 1 when var_s is 0
   size_t n;        // number of points
+  // Hamed-Rao only: n / n*, the factor Var(S) was multiplied by for the
+  // autocorrelation of the data (1 when uncorrected), and how many lags were
+  // significantly correlated.
+  double variance_factor = 1;
+  size_t significant_lags = 0;
 };
 
 // Mann-Kendall trend test (Mann 1945; Kendall 1975) with the tie correction of
@@ -30,6 +35,17 @@ struct MannKendall {
 // rough below about 10 points; deciding how many points are enough is the
 // caller's business. Throws std::invalid_argument for n < 2 or a non-finite value.
 MannKendall MannKendallTest(std::span<const double> y);
+
+// The same test with the variance of S corrected for autocorrelation (Hamed &
+// Rao 1998): the ranks of y - slope * x are autocorrelated at every lag
+// (FFT, O(n log n)), the significant correlations inflate Var(S) by n / n*
+// (bounded to [1, n]), and z and p follow from the inflated variance. Memory
+// series are strongly autocorrelated (a sliding minimum more so), and the
+// plain test then finds trends in noise. `slope` is the trend to remove
+// first, normally the Theil-Sen slope of y on x. Throws like MannKendallTest,
+// and for x of another length or a non-finite x or slope.
+MannKendall MannKendallTestHamedRao(std::span<const double> x, std::span<const double> y,
+                                    double slope);
 
 struct TheilSen {
   double slope;       // median of the pairwise slopes
@@ -40,15 +56,32 @@ struct TheilSen {
 };
 
 // Theil (1950) - Sen (1968) slope estimator and Sen's rank-based confidence
-// interval. Pairs with equal x have no slope and are left out. Exact up to
-// kMaxExactTheilSenPoints points; above that, the slope and interval come from
-// a deterministic random sample of pairs (see trend.cc). Throws
+// interval. Pairs with equal x have no slope and are left out. Exact, in
+// expected O(n log n) time and O(n) memory (randomized slope selection, see
+// slope_selection.h); no pairwise list beyond about 360 points. The interval
+// uses the tie-corrected Mann-Kendall Var(S) of y. Throws
 // std::invalid_argument for n < 2, size mismatch, non-finite values or all x equal.
 TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y);
 
-// Above this many points TheilSenEstimate samples pairs instead of using all
-// n(n-1)/2 of them, to bound memory (about 16 MB of slopes) and time.
-inline constexpr size_t kMaxExactTheilSenPoints = 2000;
+// The same with the interval from a given Var(S), e.g. the Hamed-Rao
+// corrected one, so that an autocorrelated series gets an honestly wider interval.
+TheilSen TheilSenEstimate(std::span<const double> x, std::span<const double> y, double var_s);
+
+struct RobustTrend {
+  MannKendall mk;  // Hamed-Rao corrected
+  TheilSen fit;    // interval from the corrected Var(S), at the confidence asked
+};
+
+// The trend test the growth analysis uses on a memory floor, from one set of
+// pairwise slopes: Sen's slope; the Mann-Kendall test with the Hamed-Rao
+// variance of the residuals from that slope; Sen's interval from the
+// corrected variance, two-sided at `confidence`. Throws like TheilSenEstimate.
+RobustTrend TestTrend(std::span<const double> x, std::span<const double> y,
+                      double confidence = 0.95);
+
+// z such that P(|Z| > z) = 1 - confidence for a standard normal Z (1.96 for
+// 0.95). Throws std::invalid_argument outside (0, 1).
+double TwoSidedZ(double confidence);
 
 struct LinearFit {
   double slope;

@@ -234,7 +234,7 @@ void NoisyLine(size_t n, uint64_t seed, std::vector<double>& x, std::vector<doub
   }
 }
 
-TEST(TheilSenEstimate, SampledPathIsAccurateAndDeterministic) {
+TEST(TheilSenEstimate, LargeSeriesIsAccurateAndDeterministic) {
   std::vector<double> x;
   std::vector<double> y;
   NoisyLine(20'000, 7, x, y);
@@ -251,17 +251,50 @@ TEST(TheilSenEstimate, SampledPathIsAccurateAndDeterministic) {
   EXPECT_EQ(again.intercept, ts.intercept);
 }
 
-TEST(TheilSenEstimate, SampledPathAgreesWithAllPairsJustAboveTheLimit) {
+// The value at a 1-based fractional rank of the sorted slopes, as Sen's
+// interval reads it: interpolated between neighbours.
+double AtRank(const std::vector<double>& sorted, double rank) {
+  const auto low = static_cast<size_t>(std::floor(rank));
+  const size_t high = std::min(static_cast<size_t>(std::ceil(rank)), sorted.size());
+  return sorted[low - 1] + (rank - std::floor(rank)) * (sorted[high - 1] - sorted[low - 1]);
+}
+
+TEST(TheilSenEstimate, EqualsAllPairsWellAboveTheListingLimit) {
+  // 2001 points: 2 million slopes, far past what is listed, so the slope and
+  // both interval ends come from randomized selection; they must equal the
+  // order statistics of the full list.
+  for (uint64_t seed : {11u, 12u}) {
+    std::vector<double> x;
+    std::vector<double> y;
+    NoisyLine(2001, seed, x, y);
+    std::vector<double> slopes;
+    for (size_t i = 0; i < x.size(); ++i) {
+      for (size_t j = i + 1; j < x.size(); ++j) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
+    }
+    std::sort(slopes.begin(), slopes.end());
+    const auto n_pairs = static_cast<double>(slopes.size());
+    std::vector<double> sorted_y = y;
+    std::sort(sorted_y.begin(), sorted_y.end());
+    const MannKendall mk = MannKendallTest(y);
+    const double c = 1.959963984540054 * std::sqrt(mk.var_s);
+    const TheilSen ts = TheilSenEstimate(x, y);
+    EXPECT_EQ(ts.slope, AtRank(slopes, (n_pairs + 1) / 2)) << seed;
+    EXPECT_DOUBLE_EQ(ts.slope_low, AtRank(slopes, (n_pairs - c) / 2)) << seed;
+    EXPECT_DOUBLE_EQ(ts.slope_high, AtRank(slopes, (n_pairs + c) / 2 + 1)) << seed;
+  }
+}
+
+TEST(TheilSenEstimate, GivenVarianceWidensTheInterval) {
   std::vector<double> x;
   std::vector<double> y;
-  NoisyLine(kMaxExactTheilSenPoints + 1, 11, x, y);
-  std::vector<double> slopes;
-  for (size_t i = 0; i < x.size(); ++i) {
-    for (size_t j = i + 1; j < x.size(); ++j) slopes.push_back((y[j] - y[i]) / (x[j] - x[i]));
-  }
-  const size_t middle = slopes.size() / 2;  // odd count: the exact median
-  std::nth_element(slopes.begin(), slopes.begin() + middle, slopes.end());
-  EXPECT_NEAR(TheilSenEstimate(x, y).slope, slopes[middle], 2e-4);
+  NoisyLine(500, 5, x, y);
+  const TheilSen plain = TheilSenEstimate(x, y);
+  const MannKendall mk = MannKendallTest(y);
+  const TheilSen wide = TheilSenEstimate(x, y, 16 * mk.var_s);
+  EXPECT_EQ(wide.slope, plain.slope);
+  EXPECT_LT(wide.slope_low, plain.slope_low);
+  EXPECT_GT(wide.slope_high, plain.slope_high);
+  EXPECT_THROW(TheilSenEstimate(x, y, -1), std::invalid_argument);
 }
 
 TEST(LeastSquares, ThreePointsByHand) {
@@ -315,6 +348,87 @@ TEST(LeastSquares, RejectsDegenerateInput) {
 
 namespace leaklab::series {
 namespace {
+
+// An AR(1) series, y[i] = phi y[i-1] + e[i]: no trend, but strongly
+// autocorrelated, as a memory floor is.
+std::vector<double> Ar1(size_t n, double phi, uint64_t seed) {
+  std::mt19937_64 random(seed);
+  std::normal_distribution<double> e(0, 1);
+  std::vector<double> y(n);
+  double v = 0;
+  for (size_t i = 0; i < n; ++i) y[i] = v = phi * v + e(random);
+  return y;
+}
+
+TEST(MannKendallTestHamedRao, IndependentNoiseIsBarelyCorrected) {
+  // Lags that look correlated by chance (5 % of them) inflate the variance a
+  // little; on average by about 10 % for white noise of this length.
+  double factor_sum = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    std::mt19937_64 random(seed);
+    std::normal_distribution<double> e(0, 1);
+    std::vector<double> x(400), y(400);
+    for (size_t i = 0; i < x.size(); ++i) {
+      x[i] = static_cast<double>(i);
+      y[i] = e(random);
+    }
+    const MannKendall hr = MannKendallTestHamedRao(x, y, 0);
+    EXPECT_EQ(hr.s, MannKendallTest(y).s);
+    EXPECT_GE(hr.variance_factor, 1.0);
+    EXPECT_LT(hr.variance_factor, 2.5);
+    factor_sum += hr.variance_factor;
+  }
+  EXPECT_LT(factor_sum / 20, 1.3);
+}
+
+TEST(MannKendallTestHamedRao, AutocorrelatedNoiseIsNotATrend) {
+  // phi = 0.95: the plain test calls most of these "trending" at 1 %; the
+  // corrected one must not, and its factor should be near the AR(1) theory
+  // of about (1 + phi) / (1 - phi) = 39 for rank correlation.
+  int plain_hits = 0, corrected_hits = 0;
+  double factor_sum = 0;
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const std::vector<double> y = Ar1(1000, 0.95, seed);
+    std::vector<double> x(y.size());
+    for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<double>(i);
+    const MannKendall hr = MannKendallTestHamedRao(x, y, TheilSenEstimate(x, y).slope);
+    plain_hits += MannKendallTest(y).p_value < 0.01;
+    corrected_hits += hr.p_value < 0.01;
+    factor_sum += hr.variance_factor;
+    EXPECT_GT(hr.significant_lags, 0u);
+  }
+  EXPECT_GE(plain_hits, 10);
+  EXPECT_LE(corrected_hits, 2);
+  EXPECT_GT(factor_sum / 20, 8);
+}
+
+TEST(MannKendallTestHamedRao, RealTrendSurvivesTheCorrection) {
+  std::vector<double> y = Ar1(1000, 0.5, 4);
+  std::vector<double> x(y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = static_cast<double>(i);
+    y[i] += 0.01 * x[i];  // 10 over the run, against noise of sd ~1.15
+  }
+  const MannKendall hr = MannKendallTestHamedRao(x, y, TheilSenEstimate(x, y).slope);
+  EXPECT_GT(hr.variance_factor, 1.5);
+  EXPECT_LT(hr.p_value, 1e-6);
+}
+
+TEST(MannKendallTestHamedRao, SmallAndDegenerateInput) {
+  const std::vector<double> x = {0, 1};
+  EXPECT_EQ(MannKendallTestHamedRao(x, x, 1).variance_factor, 1);
+  const std::vector<double> x3 = {0, 1, 2}, flat = {5, 5, 5};
+  EXPECT_EQ(MannKendallTestHamedRao(x3, flat, 0).p_value, 1);
+  EXPECT_THROW(MannKendallTestHamedRao(x3, x, 0), std::invalid_argument);
+  EXPECT_THROW(MannKendallTestHamedRao(x3, flat, kNaN), std::invalid_argument);
+}
+
+TEST(TwoSidedZ, KnownQuantiles) {
+  EXPECT_NEAR(TwoSidedZ(0.95), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(TwoSidedZ(0.99), 2.5758293035489, 1e-12);
+  EXPECT_THROW(TwoSidedZ(1), std::invalid_argument);
+  EXPECT_THROW(TwoSidedZ(0), std::invalid_argument);
+}
 
 TEST(MedianOf, OddEvenAndEmpty) {
   const double odd[] = {5, 1, 3};

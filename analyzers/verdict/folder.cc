@@ -1,11 +1,10 @@
 #include "analyzers/verdict/folder.h"
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 #include <optional>
 #include <sstream>
-
-#include <boost/json.hpp>
 
 #include "analyzers/verdict/profile_evidence.h"
 
@@ -54,7 +53,8 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   AnalyzeOptions effective = options;
   if (m != nullptr && !effective.limit_bytes) {
     const json::value* flags = m->if_contains("flags");
-    if (int64_t limit = Int(flags, "mem_limit_bytes"); limit > 0) effective.limit_bytes = static_cast<double>(limit);
+    if (int64_t limit = Int(flags, "mem_limit_bytes"); limit > 0)
+      effective.limit_bytes = static_cast<double>(limit);
   }
   Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
@@ -85,7 +85,8 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   // of a leak cannot be confirmed from half a run.
   const json::value* end = m ? m->if_contains("end") : nullptr;
   if (end == nullptr || !end->is_object()) {
-    v.explanation += " Note: the manifest does not say how the run ended; it may have been cut short.";
+    v.explanation +=
+        " Note: the manifest does not say how the run ended; it may have been cut short.";
     return v;
   }
   const json::value* reason = end->as_object().if_contains("reason");

@@ -1,10 +1,11 @@
 #include <algorithm>
-#include <stdexcept>
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <stdexcept>
 
 #include "analyzers/series/trend.h"
+#include "analyzers/series/units.h"
 #include "analyzers/verdict/verdict.h"
 
 namespace leaklab::verdict {
@@ -22,32 +23,61 @@ constexpr Counter kCounters[] = {{series::kRequestsTotalColumn, "request"},
                                  {series::kKeysTotalColumn, "key"},
                                  {series::kReloadsTotalColumn, "reload"}};
 
-std::string HumanBytes(double bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int u = 0;
-  double v = std::fabs(bytes);
-  while (v >= 1000 && u < 4) {
-    v /= 1000;
-    ++u;
-  }
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%s%.*f %s", bytes < 0 ? "-" : "", v < 10 && u > 0 ? 1 : 0, v, units[u]);
-  return buf;
+std::string HumanBytes(double bytes) { return series::FormatBytes(bytes); }
+
+// The signal named for a reader.
+std::string Describe(std::string_view signal) {
+  if (signal == series::kHeapInuseBytesColumn) return "the heap in use (heap_inuse_bytes)";
+  if (signal == series::kRssBytesColumn) return "resident memory (rss_bytes)";
+  return std::string(signal);
 }
 
-// Regresses `memory` on each counter over the samples where both are present
-// and after `t_begin_s` (the warm-up the growth test skipped).
-std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::vector<double>& memory,
-                                           double t_begin_s) {
+// The value of `counter` at the start of the floor's window ending at
+// `t_end_s`: memory that only grows with the counter has its minimum over the
+// window where the counter had its minimum, at the window's start. NaN when
+// the counter has no value there or after it in the window.
+double CounterAtWindowStart(const series::Series& s, const std::vector<double>& counter, size_t row,
+                            double window_s) {
+  size_t i = row;
+  if (window_s > 0) {
+    const double from = s.t_s[row] - window_s;
+    i = static_cast<size_t>(std::upper_bound(s.t_s.begin(), s.t_s.end(), from) - s.t_s.begin());
+  }
+  for (; i <= row; ++i) {
+    if (std::isfinite(counter[i])) return counter[i];
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// Two fits explain memory equally well when the variance they leave
+// unexplained is within a factor of 1.5: at R² 0.999 against 0.995 one
+// counter leaves five times less unexplained, which is a real difference
+// (a staircase of reloads against the ramp of requests), while 0.990 against
+// 0.992 is noise. The 1e-4 keeps two near-perfect fits from differing by
+// rounding alone.
+bool EquallyGood(const WorkExplanation& a, const WorkExplanation& b) {
+  const double ua = 1 - a.r_squared + 1e-4, ub = 1 - b.r_squared + 1e-4;
+  return std::max(ua, ub) < 1.5 * std::min(ua, ub);
+}
+
+// Regresses the floor of `subject` on each work counter present, over the
+// analysed window (warm-up left out): bytes per unit is the Theil-Sen slope
+// (robust to the odd sample), R² that of least squares (how much of the
+// floor's variation the counter accounts for).
+std::vector<WorkExplanation> ExplainByWork(const series::Series& s,
+                                           const series::GrowthEvidence& subject) {
   std::vector<WorkExplanation> out;
+  const series::Floor& floor = subject.floor;
   for (const Counter& c : kCounters) {
     const std::vector<double>* counter = s.Find(c.column);
     if (counter == nullptr) continue;
     std::vector<double> x, y;
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (s.t_s[i] < t_begin_s || !std::isfinite((*counter)[i]) || !std::isfinite(memory[i])) continue;
-      x.push_back((*counter)[i]);
-      y.push_back(memory[i]);
+    for (size_t k = 0; k < floor.t_s.size(); ++k) {
+      if (floor.t_s[k] < subject.t_begin_s) continue;
+      const double units = CounterAtWindowStart(s, *counter, floor.index[k], floor.window_s);
+      if (!std::isfinite(units)) continue;
+      x.push_back(units);
+      y.push_back(floor.values[k]);
     }
     if (x.size() < 3) continue;
     auto [lo, hi] = std::minmax_element(x.begin(), x.end());
@@ -56,6 +86,7 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
     w.counter = std::string(c.column);
     w.unit = c.unit;
     w.units = *hi - *lo;
+    w.points = x.size();
     try {
       w.bytes_per_unit = series::TheilSenEstimate(x, y).slope;
       w.r_squared = series::LeastSquares(x, y).r_squared;
@@ -64,14 +95,21 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s, const std::v
     }
     out.push_back(std::move(w));
   }
-  // Best fit first. Fits within 0.01 of R² are equally good; then the counter
-  // with fewer units (keys before requests) comes first, being the more
-  // specific explanation, so the order does not flip with noise.
+  // Best fit first: the most variance explained. Fits that leave about as
+  // much unexplained (within kEquallyGood of each other) are equally good;
+  // among those the counter with fewer units (keys before requests) comes
+  // first, being the more specific explanation, so the order does not flip
+  // with noise.
   std::stable_sort(out.begin(), out.end(), [](const WorkExplanation& a, const WorkExplanation& b) {
-    long ra = std::lround(a.r_squared * 100), rb = std::lround(b.r_squared * 100);
-    if (ra != rb) return ra > rb;
-    return a.units < b.units;
+    return a.r_squared > b.r_squared;
   });
+  if (!out.empty()) {
+    auto specific = out.begin();
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      if (EquallyGood(*it, out.front()) && it->units < specific->units) specific = it;
+    }
+    std::rotate(out.begin(), specific, specific + 1);
+  }
   return out;
 }
 
@@ -114,7 +152,8 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   r.heap_end_bytes = FiniteMedian(*heap, n - tenth, n);
   r.rss_end_bytes = FiniteMedian(*rss, n - tenth, n);
   double kept = FiniteMedian(gap, n - tenth, n) - FiniteMedian(gap, 0, tenth);
-  if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) || !std::isfinite(kept)) return r;
+  if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) || !std::isfinite(kept))
+    return r;
   r.checked = true;
   r.released_bytes = r.heap_peak_bytes - r.heap_end_bytes;
   r.kept_bytes = kept;
@@ -126,9 +165,11 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   };
   r.lazyfree_bytes = growth(series::kLazyfreeBytesColumn);
   r.allocator_free_bytes = growth(series::kHeapFreeBytesColumn);
-  r.heap_released = r.released_bytes >= kMinReleasedBytes && r.released_bytes >= kReleasedShareOfRss * rss_peak;
+  r.heap_released =
+      r.released_bytes >= kMinReleasedBytes && r.released_bytes >= kReleasedShareOfRss * rss_peak;
   r.rss_kept = r.heap_released && r.kept_bytes >= kKeptShare * r.released_bytes;
-  r.accounted = r.rss_kept && r.lazyfree_bytes + r.allocator_free_bytes >= kAccountedShare * r.kept_bytes;
+  r.accounted =
+      r.rss_kept && r.lazyfree_bytes + r.allocator_free_bytes >= kAccountedShare * r.kept_bytes;
   return r;
 }
 
@@ -155,9 +196,58 @@ std::optional<Kind> ParseKind(std::string_view name) {
   return std::nullopt;
 }
 
+namespace {
+
+// A work explanation good enough to state: it fits well and says memory grows with the work.
+constexpr double kMinStatedRSquared = 0.9;
+
+std::string TwoDigits(double x) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", x);
+  return buf;
+}
+
+// How the floor was read, for the explanation, or "" when there is nothing to say.
+std::string FloorNote(const series::GrowthEvidence& ev) {
+  std::string note;
+  if (ev.period_s > 0) {
+    note += " Its samples repeat a pattern about every " + series::FormatDuration(ev.period_s) +
+            ", so each judgement uses the lowest value over " +
+            series::FormatDuration(ev.floor_window_s) +
+            " windows (the floor): a leak raises the floor, a sawtooth of allocations and "
+            "frees does not.";
+  }
+  if (ev.warmup_skipped) {
+    note += " The first " + series::FormatDuration(ev.t_begin_s) +
+            " were warm-up (memory settling at its working level) and are left out.";
+  }
+  return note;
+}
+
+std::string WorkSentence(const std::vector<WorkExplanation>& work) {
+  if (work.empty() || work.front().r_squared < kMinStatedRSquared ||
+      !(work.front().bytes_per_unit > 0)) {
+    return "";
+  }
+  const WorkExplanation& w = work.front();
+  std::string text = " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) +
+                     " per " + w.unit + " (R\xC2\xB2 " + TwoDigits(w.r_squared) +
+                     "), so something keeps memory for every " + w.unit + " and never lets go.";
+  if (work.size() > 1 && EquallyGood(work[1], w)) {
+    text += " (It fits " + HumanBytes(work[1].bytes_per_unit) + " per " + work[1].unit +
+            " just as well: the two grew together in this run, so the data alone cannot tell "
+            "which one memory follows; a run that repeats " +
+            w.unit + "s or " + work[1].unit + "s can.)";
+  }
+  return text;
+}
+
+}  // namespace
+
 Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   Verdict v;
   v.source = s.source;
+  // 1. Input that cannot be read as a time series at all.
   if (s.size() < 2) {
     v.missing.push_back("a series of at least " + std::to_string(options.growth.min_samples) +
                         " samples (this one has " + std::to_string(s.size()) + ")");
@@ -167,13 +257,19 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   if (!series::IsStrictlyIncreasing(s.t_s)) {
     size_t i = 1;
     while (i < s.size() && s.t_s[i] > s.t_s[i - 1]) ++i;
-    v.missing.push_back("time (t_s) that increases from sample to sample; sample " + std::to_string(i + 1) +
-                        " is not later than the one before");
+    const bool nan = std::isnan(s.t_s[0]) || (i < s.size() && std::isnan(s.t_s[i]));
+    const bool same = i < s.size() && s.t_s[i] == s.t_s[i - 1];
+    v.missing.push_back("time (t_s) that increases from sample to sample; sample " +
+                        std::to_string(i + 1) +
+                        (nan    ? " has no valid time"
+                         : same ? " has the same time as the one before (a duplicate timestamp)"
+                                : " is earlier than the one before"));
     v.explanation = "The samples are not in time order, so no trend can be read from them: " +
                     v.missing.back() + ".";
     return v;
   }
 
+  // 2. Each memory signal on its own.
   for (std::string_view name : kSignals) {
     const std::vector<double>* values = s.Find(name);
     if (values == nullptr) continue;
@@ -192,35 +288,37 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     if (ev.trend == series::Trend::kGrowing && growing == nullptr) growing = &ev;
   }
   if (!any_decided) {
-    v.missing.push_back(v.signals.front().reason);
-    v.explanation = "The run is too short to decide: " + v.signals.front().reason +
+    for (const auto& ev : v.signals) v.missing.push_back(ev.signal + ": " + ev.reason);
+    v.explanation = "The data cannot decide: " + v.signals.front().reason +
                     ". Run longer or sample more often.";
     return v;
   }
 
-  // Work explains the signal that grows, or else the most direct one.
-  const series::GrowthEvidence& subject = growing ? *growing : v.signals.front();
-  v.work = ExplainByWork(s, *s.Find(subject.signal), subject.t_begin_s);
+  // 3. Work explains the signal that grows, or else the most direct one with a floor.
+  const series::GrowthEvidence* subject = growing;
+  if (subject == nullptr) {
+    for (const auto& ev : v.signals) {
+      if (ev.trend != series::Trend::kInsufficient) {
+        subject = &ev;
+        break;
+      }
+    }
+  }
+  v.work = ExplainByWork(s, *subject);
 
   if (growing != nullptr) {
     v.kind = Kind::kLeak;
-    std::string text = "Memory is leaking: " + growing->signal + " grew from " +
-                       HumanBytes(growing->fit.intercept + growing->fit.slope * growing->t_begin_s) +
-                       " by " + HumanBytes(growing->growth_bytes) + " in " +
-                       std::to_string(static_cast<long>(growing->t_end_s - growing->t_begin_s + 0.5)) +
-                       " s (" + HumanBytes(growing->fit.slope) + "/s) and was still growing at the end, with no plateau.";
-    if (!v.work.empty() && v.work.front().r_squared >= 0.9 && v.work.front().bytes_per_unit > 0) {
-      const WorkExplanation& w = v.work.front();
-      char r2[16];
-      std::snprintf(r2, sizeof r2, "%.2f", w.r_squared);
-      text += " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) + " per " + w.unit +
-              " (R\xC2\xB2 " + r2 + "), so something keeps memory for every " + w.unit + " and never lets go.";
-      if (v.work.size() > 1 && std::lround(v.work[1].r_squared * 100) == std::lround(w.r_squared * 100)) {
-        text += " (It fits " + HumanBytes(v.work[1].bytes_per_unit) + " per " + v.work[1].unit +
-                " just as well: the two grew together in this run, so the data alone cannot tell which one "
-                "memory follows; a run that repeats " + w.unit + "s or " + v.work[1].unit + "s can.)";
-      }
-    }
+    const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
+    std::string text = "Memory is leaking: " + Describe(growing->signal) + " grew from " +
+                       HumanBytes(start) + " to " + HumanBytes(start + growing->growth_bytes) +
+                       " in " + series::FormatDuration(growing->t_end_s - growing->t_begin_s) +
+                       " (about " + HumanBytes(growing->fit.slope) +
+                       "/s; with 95 % confidence between " +
+                       HumanBytes(std::max(growing->fit.slope_low, 0.0)) + "/s and " +
+                       HumanBytes(growing->fit.slope_high) +
+                       "/s), and it was still growing at the end, with no sign of levelling off.";
+    text += FloorNote(*growing);
+    text += WorkSentence(v.work);
     if (options.limit_bytes) {
       // RSS is what a memory cgroup charges; extrapolate it when it grows too.
       const series::GrowthEvidence* line = growing;
@@ -230,20 +328,21 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       Exhaustion e;
       e.limit_bytes = *options.limit_bytes;
       e.signal = line->signal;
-      e.predicted_t_s = (e.limit_bytes - line->fit.intercept) / line->fit.slope;
+      e.predicted_t_s = series::PredictLimitTime(*line, e.limit_bytes);
       e.time_left_s = e.predicted_t_s - line->t_end_s;
-      char buf[200];
-      std::snprintf(buf, sizeof buf, " At this rate %s reaches the %s limit at t = %.1f s", e.signal.c_str(),
-                    HumanBytes(e.limit_bytes).c_str(), e.predicted_t_s);
-      text += buf;
-      text += e.time_left_s > 0 ? " (" + std::to_string(static_cast<long>(e.time_left_s + 0.5)) +
-                                      " s after the last sample)."
-                                : ".";
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.1f s", e.predicted_t_s);
+      text += " At this rate " + e.signal + " reaches the " + HumanBytes(e.limit_bytes) +
+              " limit at t = " + buf +
+              (e.time_left_s > 0
+                   ? " (" + series::FormatDuration(e.time_left_s) + " after the last sample)."
+                   : ".");
       v.exhaustion = e;
     }
     if (growing->signal != series::kHeapInuseBytesColumn) {
       for (const auto& ev : v.signals) {
-        if (ev.signal == series::kHeapInuseBytesColumn && ev.trend != series::Trend::kGrowing) {
+        if (ev.signal == series::kHeapInuseBytesColumn && ev.trend != series::Trend::kGrowing &&
+            ev.trend != series::Trend::kInsufficient) {
           text += " The heap in use is " + std::string(series::TrendName(ev.trend)) +
                   ", so the growth is outside the heap: thread or fiber stacks, memory mapped "
                   "directly, or allocator fragmentation.";
@@ -254,45 +353,79 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
-  // Not growing. Did RSS stay up after the heap was given back?
+  // 4. Not growing. Did RSS stay up after the heap was given back?
   v.release = CheckRelease(s);
   const ReleaseEvidence& r = v.release;
   if (r.rss_kept) {
     std::string numbers = "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
-                          HumanBytes(r.heap_end_bytes) + ", but RSS still holds " + HumanBytes(r.kept_bytes) +
-                          " of it (RSS " + HumanBytes(r.rss_end_bytes) + " at the end)";
+                          HumanBytes(r.heap_end_bytes) + ", but RSS still holds " +
+                          HumanBytes(r.kept_bytes) + " of it (RSS " + HumanBytes(r.rss_end_bytes) +
+                          " at the end)";
     if (r.accounted) {
       v.kind = Kind::kLazyRelease;
       std::string who;
       if (r.lazyfree_bytes > 0) {
-        who = HumanBytes(r.lazyfree_bytes) + " of it is LazyFree (pages freed with MADV_FREE, which the kernel "
-              "takes back only under memory pressure)";
+        who = HumanBytes(r.lazyfree_bytes) +
+              " of it is LazyFree (pages freed with MADV_FREE, which the kernel takes back only "
+              "under memory pressure)";
       }
       if (r.allocator_free_bytes > 0) {
         who += std::string(who.empty() ? "" : ", and ") + HumanBytes(r.allocator_free_bytes) +
                " is free memory the allocator keeps for reuse";
       }
       v.explanation = "Not a leak, lazy release: " + numbers + ". " + who +
-                      ". RSS will fall when the memory is needed elsewhere, or at once with a forced release "
-                      "(/debug/release, malloc_trim, Go's debug.FreeOSMemory).";
+                      ". RSS will fall when the memory is needed elsewhere, or at once with a "
+                      "forced release (/debug/release, malloc_trim, Go's debug.FreeOSMemory). "
+                      "High RSS alone is not a leak: memory that is not growing is not leaking.";
       return v;
     }
     v.kind = Kind::kInconclusive;
-    v.missing.push_back("what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup) or "
-                        "heap_free_bytes (the allocator's free bytes) do not account for it");
-    v.explanation = "Memory is not growing, but " + numbers + ", and nothing in the data says who holds it: " +
-                    v.missing.back() + ".";
+    v.missing.push_back(
+        "what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup) or "
+        "heap_free_bytes (the allocator's free bytes) do not account for it");
+    v.explanation = "Memory is not growing, but " + numbers +
+                    ", and nothing in the data says who holds it: " + v.missing.back() + ".";
     return v;
   }
 
-  v.kind = Kind::kNoLeak;
-  std::string text = "No leak: ";
+  // 5. RSS that could not be judged, next to a flat heap, does not make a
+  //    no-leak: memory outside the heap (stacks, mappings) may be what grows.
+  //    The reverse is fine: RSS holds the heap, so flat RSS bounds it.
+  std::string text;
   bool first = true;
   for (const auto& ev : v.signals) {
-    text += (first ? "" : "; ") + ev.signal + " is " + series::TrendName(ev.trend) + " (" + ev.reason + ")";
+    text += (first ? "" : "; ") + ev.signal + " is " + series::TrendName(ev.trend) + " (" +
+            ev.reason + ")";
     first = false;
   }
-  v.explanation = text + ".";
+  bool undecided = false;
+  for (const auto& ev : v.signals) {
+    if (ev.trend == series::Trend::kInsufficient && ev.signal == series::kRssBytesColumn) {
+      undecided = true;
+      v.missing.push_back(ev.signal + ": " + ev.reason);
+    }
+  }
+  if (undecided) {
+    v.kind = Kind::kInconclusive;
+    v.explanation = "The data cannot decide: " + text + ".";
+    return v;
+  }
+  v.kind = Kind::kNoLeak;
+  std::string notes;
+  for (const auto& ev : v.signals) {
+    if (ev.trend == series::Trend::kInsufficient) {
+      notes += " The " + ev.signal +
+               " figures alone cannot decide, but resident memory holds them and does not grow, "
+               "so neither can they by more than it.";
+    }
+  }
+  for (const auto& ev : v.signals) {
+    if (ev.trend == series::Trend::kPlateaued || ev.period_s > 0 || ev.warmup_skipped) {
+      notes += FloorNote(ev);
+      break;
+    }
+  }
+  v.explanation = "No leak: " + text + "." + notes;
   return v;
 }
 

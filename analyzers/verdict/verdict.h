@@ -25,9 +25,10 @@ std::optional<Kind> ParseKind(std::string_view name);
 struct WorkExplanation {
   std::string counter;       // "requests_total", ...
   std::string unit;          // "request", "key", "reload"
-  double bytes_per_unit = 0; // Theil-Sen slope of memory against the counter
+  double bytes_per_unit = 0; // Theil-Sen slope of the memory floor against the counter
   double r_squared = 0;      // of the least-squares fit: how well the counter explains it
   double units = 0;          // counter increase over the window
+  size_t points = 0;         // floor points regressed
 };
 
 // RSS that stayed up after the heap in use was given back: the allocator or
@@ -48,11 +49,12 @@ struct ReleaseEvidence {
   bool accounted = false;      // and LazyFree / allocator-free bytes explain what RSS kept
 };
 
-// When a growing signal will reach a memory limit, from its fitted line.
+// When a growing signal will reach a memory limit: its peaks, the fitted
+// floor line plus how far the samples rise above it (series::PredictLimitTime).
 struct Exhaustion {
   double limit_bytes = 0;
   std::string signal;          // the signal extrapolated (RSS when present)
-  double predicted_t_s = 0;    // when the fitted line reaches the limit
+  double predicted_t_s = 0;    // when the peaks reach the limit
   double time_left_s = 0;      // predicted_t_s minus the last sample's time
   // Filled from a results folder whose server the OOM killer ended.
   std::optional<double> observed_t_s;

@@ -1,7 +1,6 @@
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
-
-#include <boost/json.hpp>
 
 #include "analyzers/verdict/verdict.h"
 
@@ -17,24 +16,46 @@ json::value Number(double x) {
 }
 
 json::object MannKendallJson(const series::MannKendall& mk) {
-  return {{"n", mk.n}, {"s", mk.s}, {"var_s", mk.var_s}, {"z", Number(mk.z)}, {"p_value", Number(mk.p_value)}};
+  return {{"n", mk.n},
+          {"s", mk.s},
+          {"var_s", mk.var_s},
+          {"z", Number(mk.z)},
+          {"p_value", Number(mk.p_value)},
+          {"variance_factor", Number(mk.variance_factor)},
+          {"significant_lags", mk.significant_lags}};
 }
 
 json::object SignalJson(const series::GrowthEvidence& ev) {
-  json::object o{{"signal", ev.signal}, {"trend", series::TrendName(ev.trend)}, {"reason", ev.reason},
+  json::object o{{"signal", ev.signal},
+                 {"trend", series::TrendName(ev.trend)},
+                 {"reason", ev.reason},
+                 {"samples", ev.samples},
                  {"n", ev.n}};
   if (ev.trend == series::Trend::kInsufficient) return o;
   o["window_s"] = json::array{ev.t_begin_s, ev.t_end_s};
+  o["floor"] = json::object{{"block", ev.block},
+                            {"period_s", Number(ev.period_s)},
+                            {"window_s", Number(ev.floor_window_s)}};
+  json::array changes;
+  for (double t : ev.change_points_s) changes.push_back(Number(t));
+  o["change_points_s"] = std::move(changes);
+  o["warmup_skipped"] = ev.warmup_skipped;
   o["mann_kendall"] = MannKendallJson(ev.mk);
   o["slope_bytes_per_s"] = Number(ev.fit.slope);
   o["slope_ci95_bytes_per_s"] = json::array{Number(ev.fit.slope_low), Number(ev.fit.slope_high)};
   o["level_bytes"] = Number(ev.level_bytes);
   o["growth_bytes"] = Number(ev.growth_bytes);
   o["noise_bytes"] = Number(ev.noise_bytes);
+  o["peak_bytes"] = Number(ev.peak_bytes);
   if (ev.trend == series::Trend::kGrowing || ev.trend == series::Trend::kPlateaued) {
-    o["plateau_check"] = json::object{{"last_third_slope_bytes_per_s", Number(ev.tail_slope_bytes_per_s)},
-                                      {"last_third_mann_kendall", MannKendallJson(ev.tail_mk)},
-                                      {"plateaued", ev.trend == series::Trend::kPlateaued}};
+    json::object plateau{{"last_third_slope_bytes_per_s", Number(ev.tail_slope_bytes_per_s)},
+                         {"last_third_mann_kendall", MannKendallJson(ev.tail_mk)},
+                         {"plateaued", ev.trend == series::Trend::kPlateaued}};
+    if (ev.last_regime_begin_s > 0) {
+      plateau["last_regime_begin_s"] = Number(ev.last_regime_begin_s);
+      plateau["last_regime_slope_high_bytes_per_s"] = Number(ev.last_regime_slope_high_bytes_per_s);
+    }
+    o["plateau_check"] = std::move(plateau);
   }
   return o;
 }
@@ -109,7 +130,8 @@ std::string VerdictToJson(const Verdict& v) {
                                 {"unit", w.unit},
                                 {"bytes_per_unit", Number(w.bytes_per_unit)},
                                 {"r_squared", Number(w.r_squared)},
-                                {"units", Number(w.units)}});
+                                {"units", Number(w.units)},
+                                {"points", w.points}});
   }
   json::object release;
   if (v.release.checked) {
@@ -128,11 +150,12 @@ std::string VerdictToJson(const Verdict& v) {
   json::value exhaustion = nullptr;
   if (v.exhaustion) {
     const Exhaustion& e = *v.exhaustion;
-    exhaustion = json::object{{"limit_bytes", Number(e.limit_bytes)},
-                              {"signal", e.signal},
-                              {"predicted_t_s", Number(e.predicted_t_s)},
-                              {"time_left_s", Number(e.time_left_s)},
-                              {"observed_t_s", e.observed_t_s ? Number(*e.observed_t_s) : json::value(nullptr)}};
+    exhaustion = json::object{
+        {"limit_bytes", Number(e.limit_bytes)},
+        {"signal", e.signal},
+        {"predicted_t_s", Number(e.predicted_t_s)},
+        {"time_left_s", Number(e.time_left_s)},
+        {"observed_t_s", e.observed_t_s ? Number(*e.observed_t_s) : json::value(nullptr)}};
   }
   json::array missing;
   for (const auto& m : v.missing) missing.push_back(json::string(m));
@@ -155,16 +178,16 @@ std::string VerdictSummary(const Verdict& v) {
   out += "\n";
   for (const auto& ev : v.signals) {
     char line[512];
-    std::snprintf(line, sizeof line, "  %-17s %-12s %s\n", ev.signal.c_str(), series::TrendName(ev.trend),
-                  ev.reason.c_str());
+    std::snprintf(line, sizeof line, "  %-17s %-12s %s\n", ev.signal.c_str(),
+                  series::TrendName(ev.trend), ev.reason.c_str());
     out += line;
   }
   for (const auto& w : v.work) {
     // Only explanations worth reading; verdict.json keeps them all.
     if (w.r_squared < 0.5 || w.units < 2) continue;
     char line[256];
-    std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n", w.bytes_per_unit,
-                  w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());
+    std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n",
+                  w.bytes_per_unit, w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());
     out += line;
   }
   if (v.profiles && v.profiles->heap) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 namespace leaklab::verdict {
@@ -10,8 +11,8 @@ namespace {
 
 // A 10 Hz series of `n` samples: heap = base + per_request * requests + noise,
 // with `rate` requests per second.
-series::Series MakeSeries(size_t n, double base, double bytes_per_request, double rate, double noise,
-                          unsigned seed = 1) {
+series::Series MakeSeries(size_t n, double base, double bytes_per_request, double rate,
+                          double noise, unsigned seed = 1) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> gauss(0, noise);
   series::Series s;
@@ -63,7 +64,8 @@ TEST(AnalyzeSeries, FlatNoisyHeapIsNoLeak) {
 TEST(AnalyzeSeries, GrowthThatLevelsOffIsNoLeak) {
   series::Series s = MakeSeries(200, 1e6, 0, 1000, 10'000);
   // Fills up over the first half, then stays: a cache reaching its bound.
-  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] += 2e4 * static_cast<double>(std::min<size_t>(i, 100));
+  for (size_t i = 0; i < s.size(); ++i)
+    s.values[0][i] += 2e4 * static_cast<double>(std::min<size_t>(i, 100));
   Verdict v = AnalyzeSeries(s, {});
   EXPECT_EQ(v.kind, Kind::kNoLeak) << v.explanation;
   EXPECT_EQ(v.signals.front().trend, series::Trend::kPlateaued) << v.signals.front().reason;
@@ -105,8 +107,8 @@ TEST(VerdictJson, CarriesSchemaVerdictEvidenceAndExplanation) {
   Verdict v = AnalyzeSeries(MakeSeries(100, 1e6, 10'240, 1000, 1000), {});
   std::string json = VerdictToJson(v);
   for (const char* key : {"\"schema_version\":1", "\"verdict\":\"leak\"", "\"mann_kendall\"",
-                          "\"slope_bytes_per_s\"", "\"slope_ci95_bytes_per_s\"", "\"plateau_check\"",
-                          "\"bytes_per_unit\"", "\"explanation\""}) {
+                          "\"slope_bytes_per_s\"", "\"slope_ci95_bytes_per_s\"",
+                          "\"plateau_check\"", "\"bytes_per_unit\"", "\"explanation\""}) {
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
   }
 }
@@ -127,7 +129,8 @@ namespace {
 TEST(AnalyzeSeries, ShortSeriesThatLevelsOffIsNotALeak) {
   // 14 hand-taken snapshots: growth, then the last 40 % flat.
   series::Series s = MakeSeries(14, 1e6, 0, 1000, 0);
-  for (size_t i = 0; i < s.size(); ++i) s.values[0][i] += 1e6 * static_cast<double>(std::min<size_t>(i, 8));
+  for (size_t i = 0; i < s.size(); ++i)
+    s.values[0][i] += 1e6 * static_cast<double>(std::min<size_t>(i, 8));
   Verdict v = AnalyzeSeries(s, {});
   EXPECT_NE(v.kind, Kind::kLeak) << v.explanation;
 }
@@ -152,7 +155,8 @@ TEST(AnalyzeSeries, RssGrowthWithFlatHeapSaysItIsOutsideTheHeap) {
   series::Series s = MakeSeries(100, 1e6, 0, 1000, 1000);
   s.columns.push_back("rss_bytes");
   s.values.emplace_back();
-  for (size_t i = 0; i < s.size(); ++i) s.values.back().push_back(5e6 + 2e5 * static_cast<double>(i));
+  for (size_t i = 0; i < s.size(); ++i)
+    s.values.back().push_back(5e6 + 2e5 * static_cast<double>(i));
   Verdict v = AnalyzeSeries(s, {});
   EXPECT_EQ(v.kind, Kind::kLeak);
   EXPECT_NE(v.explanation.find("outside the heap"), std::string::npos) << v.explanation;
@@ -172,25 +176,30 @@ namespace {
 namespace fs = std::filesystem;
 
 // A results folder with a flat series, and the given loadgen.json and end reason.
-fs::path MakeFolder(const std::string& name, const std::string& loadgen_json, const std::string& reason) {
+fs::path MakeFolder(const std::string& name, const std::string& loadgen_json,
+                    const std::string& reason) {
   fs::path dir = fs::temp_directory_path() / ("leaklab-verdict-test-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::ofstream csv(dir / "series.csv");
   csv << "t_s,heap_inuse_bytes,requests_total\n";
-  for (int i = 0; i < 100; ++i) csv << 0.1 * i << "," << 1'000'000 + (i % 3) * 100 << "," << i * 10 << "\n";
+  for (int i = 0; i < 100; ++i)
+    csv << 0.1 * i << "," << 1'000'000 + (i % 3) * 100 << "," << i * 10 << "\n";
   std::ofstream(dir / "loadgen.json") << loadgen_json;
-  std::ofstream(dir / "manifest.json") << "{\"end\":{\"reason\":\"" << reason << "\",\"detail\":\"d\"}}";
+  std::ofstream(dir / "manifest.json")
+      << "{\"end\":{\"reason\":\"" << reason << "\",\"detail\":\"d\"}}";
   return dir;
 }
 
 TEST(AnalyzeResultsFolder, FlatRunWithWorkIsNoLeak) {
-  fs::path dir = MakeFolder("ok", R"({"options":{"connections":4},"result":{"requests":900}})", "completed");
+  fs::path dir =
+      MakeFolder("ok", R"({"options":{"connections":4},"result":{"requests":900}})", "completed");
   EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kNoLeak);
 }
 
 TEST(AnalyzeResultsFolder, FlatRunWithoutWorkIsInconclusive) {
-  fs::path dir = MakeFolder("idle", R"({"options":{"connections":4},"result":{"requests":0}})", "completed");
+  fs::path dir =
+      MakeFolder("idle", R"({"options":{"connections":4},"result":{"requests":0}})", "completed");
   Verdict v = AnalyzeResultsFolder(dir, {});
   EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
   ASSERT_FALSE(v.missing.empty());
@@ -198,13 +207,15 @@ TEST(AnalyzeResultsFolder, FlatRunWithoutWorkIsInconclusive) {
 }
 
 TEST(AnalyzeResultsFolder, FailedLoadIsInconclusive) {
-  fs::path dir = MakeFolder("failed", R"({"options":{"connections":4},"result":{"requests":5},"error":"boom"})",
-                            "completed");
+  fs::path dir = MakeFolder(
+      "failed", R"({"options":{"connections":4},"result":{"requests":5},"error":"boom"})",
+      "completed");
   EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kInconclusive);
 }
 
 TEST(AnalyzeResultsFolder, EarlyEndCannotConfirmNoLeak) {
-  fs::path dir = MakeFolder("early", R"({"options":{"connections":4},"result":{"requests":900}})", "server_exited");
+  fs::path dir = MakeFolder("early", R"({"options":{"connections":4},"result":{"requests":900}})",
+                            "server_exited");
   Verdict v = AnalyzeResultsFolder(dir, {});
   EXPECT_EQ(v.kind, Kind::kInconclusive);
   EXPECT_NE(v.explanation.find("ended early"), std::string::npos);
@@ -285,6 +296,161 @@ TEST(LazyRelease, HighFlatRssAloneIsNeverALeak) {
   for (auto& x : s.values[0]) x = 300.0 * (1 << 20);
   for (auto& x : s.values[1]) x = 2.0 * (1 << 20);
   EXPECT_EQ(AnalyzeSeries(s, {}).kind, Kind::kNoLeak);
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
+
+namespace leaklab::verdict {
+namespace {
+
+// A 10 Hz series with heap, RSS and all three counters: requests at 100/s,
+// a new key every `requests_per_key` requests, a reload every `reload_s`;
+// the heap keeps `per_reload` bytes per reload and `per_key` per key.
+series::Series Work(size_t n, double reload_s, double per_reload, double requests_per_key,
+                    double per_key, unsigned seed = 1) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0, 20'000);
+  series::Series s;
+  s.source = "work";
+  s.columns = {"heap_inuse_bytes", "rss_bytes", "requests_total", "keys_total", "reloads_total"};
+  s.values.resize(5);
+  for (size_t i = 0; i < n; ++i) {
+    const double t = 0.1 * static_cast<double>(i);
+    const double requests = std::floor(100 * t);
+    const double keys = std::floor(requests / requests_per_key);
+    const double reloads = std::floor(t / reload_s);
+    const double heap = 8e6 + per_reload * reloads + per_key * keys + noise(rng);
+    s.t_s.push_back(t);
+    s.values[0].push_back(heap);
+    s.values[1].push_back(heap + 6e6);
+    s.values[2].push_back(requests);
+    s.values[3].push_back(keys);
+    s.values[4].push_back(reloads);
+  }
+  return s;
+}
+
+TEST(WorkExplanation, StepsPerReloadAreExplainedByReloads) {
+  // 412 KB per reload every 1.5 s; requests grow too, but smoothly.
+  const Verdict v = AnalyzeSeries(Work(300, 1.5, 412e3, 1e18, 0), {});
+  ASSERT_EQ(v.kind, Kind::kLeak) << v.explanation;
+  ASSERT_FALSE(v.work.empty());
+  EXPECT_EQ(v.work.front().counter, "reloads_total");
+  EXPECT_NEAR(v.work.front().bytes_per_unit, 412e3, 20e3);
+  EXPECT_GT(v.work.front().r_squared, 0.98);
+  EXPECT_NE(v.explanation.find(" KB per reload (R\xC2\xB2 1.00)"), std::string::npos)
+      << v.explanation;
+  EXPECT_EQ(v.explanation.find("just as well"), std::string::npos) << v.explanation;
+  // Requests explain it less well: the floor is a staircase, requests a ramp.
+  for (const WorkExplanation& w : v.work) {
+    if (w.counter == "requests_total") {
+      EXPECT_LT(w.r_squared, v.work.front().r_squared);
+    }
+  }
+}
+
+TEST(WorkExplanation, RepeatedKeysTellAPerKeyCacheFromAPerRequestLeak) {
+  // A key per 4 requests, 3 KB per key: keys explain it, at 3 KB each; requests
+  // fit too (they grow in step) but at a quarter of that per request.
+  const Verdict v = AnalyzeSeries(Work(300, 1e9, 0, 4, 3e3), {});
+  ASSERT_EQ(v.kind, Kind::kLeak) << v.explanation;
+  ASSERT_GE(v.work.size(), 2u);
+  EXPECT_EQ(v.work.front().counter, "keys_total");
+  EXPECT_NEAR(v.work.front().bytes_per_unit, 3e3, 200);
+  EXPECT_NE(v.explanation.find("per key"), std::string::npos) << v.explanation;
+}
+
+TEST(WorkExplanation, NoWorkCounterNoExplanation) {
+  series::Series s = Work(200, 1.5, 412e3, 1e18, 0);
+  s.columns = {"heap_inuse_bytes", "rss_bytes", "a", "b", "c"};
+  const Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kLeak);
+  EXPECT_TRUE(v.work.empty());
+  EXPECT_EQ(v.explanation.find("per "), std::string::npos) << v.explanation;
+}
+
+series::Series Rows(std::vector<double> t, std::vector<double> heap) {
+  series::Series s;
+  s.source = "rows";
+  s.columns = {"heap_inuse_bytes"};
+  s.t_s = std::move(t);
+  s.values = {std::move(heap)};
+  return s;
+}
+
+TEST(BadInput, EmptyAndSingleSampleAreInconclusiveWithTheReason) {
+  for (const series::Series& s : {Rows({}, {}), Rows({0}, {1e6})}) {
+    const Verdict v = AnalyzeSeries(s, {});
+    EXPECT_EQ(v.kind, Kind::kInconclusive);
+    ASSERT_FALSE(v.missing.empty());
+    EXPECT_NE(v.missing.front().find("at least"), std::string::npos) << v.missing.front();
+  }
+}
+
+TEST(BadInput, ConstantIsNoLeakWhenLongEnoughAndInconclusiveWhenNot) {
+  std::vector<double> t;
+  for (int i = 0; i < 50; ++i) t.push_back(i);
+  EXPECT_EQ(AnalyzeSeries(Rows(t, std::vector<double>(50, 4096.0 * 1000)), {}).kind, Kind::kNoLeak);
+  const Verdict few = AnalyzeSeries(Rows({0, 1, 2, 3, 4}, std::vector<double>(5, 4096.0)), {});
+  EXPECT_EQ(few.kind, Kind::kInconclusive) << few.explanation;
+}
+
+TEST(BadInput, MissingValuesOnlyIsInconclusive) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const Verdict v =
+      AnalyzeSeries(Rows({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, std::vector<double>(10, nan)), {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive);
+  EXPECT_NE(v.explanation.find("only 0 samples"), std::string::npos) << v.explanation;
+}
+
+TEST(BadInput, BadTimeNamesTheSampleAndWhatIsWrong) {
+  std::vector<double> heap(20, 1e6);
+  std::vector<double> t;
+  for (int i = 0; i < 20; ++i) t.push_back(i);
+  std::vector<double> duplicate = t, backwards = t, missing = t;
+  duplicate[7] = duplicate[6];
+  backwards[7] = 2;
+  missing[7] = std::numeric_limits<double>::quiet_NaN();
+  const Verdict d = AnalyzeSeries(Rows(duplicate, heap), {});
+  EXPECT_EQ(d.kind, Kind::kInconclusive);
+  EXPECT_NE(d.explanation.find("sample 8 has the same time"), std::string::npos) << d.explanation;
+  const Verdict b = AnalyzeSeries(Rows(backwards, heap), {});
+  EXPECT_NE(b.explanation.find("sample 8 is earlier"), std::string::npos) << b.explanation;
+  const Verdict m = AnalyzeSeries(Rows(missing, heap), {});
+  EXPECT_NE(m.explanation.find("sample 8 has no valid time"), std::string::npos) << m.explanation;
+}
+
+TEST(BadInput, FlatHeapWithUnjudgedRssIsInconclusive) {
+  // RSS mostly missing: the heap is flat, but memory outside it is unknown.
+  series::Series s = MakeSeries(100, 5e6, 0, 1000, 10'000);
+  s.columns.push_back("rss_bytes");
+  s.values.emplace_back(100, std::numeric_limits<double>::quiet_NaN());
+  for (size_t i = 0; i < 5; ++i) s.values.back()[i] = 9e6;
+  const Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
+}
+
+}  // namespace
+}  // namespace leaklab::verdict
+
+#include "analyzers/series/prometheus.h"
+
+namespace leaklab::verdict {
+namespace {
+
+TEST(PrometheusExport, EachSeriesGetsItsOwnVerdict) {
+  // A real Prometheus range query over two scenario servers (see
+  // analyzers/series/testdata/prometheus/record.sh): the unbounded cache
+  // leaks, the steady-state control does not.
+  const std::vector<series::Series> all = series::ReadPrometheusQueryRange(
+      std::string(LEAKLAB_SERIES_TESTDATA_DIR) + "/prometheus/query_range.json");
+  ASSERT_EQ(all.size(), 4u);
+  for (const series::Series& s : all) {
+    const bool leaky = s.source.find("job=\"unbounded-cache\"") != std::string::npos;
+    const Verdict v = AnalyzeSeries(s, {});
+    EXPECT_EQ(v.kind, leaky ? Kind::kLeak : Kind::kNoLeak) << s.source << "\n" << v.explanation;
+  }
 }
 
 }  // namespace
