@@ -276,6 +276,25 @@ TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
   EXPECT_GE(manifest.at("profiles").at("heap").as_int64(), 12);
 }
 
+// A Prometheus query_range export with four series (two servers, two
+// metrics): one verdict each, the leaking server's series as leaks.
+TEST_F(LeaklabCli, AnalyzePrometheusExportGivesOneVerdictPerSeries) {
+  const fs::path file = fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/series/testdata/prometheus/query_range.json";
+  std::string out;
+  ASSERT_EQ(LeaklabStdout("analyze " + file.string(), out), 0) << out;
+  size_t verdicts = 0;
+  for (size_t at = out.find("verdict: "); at != std::string::npos; at = out.find("verdict: ", at + 1)) ++verdicts;
+  EXPECT_EQ(verdicts, 4u) << out;
+  const size_t leaky = out.find("job=\"unbounded-cache\"");
+  ASSERT_NE(leaky, std::string::npos) << out;
+  EXPECT_EQ(out.compare(out.find("verdict: ", leaky), 13, "verdict: leak"), 0) << out;
+  EXPECT_EQ(LeaklabStdout("analyze " + file.string() + " " + file.string() + ".csv", out), 2);
+  const fs::path csv = dir_ / "a.csv";
+  std::ofstream(csv) << "t_s,rss_bytes\n0,1\n";
+  EXPECT_EQ(LeaklabStdout("analyze " + file.string() + " " + csv.string(), out), 2);
+  EXPECT_NE(out.find("is analyzed on its own"), std::string::npos) << out;
+}
+
 TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {
   // Prints a port nobody listens on, then hangs.
   fs::path fake = FakeServer("echo 1; exec sleep 30");

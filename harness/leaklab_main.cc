@@ -21,6 +21,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "analyzers/series/prometheus.h"
 #include "analyzers/series/series.h"
 #include "analyzers/pprof/profile.h"
 #include "analyzers/verdict/folder.h"
@@ -309,6 +310,7 @@ struct Analysis {
 // one run analyzed together.
 struct AnalyzeInputs {
   std::vector<fs::path> folders, csvs, profiles;
+  std::vector<fs::path> prometheus;  // query_range exports: one verdict per series
 };
 
 int CmdAnalyze(const std::vector<std::string>& args) {
@@ -318,7 +320,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       "  a series CSV and/or two or more heap or worker profiles (pprof format, from leaklab,\n"
       "  Go or any pprof producer; ordered by their own timestamps, else by name).\n"
       "  A results folder gets its verdict.json, heap-diff.pb.gz and report.html rewritten;\n"
-      "  files get them with --out DIR");
+      "  files get them with --out DIR. A Prometheus query_range export (.json, given alone)\n"
+      "  gives one verdict per series.");
   desc.add_options()("help,h", "show this help")("json", "print verdict.json instead of a summary")(
       "expect", po::value<std::string>(), "exit 3 unless every verdict is this one")(
       "diff", po::value<std::string>(),
@@ -362,13 +365,20 @@ int CmdAnalyze(const std::vector<std::string>& args) {
     } else if (fs::path(path).extension() == ".csv") {
       in.csvs.push_back(path);
     } else if (fs::path(path).extension() == ".json") {
-      return Usage("analyze: " + path + ": Prometheus query_range exports are not supported yet");
+      in.prometheus.push_back(path);
     } else {
       in.profiles.push_back(path);
     }
   }
   if (!in.folders.empty() && in.folders.size() != paths.size()) {
     return Usage("analyze: a results folder is a run of its own; give folders alone, or files alone");
+  }
+  if (!in.prometheus.empty() && in.prometheus.size() != paths.size()) {
+    return Usage("analyze: a Prometheus export (" + in.prometheus[0].string() +
+                 ") is analyzed on its own: each of its series gets its own verdict");
+  }
+  if (!in.prometheus.empty() && (vm.count("out") || vm.count("diff"))) {
+    return Usage("analyze: --out and --diff are not for Prometheus exports");
   }
   if (in.csvs.size() > 1) {
     return Usage("analyze: one run has one series, got " + std::to_string(in.csvs.size()) +
@@ -415,7 +425,14 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       }
       analyses.push_back(std::move(a));
     }
-    if (in.folders.empty()) {
+    for (const fs::path& file : in.prometheus) {
+      for (const series::Series& s : series::ReadPrometheusQueryRange(file)) {
+        verdict::Verdict v = verdict::AnalyzeSeries(s, {});
+        v.source = s.source;
+        analyses.push_back({s.source, std::move(v)});
+      }
+    }
+    if (in.folders.empty() && in.prometheus.empty()) {
       std::vector<pprof::NamedProfile> profiles = verdict::ReadProfiles(in.profiles);
       std::string label = in.csvs.empty() ? "" : in.csvs[0].string();
       if (!profiles.empty()) {
