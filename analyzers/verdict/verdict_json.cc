@@ -33,9 +33,25 @@ json::object SignalJson(const series::GrowthEvidence& ev) {
                  {"n", ev.n}};
   if (ev.trend == series::Trend::kInsufficient) return o;
   o["window_s"] = json::array{ev.t_begin_s, ev.t_end_s};
+  // The floor's points too, for drawing (report/): at most kFloorPointsKept,
+  // evenly spaced, so a long run keeps verdict.json small.
+  constexpr size_t kFloorPointsKept = 1000;
+  json::array floor_t, floor_bytes;
+  const size_t points = ev.floor.t_s.size();
+  const size_t step = points > kFloorPointsKept ? (points + kFloorPointsKept - 1) / kFloorPointsKept : 1;
+  for (size_t i = 0; i < points; i += step) {
+    floor_t.push_back(Number(ev.floor.t_s[i]));
+    floor_bytes.push_back(Number(ev.floor.values[i]));
+  }
   o["floor"] = json::object{{"block", ev.block},
                             {"period_s", Number(ev.period_s)},
-                            {"window_s", Number(ev.floor_window_s)}};
+                            {"window_s", Number(ev.floor_window_s)},
+                            {"t_s", std::move(floor_t)},
+                            {"bytes", std::move(floor_bytes)}};
+  // The line's value at t = 0 s of the series: with the slope, the fitted trend.
+  o["intercept_bytes"] = Number(ev.fit.intercept);
+  // Where the test window starts when a warm-up regime was skipped.
+  if (ev.warmup_skipped) o["level_shift_t_s"] = Number(ev.t_begin_s);
   json::array changes;
   for (double t : ev.change_points_s) changes.push_back(Number(t));
   o["change_points_s"] = std::move(changes);
