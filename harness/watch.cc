@@ -124,7 +124,11 @@ WatchOutcome Watch(const WatchOptions& options) {
   if (http) fs::create_directories(out.out_dir / "profiles");
 
   // Step 2: the folder's frame: columns, manifest.
-  std::vector<std::string> columns = {"t_s", "rss_bytes", "anon_bytes", "lazyfree_bytes"};
+  // Only the columns this watch can fill: empty ones would read as a signal
+  // with no samples.
+  std::vector<std::string> columns = {"t_s"};
+  if (procfs) columns.insert(columns.end(), {"rss_bytes", "anon_bytes", "lazyfree_bytes"});
+  const size_t profile_column = columns.size();
   if (kind == pprof::ProfileKind::kHeap) columns.push_back("heap_inuse_bytes");
   if (kind == pprof::ProfileKind::kWorkers) columns.push_back("workers");
   std::string csv = series::FormatCsvHeader(columns);
@@ -202,7 +206,7 @@ WatchOutcome Watch(const WatchOptions& options) {
         ++out.profiles;
         const std::optional<size_t> index = kind == pprof::ProfileKind::kHeap ? p->FindSampleType("inuse_space")
                                                                             : std::optional<size_t>(0);
-        if (index && *index < p->sample_types.size()) row[4] = static_cast<double>(p->TotalValue(*index));
+        if (index && *index < p->sample_types.size()) row[profile_column] = static_cast<double>(p->TotalValue(*index));
       } else {
         // A missed profile is a gap, not the end: services restart, networks blip.
         AddEvent(events, row[0], "pprof_error", error);
