@@ -329,7 +329,17 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
   std::unordered_map<uint32_t, size_t> site_index;
   for (size_t s = 0; s < stacks.keys.size(); ++s) {
     const std::vector<uint32_t> ids = StackIds(stacks.keys[s]);
-    const uint32_t leaf = ids.empty() ? table.Intern({"[no stack]", "", 0}) : ids.front();
+    // The site is the innermost frame of the program's own code: without
+    // inlining (a debug build), the leaf is the standard library's allocator
+    // (std::__new_allocator::allocate, std::string::_M_create), which says
+    // how, not who. All-library stacks keep their leaf.
+    uint32_t leaf = ids.empty() ? table.Intern({"[no stack]", "", 0}) : ids.front();
+    for (uint32_t id : ids) {
+      if (!table.at(id).IsLibrary()) {
+        leaf = id;
+        break;
+      }
+    }
     auto [it, inserted] = site_index.try_emplace(leaf, sites.size());
     if (inserted) sites.push_back({leaf, std::vector<double>(profiles.size(), 0.0)});
     Site& site = sites[it->second];

@@ -69,7 +69,8 @@ struct Growth {
 };
 
 struct GrowingSite {
-  Frame site;                // the leaf frame: where the memory was allocated
+  Frame site;                // where the memory was allocated: the innermost frame
+                             // outside the C++ standard library and Boost
   std::vector<Frame> stack;  // the stack that grew most at this site, leaf first
   Growth bytes;
 };

@@ -97,6 +97,26 @@ TEST(AttributeHeapGrowthTest, SlopeUsesEverySnapshotNotJustTheEnds) {
   EXPECT_GT(attribution.sites[0].bytes.share, 0.5);
 }
 
+TEST(AttributeHeapGrowthTest, SiteSkipsStandardLibraryFramesAtTheLeaf) {
+  // A debug build does not inline the allocator: the program's own frame is the site.
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 3; ++i) {
+    HeapBuilder b((i + 1) * kSecond);
+    b.Add({"std::__new_allocator<char>::allocate(unsigned long, void const*)",
+           "std::__cxx11::basic_string<char>::_M_create(unsigned long&, unsigned long)", "ns::RepeatBytes(char)",
+           "ns::Track()"},
+          1000 * (i + 1));
+    b.Add({"std::__new_allocator<int>::allocate(unsigned long, void const*)"}, 10 * (i + 1));
+    profiles.push_back({"p" + std::to_string(i), b.Build()});
+  }
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  ASSERT_EQ(a.sites.size(), 2u);
+  EXPECT_EQ(a.sites[0].site.function, "ns::RepeatBytes(char)");
+  EXPECT_EQ(a.sites[0].stack.front().function, "std::__new_allocator<char>::allocate(unsigned long, void const*)");
+  // A stack of library frames only keeps its leaf.
+  EXPECT_EQ(a.sites[1].site.function, "std::__new_allocator<int>::allocate(unsigned long, void const*)");
+}
+
 TEST(AttributeHeapGrowthTest, SitesAreFunctionAndLine) {
   std::vector<NamedProfile> profiles;
   for (int i = 0; i < 3; ++i) {

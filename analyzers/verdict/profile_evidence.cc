@@ -36,9 +36,13 @@ std::string Percent(double share) {
 // standard library or Boost (how, not who) are skipped.
 std::string WithCallers(const std::vector<pprof::Frame>& stack, size_t callers) {
   if (stack.empty()) return "an unknown site";
-  std::string out = stack[0].ShortString();
+  // The site is the first frame of the program's own (see AttributeHeapGrowth).
+  size_t site = 0;
+  while (site + 1 < stack.size() && stack[site].IsLibrary()) ++site;
+  if (stack[site].IsLibrary()) site = 0;
+  std::string out = stack[site].ShortString();
   size_t shown = 0;
-  for (size_t i = 1; i < stack.size() && shown < callers; ++i) {
+  for (size_t i = site + 1; i < stack.size() && shown < callers; ++i) {
     if (stack[i].IsLibrary()) continue;
     out += shown++ == 0 ? ", called from " : " <- ";
     out += stack[i].ShortString();

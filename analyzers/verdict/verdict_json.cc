@@ -213,8 +213,10 @@ std::string VerdictSummary(const Verdict& v) {
       char line[160];
       std::snprintf(line, sizeof line, "  grows at %3.0f %%  %+.0f bytes  ", 100 * s.bytes.share, s.bytes.growth);
       out += line;
-      for (size_t f = 0, shown = 0; f < s.stack.size() && shown < 3; ++f) {
-        if (f > 0 && s.stack[f].IsLibrary()) continue;
+      out += s.site.ShortString();
+      for (size_t f = 0, shown = 1; f < s.stack.size() && shown < 3; ++f) {
+        // Callers of the site, from the program's own code.
+        if (s.stack[f].IsLibrary() || s.stack[f] == s.site) continue;
         out += (shown++ ? " <- " : "") + s.stack[f].ShortString();
       }
       out += "\n";
