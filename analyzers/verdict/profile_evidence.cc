@@ -5,25 +5,12 @@
 #include <cstdio>
 #include <regex>
 
+#include "analyzers/series/units.h"
+
 namespace leaklab::verdict {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string Bytes(double b) {
-  const double a = std::fabs(b);
-  char buf[32];
-  if (a >= 1e9) {
-    std::snprintf(buf, sizeof buf, "%.1f GB", b / 1e9);
-  } else if (a >= 1e6) {
-    std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
-  } else if (a >= 1e3) {
-    std::snprintf(buf, sizeof buf, "%.1f KB", b / 1e3);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.0f B", b);
-  }
-  return buf;
-}
 
 std::string Percent(double share) {
   if (share > 0 && share < 0.005) return "under 1 %";
@@ -142,7 +129,7 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
     const pprof::HeapAttribution& h = *evidence.heap;
     const pprof::GrowingSite& top = h.sites.front();
     text += " The heap profiles (" + std::to_string(h.profiles) + ") put " + Percent(top.bytes.share) +
-            " of the growth, " + Bytes(top.bytes.growth) + ", in " + WithCallers(top.stack, 2) + ".";
+            " of the growth, " + series::FormatBytes(top.bytes.growth) + ", in " + WithCallers(top.stack, 2) + ".";
     if (h.sites.size() > 1 && h.sites[1].bytes.share >= 0.05) {
       text += " Next: " + h.sites[1].site.ShortString() + " (" + Percent(h.sites[1].bytes.share) + ").";
     }
