@@ -234,7 +234,11 @@ TEST_F(LeaklabCli, WatchKeepsDataWhenTheProcessExits) {
 TEST_F(LeaklabCli, WatchBadTargetsAndFlagsAreUsageErrors) {
   std::string out;
   EXPECT_EQ(LeaklabStdout("watch --for 1s", out), 2);
-  EXPECT_NE(out.find("give --pid PID and/or --pprof URL"), std::string::npos) << out;
+  EXPECT_NE(out.find("give --pid PID, --pprof URL and/or --metrics URL"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --pid 1 --metric requests_total=x --for 1s", out), 2);
+  EXPECT_NE(out.find("--metric requests_total=x: needs --metrics URL"), std::string::npos) << out;
+  EXPECT_EQ(LeaklabStdout("watch --metrics http://127.0.0.1:1/metrics --for 1s", out), 2);
+  EXPECT_NE(out.find("--metrics http://127.0.0.1:1/metrics"), std::string::npos) << out;
   EXPECT_EQ(LeaklabStdout("watch --pid 999999999 --for 1s", out), 2);
   EXPECT_NE(out.find("--pid 999999999: no such process"), std::string::npos) << out;
   EXPECT_EQ(LeaklabStdout("watch --pprof ftp://example/heap --for 1s", out), 2);
@@ -274,6 +278,68 @@ TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
   EXPECT_TRUE(fs::exists(out / "heap-diff.pb.gz"));
   const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
   EXPECT_GE(manifest.at("profiles").at("heap").as_int64(), 12);
+}
+
+// watch on both profiles and the metrics of a server: one column per source,
+// the request counter from /metrics, and the flags at fault named when a
+// --metric cannot be read.
+TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
+  ChildProcess server(fs::path(LEAKLAB_BIN_DIR) / "leaklab-scenario",
+                      {"--scenario", "global-request-tracker", "--variant", "fixed", "--port", "0"},
+                      dir_ / "server.log");
+  const std::optional<std::string> port = server.ReadFirstLine(milliseconds(10'000));
+  ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
+  const std::string base = "http://127.0.0.1:" + *port;
+  std::string text;
+  EXPECT_EQ(LeaklabStdout("watch --metrics " + base + "/metrics --metric requests_total=no_such_metric --for 1s", text),
+            2);
+  EXPECT_NE(text.find("--metric requests_total=no_such_metric: " + base + "/metrics has no sample of no_such_metric"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --metrics " + base +
+                              "/metrics --metric rss_bytes=leaklab_live_bytes --for 1s",
+                          text),
+            2);
+  EXPECT_NE(text.find("rss_bytes is already read from /proc (--pid)"), std::string::npos) << text;
+  EXPECT_EQ(LeaklabStdout("watch --pprof " + base + "/debug/pprof/heap --pprof " + base + "/debug/pprof/heap --for 1s",
+                          text),
+            2);
+  EXPECT_NE(text.find("a second heap profile"), std::string::npos) << text;
+  EXPECT_EQ(LeaklabStdout("watch --metrics " + base + "/debug/pprof/heap --for 1s", text), 2);
+  EXPECT_NE(text.find("not the Prometheus text format"), std::string::npos) << text;
+
+  ChildProcess load(fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
+                    {"-c", "2", "-R", "300", "-d", "6s", base + "/track?id={n}"}, dir_ / "load.log");
+  const fs::path out = dir_ / "watch";
+  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --pprof " + base +
+                              "/debug/pprof/heap --pprof " + base + "/debug/pprof/workers --metrics " + base +
+                              "/metrics --metric live=leaklab_live_bytes --every 250ms --for 3s --json --out " +
+                              out.string(),
+                          text),
+            0)
+      << text;
+  std::istringstream csv(ReadFile(out / "series.csv"));
+  std::string header, row, last;
+  std::getline(csv, header);
+  EXPECT_EQ(header,
+            "t_s,rss_bytes,anon_bytes,lazyfree_bytes,heap_inuse_bytes,workers,live,heap_free_bytes,requests_total,"
+            "keys_total,reloads_total");
+  int rows = 0;
+  while (std::getline(csv, row)) {
+    ++rows;
+    last = row;
+  }
+  EXPECT_GE(rows, 10);
+  // The request counter moved while the load ran.
+  const double requests = std::stod(last.substr(last.rfind(',', last.rfind(',', last.rfind(',') - 1) - 1) + 1));
+  EXPECT_GT(requests, 100) << last;
+  EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
+  EXPECT_TRUE(fs::exists(out / "profiles" / "workers-0001.pb.gz"));
+  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  EXPECT_EQ(manifest.at("target").at("metrics").at("requests_total").as_string(), "leaklab_requests_total");
+  EXPECT_EQ(manifest.at("target").at("metrics").at("live").as_string(), "leaklab_live_bytes");
+  EXPECT_EQ(manifest.at("target").at("pprof").as_array().size(), 2u);
+  EXPECT_GE(manifest.at("profiles").at("workers").as_int64(), 10);
 }
 
 // A Prometheus query_range export with four series (two servers, two

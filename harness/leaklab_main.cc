@@ -4,7 +4,7 @@
 //   leaklab run SCENARIO [--variant V] [--duration 10s] [--out DIR] [--expect VERDICT] ...
 //   leaklab run --all [--out DIR] [--duration 10s] ...
 //   leaklab analyze PATH... [--json] [--expect VERDICT] [--diff FILE] [--out DIR]
-//   leaklab watch --pid PID | --pprof URL [--every 1s] [--for 60s] [--out DIR]
+//   leaklab watch [--pid PID] [--pprof URL]... [--metrics URL] [--every 1s] [--for 60s] [--out DIR]
 //   leaklab report DIR...
 //
 // Exit status: 0 when the command did its job, whatever the verdict; 3 when
@@ -59,7 +59,8 @@ const char* kUsage =
     "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
     "  run --all [options]           run every scenario and variant; an index page links the reports\n"
     "  analyze PATH... [options]     analyze a results folder, or a series CSV and/or profiles\n"
-    "  watch --pid PID | --pprof URL sample a live process into a results folder, then analyze it\n"
+    "  watch --pid PID | --pprof URL | --metrics URL\n"
+    "                               sample a live process into a results folder, then analyze it\n"
     "  report DIR...                 write DIR/report.html, the results folder's report\n"
     "\n"
     "Run 'leaklab <command> --help' for a command's options.\n";
@@ -492,13 +493,26 @@ int CmdAnalyze(const std::vector<std::string>& args) {
 
 int CmdWatch(const std::vector<std::string>& args) {
   po::options_description desc(
-      "usage: leaklab watch --pid PID | --pprof URL [options]\n"
+      "usage: leaklab watch [--pid PID] [--pprof URL]... [--metrics URL [--metric COLUMN=METRIC]...] [options]\n"
       "  Samples a live process leaklab did not start, into a results folder, then analyzes it.\n"
-      "  --pid reads /proc/PID (RSS, anonymous, LazyFree); --pprof fetches a heap or goroutine\n"
-      "  profile (e.g. a Go service's http://127.0.0.1:6060/debug/pprof/heap) at every sample.");
+      "  --pid reads /proc/PID (RSS, anonymous, LazyFree). --pprof fetches a heap and/or a goroutine\n"
+      "  profile at every sample (e.g. a Go service's http://127.0.0.1:6060/debug/pprof/heap and\n"
+      "  .../debug/pprof/goroutine). Go's heap profile reports the heap as of the last garbage\n"
+      "  collection, so between collections it repeats itself and the series is a staircase;\n"
+      "  leaklab reads it as such. Where a forced collection per sample is acceptable, ask Go for\n"
+      "  the live heap instead: .../debug/pprof/heap?gc=1.\n"
+      "  --metrics scrapes a Prometheus text endpoint (a service's /metrics) and takes, for the\n"
+      "  columns nothing else fills: rss_bytes from process_resident_memory_bytes, heap_inuse_bytes\n"
+      "  from go_memstats_heap_inuse_bytes, workers from go_goroutines, requests_total from\n"
+      "  http_requests_total (summed over its labels), and leaklab_<column>; --metric maps others,\n"
+      "  e.g. --metric requests_total='http_server_requests_seconds_count{uri=\"/api\"}'.\n"
+      "  A request counter lets the verdict say how much is kept per request.");
   std::string every = "1s", duration = "60s", out;
   desc.add_options()("help,h", "show this help")("pid", po::value<int>(), "process to sample")(
-      "pprof", po::value<std::string>(), "heap or goroutine profile URL to fetch")(
+      "pprof", po::value<std::vector<std::string>>(), "heap or goroutine profile URL to fetch (repeatable)")(
+      "metrics", po::value<std::string>(), "Prometheus text endpoint to scrape (a service's /metrics)")(
+      "metric", po::value<std::vector<std::string>>(),
+      "COLUMN=METRIC{label=\"value\",...}: the column takes the sum of the samples matched (repeatable)")(
       "every", po::value(&every)->default_value(every), "sampling interval")(
       "for", po::value(&duration)->default_value(duration), "how long to watch (Ctrl-C stops early)")(
       "out", po::value(&out), "results folder (default: results/watch-<target>-<time>)")(
@@ -520,7 +534,9 @@ int CmdWatch(const std::vector<std::string>& args) {
   if (status != kExitOk) return status;
   harness::WatchOptions options;
   if (vm.count("pid")) options.pid = vm["pid"].as<int>();
-  if (vm.count("pprof")) options.pprof_url = vm["pprof"].as<std::string>();
+  if (vm.count("pprof")) options.pprof_urls = vm["pprof"].as<std::vector<std::string>>();
+  if (vm.count("metrics")) options.metrics_url = vm["metrics"].as<std::string>();
+  if (vm.count("metric")) options.metrics = vm["metric"].as<std::vector<std::string>>();
   try {
     options.every = ParseDuration(every);
   } catch (const std::invalid_argument& e) {

@@ -19,8 +19,18 @@
 namespace leaklab::harness {
 
 struct WatchOptions {
-  std::optional<pid_t> pid;         // sample /proc/PID
-  std::optional<std::string> pprof_url;  // fetch this profile (http://host:port/path)
+  std::optional<pid_t> pid;  // sample /proc/PID
+  // Fetch these profiles (http://host:port/path): at most one heap and one
+  // goroutine/worker profile, e.g. a Go service's /debug/pprof/heap and
+  // /debug/pprof/goroutine.
+  std::vector<std::string> pprof_urls;
+  // Scrape this Prometheus text endpoint (a service's /metrics) at every
+  // sample: the columns of DefaultMetricColumns() that no other source fills,
+  // and `metrics` below.
+  std::optional<std::string> metrics_url;
+  // "COLUMN=SELECTOR" (--metric): COLUMN takes the sum of the samples
+  // SELECTOR (name or name{label="value",...}) matches.
+  std::vector<std::string> metrics;
   std::chrono::milliseconds every{1000};
   std::chrono::milliseconds duration{60'000};
   std::filesystem::path out_dir;  // empty: results/watch-<target>-<timestamp>
@@ -41,12 +51,17 @@ struct WatchOutcome {
 // heap profile from a busy service), and a watch this long at most (days at
 // 1 s is 10^5 rows, far within what the analyzers handle).
 inline constexpr std::chrono::milliseconds kProfileFetchTimeout{10'000};
+// A scrape of /metrics is small and quick; one slower than this is a service
+// in trouble, and the sample records a gap rather than wait.
+inline constexpr std::chrono::milliseconds kMetricsFetchTimeout{5'000};
 inline constexpr std::chrono::hours kMaxWatchDuration{24 * 7};
 inline constexpr std::chrono::milliseconds kMinWatchInterval{10};
 
 // Throws std::invalid_argument naming the flag at fault (no such process,
 // malformed URL, an endpoint that does not answer with a heap or goroutine
-// profile, an existing results folder) before anything is written.
+// profile, two profiles of one kind, a metrics endpoint that does not answer
+// or lacks a metric a --metric names, an existing results folder) before
+// anything is written.
 WatchOutcome Watch(const WatchOptions& options);
 
 }  // namespace leaklab::harness
