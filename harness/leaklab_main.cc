@@ -13,24 +13,23 @@
 
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
 
-#include <boost/program_options.hpp>
-
+#include "analyzers/pprof/profile.h"
 #include "analyzers/series/prometheus.h"
 #include "analyzers/series/series.h"
-#include "analyzers/pprof/profile.h"
 #include "analyzers/verdict/folder.h"
 #include "analyzers/verdict/profile_evidence.h"
 #include "common/atomic_file.h"
 #include "common/duration.h"
+#include "harness/analysis_folder.h"
 #include "harness/catalog_client.h"
 #include "harness/experiment.h"
-#include "harness/analysis_folder.h"
 #include "harness/heap_diff_file.h"
 #include "harness/watch.h"
 #include "harness/workshop.h"
@@ -56,8 +55,10 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  list                          scenarios, their variants, one line each\n"
-    "  run SCENARIO [options]        run one experiment, write a results folder, print the verdict\n"
-    "  run --all [options]           run every scenario and variant; an index page links the reports\n"
+    "  run SCENARIO [options]        run one experiment, write a results folder, print the "
+    "verdict\n"
+    "  run --all [options]           run every scenario and variant; an index page links the "
+    "reports\n"
     "  analyze PATH... [options]     analyze a results folder, or a series CSV and/or profiles\n"
     "  watch --pid PID | --pprof URL | --metrics URL\n"
     "                               sample a live process into a results folder, then analyze it\n"
@@ -75,7 +76,8 @@ std::optional<verdict::Kind> ParseExpect(const po::variables_map& vm, int& statu
   std::string name = vm["expect"].as<std::string>();
   auto kind = verdict::ParseKind(name);
   if (!kind) {
-    status = Usage("--expect " + name + ": not a verdict (leak, no-leak, lazy-release, inconclusive)");
+    status =
+        Usage("--expect " + name + ": not a verdict (leak, no-leak, lazy-release, inconclusive)");
   }
   return kind;
 }
@@ -88,7 +90,8 @@ int CmdList(const std::vector<std::string>& args) {
   if (!args.empty()) return Usage("list takes no arguments (got '" + args[0] + "')");
   for (const auto& s : harness::LoadCatalog(harness::DefaultScenarioBinary())) {
     std::printf("%-24s %s\n", s.name.c_str(), s.description.c_str());
-    for (const auto& v : s.variants) std::printf("    %-20s %s\n", v.name.c_str(), v.description.c_str());
+    for (const auto& v : s.variants)
+      std::printf("    %-20s %s\n", v.name.c_str(), v.description.c_str());
     std::printf("    %-20s %s\n", "(load)", s.schedule.ToString().c_str());
   }
   return kExitOk;
@@ -133,7 +136,8 @@ int RunAll(const std::vector<harness::ScenarioEntry>& catalog, const harness::Ru
   std::printf("%zu of %zu verdicts as expected%s\nindex: %s\n", as_expected, outcome.runs.size(),
               outcome.interrupted ? " (interrupted)" : "", outcome.index.c_str());
   if (outcome.failed > 0) {
-    std::fprintf(stderr, "leaklab: %zu run(s) could not be carried out; see the index\n", outcome.failed);
+    std::fprintf(stderr, "leaklab: %zu run(s) could not be carried out; see the index\n",
+                 outcome.failed);
     return kExitFailed;
   }
   if (expect_catalog && outcome.unexpected > 0) {
@@ -146,35 +150,43 @@ int RunAll(const std::vector<harness::ScenarioEntry>& catalog, const harness::Ru
 int CmdRun(const std::vector<std::string>& args) {
   po::options_description desc(
       "usage: leaklab run SCENARIO [options]\n"
-      "       leaklab run --all [options]    every scenario and variant, into one folder with index.html");
-  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "2s", out, variant;
+      "       leaklab run --all [options]    every scenario and variant, into one folder with "
+      "index.html");
+  std::string duration, interval = "100ms", startup_timeout = "10s", profile_every = "2s", out,
+                        variant;
   desc.add_options()("help,h", "show this help")(
-      "variant", po::value(&variant), "variant to run (default: leaky, or the scenario's only variant)")(
+      "variant", po::value(&variant),
+      "variant to run (default: leaky, or the scenario's only variant)")(
       "duration", po::value(&duration), "how long to drive the load (default: the scenario's own)")(
       "interval", po::value(&interval)->default_value(interval), "sampling interval")(
       "profile-every", po::value(&profile_every)->default_value(profile_every),
       "fetch heap and worker profiles this often into profiles/ (e.g. 2s); 0 = never")(
       "connections", po::value<int>(), "load connections (default: the scenario's own)")(
       "rate", po::value<double>(),
-      "one steady phase at this total rate (req/s) instead of the scenario's phases; 0 = as fast as "
+      "one steady phase at this total rate (req/s) instead of the scenario's phases; 0 = as fast "
+      "as "
       "possible")(
       "schedule", po::value<std::string>(),
       "the load's phases and events in the load generator's schedule language, instead of the "
       "scenario's (see 'leaklab list' and loadgen/README.md)")(
       "keys", po::value<std::string>(), "keys for {key}: unique, uniform:K or zipf:K[:S]")(
-      "seed", po::value<uint64_t>()->default_value(1), "seed for the load's key choice, recorded in the manifest")(
+      "seed", po::value<uint64_t>()->default_value(1),
+      "seed for the load's key choice, recorded in the manifest")(
       "out", po::value(&out),
-      "results folder (default: results/<scenario>-<variant>-<time>; with --all, results/workshop-<time>)")(
-      "expect", po::value<std::string>(),
-      "exit 3 unless the verdict is this one (with --all: 'catalog', each variant's expected verdict)")(
-      "all", "run every scenario and variant of the catalog, each for its own duration, into one folder "
-             "with an index page (index.html) of expected and actual verdicts")(
+      "results folder (default: results/<scenario>-<variant>-<time>; with --all, "
+      "results/workshop-<time>)")("expect", po::value<std::string>(),
+                                  "exit 3 unless the verdict is this one (with --all: 'catalog', "
+                                  "each variant's expected verdict)")(
+      "all",
+      "run every scenario and variant of the catalog, each for its own duration, into one folder "
+      "with an index page (index.html) of expected and actual verdicts")(
       "no-report", "do not write report.html")(
       "startup-timeout", po::value(&startup_timeout)->default_value(startup_timeout),
       "how long the server may take to become healthy")(
       "mem-limit", po::value<std::string>(),
       "run the server in a memory cgroup with this limit (e.g. 200M; needs root and cgroup v1)")(
-      "scenario-binary", po::value<std::string>(), "leaklab-scenario to run (default: beside leaklab)");
+      "scenario-binary", po::value<std::string>(),
+      "leaklab-scenario to run (default: beside leaklab)");
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::string>());
   po::options_description all;
@@ -199,18 +211,21 @@ int CmdRun(const std::vector<std::string>& args) {
                    vm["scenario"].as<std::string>() + "')");
     }
     for (const char* flag : {"variant", "connections", "rate", "schedule", "keys", "mem-limit"}) {
-      if (vm.count(flag)) return Usage(std::string("run: --") + flag + " is per scenario; it cannot go with --all");
+      if (vm.count(flag))
+        return Usage(std::string("run: --") + flag + " is per scenario; it cannot go with --all");
     }
     if (vm.count("expect") && vm["expect"].as<std::string>() != "catalog") {
-      return Usage("run: with --all, --expect takes 'catalog' (each variant's expected verdict), not '" +
-                   vm["expect"].as<std::string>() + "'");
+      return Usage(
+          "run: with --all, --expect takes 'catalog' (each variant's expected verdict), not '" +
+          vm["expect"].as<std::string>() + "'");
     }
   } else if (!vm.count("scenario")) {
     return Usage("run: which scenario? (see 'leaklab list'; --all runs every one)");
   }
   int status = kExitOk;
   // --all checks against the catalog instead (see RunAll).
-  const std::optional<verdict::Kind> expect = ParseExpect(run_all ? po::variables_map() : vm, status);
+  const std::optional<verdict::Kind> expect =
+      ParseExpect(run_all ? po::variables_map() : vm, status);
   if (status != kExitOk) return status;
 
   harness::RunOptions options;
@@ -220,8 +235,9 @@ int CmdRun(const std::vector<std::string>& args) {
   options.progress = ::isatty(STDERR_FILENO);
   options.write_report = vm.count("no-report") == 0;
   options.interrupted = &g_interrupted;
-  options.scenario_binary = vm.count("scenario-binary") ? fs::path(vm["scenario-binary"].as<std::string>())
-                                                        : harness::DefaultScenarioBinary();
+  options.scenario_binary = vm.count("scenario-binary")
+                                ? fs::path(vm["scenario-binary"].as<std::string>())
+                                : harness::DefaultScenarioBinary();
   options.command_line.push_back("leaklab");
   options.command_line.push_back("run");
   options.command_line.insert(options.command_line.end(), args.begin(), args.end());
@@ -287,9 +303,11 @@ int CmdRun(const std::vector<std::string>& args) {
   } catch (const harness::UsageError& e) {
     return Usage(std::string("run: ") + e.what());
   }
-  std::printf("%s/%s: %zu samples, %s (%s)\nresults: %s\n", scenario->name.c_str(),
-              options.variant.empty() ? scenario->variants.front().name.c_str() : options.variant.c_str(),
-              outcome.samples, outcome.end_reason.c_str(), outcome.end_detail.c_str(), outcome.out_dir.c_str());
+  std::printf(
+      "%s/%s: %zu samples, %s (%s)\nresults: %s\n", scenario->name.c_str(),
+      options.variant.empty() ? scenario->variants.front().name.c_str() : options.variant.c_str(),
+      outcome.samples, outcome.end_reason.c_str(), outcome.end_detail.c_str(),
+      outcome.out_dir.c_str());
   std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
   PrintReportLine(outcome);
   if (expect && *expect != outcome.verdict.kind) {
@@ -329,10 +347,12 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       "for profiles given as files: write the heap diff (last minus first, as pprof -base) here; "
       "a results folder gets DIR/heap-diff.pb.gz")(
       "out", po::value<std::string>(),
-      "for files: make DIR a results folder of this analysis: series.csv (the CSV, or the profiles' "
+      "for files: make DIR a results folder of this analysis: series.csv (the CSV, or the "
+      "profiles' "
       "totals), profiles/, heap-diff.pb.gz, manifest.json, verdict.json and report.html; "
       "'leaklab analyze DIR' reads it again")(
-      "no-report", "do not write report.html (a results folder still gets verdict.json and its heap diff)");
+      "no-report",
+      "do not write report.html (a results folder still gets verdict.json and its heap diff)");
   po::options_description hidden;
   hidden.add_options()("path", po::value<std::vector<std::string>>());
   po::options_description all;
@@ -372,7 +392,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
     }
   }
   if (!in.folders.empty() && in.folders.size() != paths.size()) {
-    return Usage("analyze: a results folder is a run of its own; give folders alone, or files alone");
+    return Usage(
+        "analyze: a results folder is a run of its own; give folders alone, or files alone");
   }
   if (!in.prometheus.empty() && in.prometheus.size() != paths.size()) {
     return Usage("analyze: a Prometheus export (" + in.prometheus[0].string() +
@@ -387,10 +408,13 @@ int CmdAnalyze(const std::vector<std::string>& args) {
                  "); analyze them in separate calls");
   }
   if (vm.count("diff") && !in.folders.empty()) {
-    return Usage("analyze: --diff is for profiles given as files; a results folder gets DIR/heap-diff.pb.gz");
+    return Usage(
+        "analyze: --diff is for profiles given as files; a results folder gets "
+        "DIR/heap-diff.pb.gz");
   }
   if (vm.count("out") && !in.folders.empty()) {
-    return Usage("analyze: --out is for files; a results folder gets its report in the folder itself");
+    return Usage(
+        "analyze: --out is for files; a results folder gets its report in the folder itself");
   }
   const bool write_report = vm.count("no-report") == 0;
   const std::optional<fs::path> out_dir =
@@ -422,7 +446,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
         WriteFileAtomically(dir / "verdict.json", verdict::VerdictToJson(a.verdict));
         report(dir);
       } catch (const std::exception& e) {
-        std::fprintf(stderr, "leaklab: %s: verdict.json and report not written: %s\n", dir.c_str(), e.what());
+        std::fprintf(stderr, "leaklab: %s: verdict.json and report not written: %s\n", dir.c_str(),
+                     e.what());
       }
       analyses.push_back(std::move(a));
     }
@@ -449,9 +474,12 @@ int CmdAnalyze(const std::vector<std::string>& args) {
           return Usage(std::string("analyze: ") + e.what());
         }
       }
-      verdict::Verdict v = in.csvs.empty()
-                               ? verdict::AnalyzeSeries(verdict::SeriesFromProfiles(profiles, label), {})
-                               : verdict::AnalyzeSeriesFile(in.csvs[0], {});
+      verdict::AnalyzeOptions options;
+      options.heap_as_of_collection = verdict::HeapAsOfCollection(profiles);
+      verdict::Verdict v =
+          in.csvs.empty()
+              ? verdict::AnalyzeSeries(verdict::SeriesFromProfiles(profiles, label), options)
+              : verdict::AnalyzeSeriesFile(in.csvs[0], options);
       v.source = label;
       if (!profiles.empty()) verdict::AddProfileEvidence(v, verdict::AnalyzeProfiles(profiles));
       if (vm.count("diff") && !harness::WriteHeapDiffProfile(v, vm["diff"].as<std::string>())) {
@@ -483,8 +511,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       std::fputs(verdict::VerdictSummary(a.verdict).c_str(), stdout);
     }
     if (expect && *expect != a.verdict.kind) {
-      std::fprintf(stderr, "leaklab: %s: expected %s, got %s\n", a.label.c_str(), verdict::KindName(*expect),
-                   verdict::KindName(a.verdict.kind));
+      std::fprintf(stderr, "leaklab: %s: expected %s, got %s\n", a.label.c_str(),
+                   verdict::KindName(*expect), verdict::KindName(a.verdict.kind));
       status = kExitUnexpectedVerdict;
     }
   }
@@ -493,31 +521,38 @@ int CmdAnalyze(const std::vector<std::string>& args) {
 
 int CmdWatch(const std::vector<std::string>& args) {
   po::options_description desc(
-      "usage: leaklab watch [--pid PID] [--pprof URL]... [--metrics URL [--metric COLUMN=METRIC]...] [options]\n"
+      "usage: leaklab watch [--pid PID] [--pprof URL]... [--metrics URL [--metric "
+      "COLUMN=METRIC]...] [options]\n"
       "  Samples a live process leaklab did not start, into a results folder, then analyzes it.\n"
-      "  --pid reads /proc/PID (RSS, anonymous, LazyFree). --pprof fetches a heap and/or a goroutine\n"
+      "  --pid reads /proc/PID (RSS, anonymous, LazyFree). --pprof fetches a heap and/or a "
+      "goroutine\n"
       "  profile at every sample (e.g. a Go service's http://127.0.0.1:6060/debug/pprof/heap and\n"
       "  .../debug/pprof/goroutine). Go's heap profile reports the heap as of the last garbage\n"
       "  collection, so between collections it repeats itself and the series is a staircase;\n"
       "  leaklab reads it as such. Where a forced collection per sample is acceptable, ask Go for\n"
       "  the live heap instead: .../debug/pprof/heap?gc=1.\n"
       "  --metrics scrapes a Prometheus text endpoint (a service's /metrics) and takes, for the\n"
-      "  columns nothing else fills: rss_bytes from process_resident_memory_bytes, heap_inuse_bytes\n"
+      "  columns nothing else fills: rss_bytes from process_resident_memory_bytes, "
+      "heap_inuse_bytes\n"
       "  from go_memstats_heap_inuse_bytes, workers from go_goroutines, requests_total from\n"
-      "  http_requests_total (summed over its labels), and leaklab_<column>; --metric maps others,\n"
+      "  http_requests_total (summed over its labels), and leaklab_<column>; --metric maps "
+      "others,\n"
       "  e.g. --metric requests_total='http_server_requests_seconds_count{uri=\"/api\"}'.\n"
       "  A request counter lets the verdict say how much is kept per request.");
   std::string every = "1s", duration = "60s", out;
   desc.add_options()("help,h", "show this help")("pid", po::value<int>(), "process to sample")(
-      "pprof", po::value<std::vector<std::string>>(), "heap or goroutine profile URL to fetch (repeatable)")(
-      "metrics", po::value<std::string>(), "Prometheus text endpoint to scrape (a service's /metrics)")(
+      "pprof", po::value<std::vector<std::string>>(),
+      "heap or goroutine profile URL to fetch (repeatable)")(
+      "metrics", po::value<std::string>(),
+      "Prometheus text endpoint to scrape (a service's /metrics)")(
       "metric", po::value<std::vector<std::string>>(),
-      "COLUMN=METRIC{label=\"value\",...}: the column takes the sum of the samples matched (repeatable)")(
-      "every", po::value(&every)->default_value(every), "sampling interval")(
-      "for", po::value(&duration)->default_value(duration), "how long to watch (Ctrl-C stops early)")(
+      "COLUMN=METRIC{label=\"value\",...}: the column takes the sum of the samples matched "
+      "(repeatable)")("every", po::value(&every)->default_value(every), "sampling interval")(
+      "for", po::value(&duration)->default_value(duration),
+      "how long to watch (Ctrl-C stops early)")(
       "out", po::value(&out), "results folder (default: results/watch-<target>-<time>)")(
-      "json", "print verdict.json instead of a summary")(
-      "expect", po::value<std::string>(), "exit 3 unless the verdict is this one");
+      "json", "print verdict.json instead of a summary")("expect", po::value<std::string>(),
+                                                         "exit 3 unless the verdict is this one");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -571,8 +606,8 @@ int CmdWatch(const std::vector<std::string>& args) {
   if (vm.count("json")) {
     std::fputs(verdict::VerdictToJson(outcome.verdict).c_str(), stdout);
   } else {
-    std::printf("results: %s (%zu samples, %zu profiles; %s)\n", outcome.out_dir.c_str(), outcome.samples,
-                outcome.profiles, outcome.end_reason.c_str());
+    std::printf("results: %s (%zu samples, %zu profiles; %s)\n", outcome.out_dir.c_str(),
+                outcome.samples, outcome.profiles, outcome.end_reason.c_str());
     std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
   }
   if (expect && *expect != outcome.verdict.kind) {
@@ -587,7 +622,8 @@ int CmdReport(const std::vector<std::string>& args) {
   po::options_description desc(
       "usage: leaklab report DIR...\n"
       "  Writes DIR/report.html: one self-contained page (no network, no script) with memory over\n"
-      "  time, the fitted trend, the verdict and its causes, from the results folder's files alone\n"
+      "  time, the fitted trend, the verdict and its causes, from the results folder's files "
+      "alone\n"
       "  (series.csv; events.csv, verdict.json, manifest.json when present). 'leaklab run' and\n"
       "  'leaklab analyze DIR' write it too");
   desc.add_options()("help,h", "show this help");

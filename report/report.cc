@@ -267,12 +267,14 @@ std::string SignalsTable(const VerdictView& v) {
       "interval)</th><th>window</th>"
       "<th>why</th></tr>";
   for (const SignalView& s : v.signals) {
-    std::string slope = s.slope ? FormatBytesPerSecond(*s.slope) : "-";
+    // A worker count's slope is in workers, a memory signal's in bytes.
+    auto rate = [&s](double x) {
+      return s.signal == "workers" ? FormatNumber(x, 3) + " workers/s" : FormatBytesPerSecond(x);
+    };
+    std::string slope = s.slope ? rate(*s.slope) : "-";
     if (s.slope && (s.slope_low || s.slope_high)) {
-      slope +=
-          " (" + (s.slope_low ? FormatBytesPerSecond(*s.slope_low) : std::string("unbounded")) +
-          " to " + (s.slope_high ? FormatBytesPerSecond(*s.slope_high) : std::string("unbounded")) +
-          ")";
+      slope += " (" + (s.slope_low ? rate(*s.slope_low) : std::string("unbounded")) + " to " +
+               (s.slope_high ? rate(*s.slope_high) : std::string("unbounded")) + ")";
     }
     std::string window = s.t_begin_s && s.t_end_s
                              ? FormatSeconds(*s.t_begin_s) + " to " + FormatSeconds(*s.t_end_s)
@@ -291,22 +293,28 @@ std::string Fixed2(double x) {
 }
 
 // Only the explanations worth reading, as the terminal summary shows them:
-// a fit that explains half of the variance or more, over two units or more.
+// of a leak, growth per unit over ten units and six points or more, with a
+// fit that explains half of the variance or more.
 std::string WorkTable(const VerdictView& v) {
   std::vector<const WorkView*> shown;
   for (const WorkView& w : v.work) {
-    if (shown.size() < kMaxWork && w.r_squared.value_or(0) >= 0.5 && w.units.value_or(0) >= 2)
+    if (shown.size() < kMaxWork && v.verdict == "leak" && w.bytes_per_unit.value_or(0) > 0 &&
+        w.r_squared.value_or(0) >= 0.5 && w.units.value_or(0) >= 10 && w.points.value_or(6) >= 6)
       shown.push_back(&w);
   }
   if (shown.empty()) return "";
   std::string out =
-      "<h2>What the growth follows</h2><table class=\"work\"><tr><th>memory per unit of work</th>"
+      "<h2>What the growth follows</h2><table class=\"work\"><tr><th>growth per unit of work</th>"
       "<th>R² (how well it explains)</th><th>units of work</th></tr>";
   for (const WorkView* wp : shown) {
     const WorkView& w = *wp;
     const std::string unit = w.unit.empty() ? w.counter : w.unit;
-    out += "<tr><td><strong>" + Escape(w.bytes_per_unit ? FormatBytes(*w.bytes_per_unit) : "-") +
-           " per " + Escape(unit) + "</strong> <span class=\"note\">(" + Escape(w.counter) +
+    const std::string per = !w.bytes_per_unit ? "-"
+                            : w.signal == "workers"
+                                ? FormatNumber(*w.bytes_per_unit, 3) + " workers"
+                                : FormatBytes(*w.bytes_per_unit);
+    out += "<tr><td><strong>" + Escape(per) + " per " + Escape(unit) +
+           "</strong> <span class=\"note\">(" + Escape(w.counter) +
            ")</span></td><td class=\"num\">" + Escape(w.r_squared ? Fixed2(*w.r_squared) : "-") +
            "</td><td class=\"num\">" + Escape(w.units ? FormatNumber(*w.units, 9) : "-") +
            "</td></tr>";

@@ -348,9 +348,10 @@ VerdictView ParseVerdictJson(const std::string& text, const std::string& source)
   }
   if (const json::value* work = Field(evidence, "work"); work != nullptr && work->is_array()) {
     for (const json::value& w : work->as_array()) {
-      WorkView wv{Str(Field(&w, "counter")), Str(Field(&w, "unit")),
-                  Num(Field(&w, "bytes_per_unit")), Num(Field(&w, "r_squared")),
-                  Num(Field(&w, "units"))};
+      WorkView wv{Str(Field(&w, "signal")),    Str(Field(&w, "counter")),
+                  Str(Field(&w, "unit")),      Num(Field(&w, "bytes_per_unit")),
+                  Num(Field(&w, "r_squared")), Num(Field(&w, "units")),
+                  Num(Field(&w, "points"))};
       if (!wv.counter.empty()) v.work.push_back(std::move(wv));
     }
   }

@@ -49,8 +49,8 @@ struct WorkerGroupView {
 };
 
 struct WorkView {
-  std::string counter, unit;
-  std::optional<double> bytes_per_unit, r_squared, units;
+  std::string signal, counter, unit;  // signal: "workers" when it counts workers
+  std::optional<double> bytes_per_unit, r_squared, units, points;
 };
 
 struct ExhaustionView {

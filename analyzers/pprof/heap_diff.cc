@@ -43,7 +43,8 @@ std::vector<std::vector<uint32_t>> LocationFrames(const Profile& profile, FrameT
     }
     for (const Line& line : location.lines) {
       const Function& f = profile.functions[line.function_index];
-      out[i].push_back(table.Intern({f.name.empty() ? f.system_name : f.name, f.filename, line.line}));
+      out[i].push_back(
+          table.Intern({f.name.empty() ? f.system_name : f.name, f.filename, line.line}));
     }
   }
   return out;
@@ -69,7 +70,8 @@ std::vector<uint32_t> StackIds(std::string_view key) {
 
 std::string SampleTypesText(const Profile& p) {
   std::string out;
-  for (const ValueType& t : p.sample_types) out += (out.empty() ? "" : ", ") + t.type + "/" + t.unit;
+  for (const ValueType& t : p.sample_types)
+    out += (out.empty() ? "" : ", ") + t.type + "/" + t.unit;
   return out.empty() ? "none" : out;
 }
 
@@ -91,8 +93,11 @@ std::vector<double> TimeAxis(const std::vector<NamedProfile>& profiles, bool& ti
   }
   std::vector<double> x(profiles.size());
   for (size_t i = 0; i < profiles.size(); ++i) {
-    x[i] = timed ? static_cast<double>(profiles[i].profile.time_nanos - profiles[0].profile.time_nanos) / 1e9
-                 : static_cast<double>(i);
+    x[i] =
+        timed
+            ? static_cast<double>(profiles[i].profile.time_nanos - profiles[0].profile.time_nanos) /
+                  1e9
+            : static_cast<double>(i);
   }
   return x;
 }
@@ -126,12 +131,13 @@ Growth GrowthOf(const std::vector<double>& x, const std::vector<double>& y) {
 
 // Per-stack values of one sample type across the profiles.
 struct StackSeries {
-  std::vector<std::string> keys;                  // stack keys, in first-seen order
-  std::vector<std::vector<double>> values;        // [stack][profile]
-  std::vector<double> totals;                     // [profile]
+  std::vector<std::string> keys;            // stack keys, in first-seen order
+  std::vector<std::vector<double>> values;  // [stack][profile]
+  std::vector<double> totals;               // [profile]
 };
 
-StackSeries CollectStacks(const std::vector<NamedProfile>& profiles, size_t value_index, FrameTable& table) {
+StackSeries CollectStacks(const std::vector<NamedProfile>& profiles, size_t value_index,
+                          FrameTable& table) {
   StackSeries s;
   s.totals.assign(profiles.size(), 0);
   std::unordered_map<std::string, size_t> index;
@@ -163,8 +169,8 @@ std::vector<Frame> FramesOf(std::string_view key, const FrameTable& table) {
 
 void CheckEnough(const std::vector<NamedProfile>& profiles, const char* what) {
   if (profiles.size() < 2) {
-    throw ProfileError(std::string("need at least two ") + what +
-                       " profiles to see growth, got " + std::to_string(profiles.size()));
+    throw ProfileError(std::string("need at least two ") + what + " profiles to see growth, got " +
+                       std::to_string(profiles.size()));
   }
 }
 
@@ -179,10 +185,19 @@ bool IsRuntimeFrame(const Frame& f) {
 
 ProfileKind KindOf(const Profile& profile) {
   if (profile.FindSampleType("inuse_space")) return ProfileKind::kHeap;
-  if (profile.sample_types.size() == 1 && profile.sample_types[0] == ValueType{"goroutine", "count"}) {
+  if (profile.sample_types.size() == 1 &&
+      profile.sample_types[0] == ValueType{"goroutine", "count"}) {
     return ProfileKind::kWorkers;
   }
   return ProfileKind::kOther;
+}
+
+bool ReportsAsOfCollection(const Profile& profile) {
+  if (KindOf(profile) != ProfileKind::kHeap) return false;
+  for (const Function& f : profile.functions) {
+    if (f.name.starts_with("runtime.") && f.filename.ends_with(".go")) return true;
+  }
+  return false;
 }
 
 const char* KindName(ProfileKind kind) {
@@ -206,9 +221,10 @@ bool OrderByTime(std::vector<NamedProfile>& profiles) {
     std::sort(times.begin(), times.end());
     timed = std::adjacent_find(times.begin(), times.end()) == times.end();
   }
-  std::stable_sort(profiles.begin(), profiles.end(), [timed](const NamedProfile& a, const NamedProfile& b) {
-    return timed ? a.profile.time_nanos < b.profile.time_nanos : a.name < b.name;
-  });
+  std::stable_sort(profiles.begin(), profiles.end(),
+                   [timed](const NamedProfile& a, const NamedProfile& b) {
+                     return timed ? a.profile.time_nanos < b.profile.time_nanos : a.name < b.name;
+                   });
   return timed;
 }
 
@@ -220,7 +236,8 @@ namespace {
 // level (a return type, the name, cv-qualifiers), keep the last that is not a
 // qualifier.
 std::string ShortCppName(std::string_view name) {
-  for (size_t clone; (clone = name.find(" [clone ")) != std::string_view::npos;) name = name.substr(0, clone);
+  for (size_t clone; (clone = name.find(" [clone ")) != std::string_view::npos;)
+    name = name.substr(0, clone);
   std::string flat;
   int depth = 0;
   for (size_t i = 0; i < name.size(); ++i) {
@@ -236,7 +253,9 @@ std::string ShortCppName(std::string_view name) {
       if (name.substr(j).starts_with("()")) {
         j += 2;
       } else {
-        while (j < name.size() && std::string_view("<>=!+-*/%&|^~[],").find(name[j]) != std::string_view::npos) ++j;
+        while (j < name.size() &&
+               std::string_view("<>=!+-*/%&|^~[],").find(name[j]) != std::string_view::npos)
+          ++j;
       }
       if (j > i) {
         flat.append(name.substr(i, j - i));
@@ -269,7 +288,8 @@ std::string ShortCppName(std::string_view name) {
   }
   std::string best;
   for (const std::string& word : words) {
-    if (word != "const" && word != "volatile" && word != "&" && word != "&&" && word != "noexcept") best = word;
+    if (word != "const" && word != "volatile" && word != "&" && word != "&&" && word != "noexcept")
+      best = word;
   }
   std::replace(best.begin(), best.end(), '\x1f', ' ');
   return best.empty() ? std::string(name) : best;
@@ -289,8 +309,27 @@ std::string Frame::ShortString() const {
 }
 
 bool Frame::IsLibrary() const {
-  const std::string name = function.find("::") != std::string::npos ? ShortCppName(function) : function;
-  return name.starts_with("std::") || name.starts_with("boost::") || name.starts_with("__gnu_cxx::");
+  const std::string name =
+      function.find("::") != std::string::npos ? ShortCppName(function) : function;
+  return name.starts_with("std::") || name.starts_with("boost::") ||
+         name.starts_with("__gnu_cxx::");
+}
+
+bool Frame::IsProfiler() const {
+  // Go: the profile writers. leaklab: the server's profile builder and the
+  // encoder (scenarios/runtime/profiles.cc, analyzers/pprof/encode.cc).
+  static constexpr std::string_view kGoPrefixes[] = {"runtime/pprof.", "net/http/pprof."};
+  static constexpr std::string_view kLeaklab[] = {
+      "leaklab::runtime::BuildHeapProfile", "leaklab::runtime::BuildWorkerProfile",
+      "leaklab::runtime::EncodedHeapProfile", "leaklab::runtime::EncodedWorkerProfile",
+      "leaklab::pprof::EncodeProfile"};
+  for (std::string_view prefix : kGoPrefixes) {
+    if (function.starts_with(prefix)) return true;
+  }
+  for (std::string_view name : kLeaklab) {
+    if (function.find(name) != std::string::npos) return true;
+  }
+  return false;
 }
 
 std::string Frame::ToString() const {
@@ -327,8 +366,14 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
   };
   std::vector<Site> sites;
   std::unordered_map<uint32_t, size_t> site_index;
+  std::vector<double> profiler(profiles.size(), 0.0);
   for (size_t s = 0; s < stacks.keys.size(); ++s) {
     const std::vector<uint32_t> ids = StackIds(stacks.keys[s]);
+    if (std::any_of(ids.begin(), ids.end(),
+                    [&](uint32_t id) { return table.at(id).IsProfiler(); })) {
+      for (size_t p = 0; p < profiles.size(); ++p) profiler[p] += stacks.values[s][p];
+      continue;
+    }
     // The site is the innermost frame of the program's own code: without
     // inlining (a debug build), the leaf is the standard library's allocator
     // (std::__new_allocator::allocate, std::string::_M_create), which says
@@ -350,9 +395,17 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
       site.best_stack = s;
     }
   }
+  out.profiler = GrowthOf(x, profiler);
+  if (const std::optional<size_t> alloc = profiles.front().profile.FindSampleType("alloc_space")) {
+    std::vector<double> allocated;
+    for (const NamedProfile& p : profiles)
+      allocated.push_back(static_cast<double>(p.profile.TotalValue(*alloc)));
+    out.allocated = GrowthOf(x, allocated);
+  }
   double grown = 0;
   for (const Site& site : sites) {
-    GrowingSite g{table.at(site.frame), FramesOf(stacks.keys[site.best_stack], table), GrowthOf(x, site.values)};
+    GrowingSite g{table.at(site.frame), FramesOf(stacks.keys[site.best_stack], table),
+                  GrowthOf(x, site.values)};
     if (g.bytes.growth <= 0) continue;
     grown += g.bytes.growth;
     out.sites.push_back(std::move(g));
@@ -386,14 +439,18 @@ WorkerAttribution AttributeWorkerGrowth(const std::vector<NamedProfile>& profile
   for (size_t s = 0; s < stacks.keys.size(); ++s) {
     GrowingWorkerGroup g;
     g.workers = GrowthOf(x, stacks.values[s]);
-    if (g.workers.growth <= 0) continue;
+    // At least one more worker at the end than at the start, and a fitted
+    // growth that rounds to one or more.
+    if (g.workers.growth < 0.5 || g.workers.last <= g.workers.first) continue;
     const std::vector<uint32_t> ids = StackIds(stacks.keys[s]);
     // 1. Skip the runtime frames at the leaf, remembering the last one (the
     // blocking call); 2. the next frame is the wait point; 3. the outermost
     // frame outside the runtime is where the worker was started.
     size_t i = 0;
-    while (i < ids.size() && IsRuntimeFrame(table.at(ids[i]))) g.blocked_in = table.at(ids[i++]).function;
-    if (i < ids.size()) g.wait_point = table.at(ids[i]);
+    while (i < ids.size() && IsRuntimeFrame(table.at(ids[i])))
+      g.blocked_in = table.at(ids[i++]).function;
+    if (i == ids.size()) continue;  // the runtime's own goroutine
+    g.wait_point = table.at(ids[i]);
     for (size_t j = ids.size(); j-- > i;) {
       if (!IsRuntimeFrame(table.at(ids[j]))) {
         g.spawn_site = table.at(ids[j]);
@@ -404,10 +461,12 @@ WorkerAttribution AttributeWorkerGrowth(const std::vector<NamedProfile>& profile
     grown += g.workers.growth;
     out.groups.push_back(std::move(g));
   }
-  std::sort(out.groups.begin(), out.groups.end(), [](const GrowingWorkerGroup& a, const GrowingWorkerGroup& b) {
-    return a.workers.growth != b.workers.growth ? a.workers.growth > b.workers.growth
-                                                : a.wait_point.function < b.wait_point.function;
-  });
+  std::sort(out.groups.begin(), out.groups.end(),
+            [](const GrowingWorkerGroup& a, const GrowingWorkerGroup& b) {
+              return a.workers.growth != b.workers.growth
+                         ? a.workers.growth > b.workers.growth
+                         : a.wait_point.function < b.wait_point.function;
+            });
   for (GrowingWorkerGroup& g : out.groups) g.workers.share = g.workers.growth / grown;
   if (out.groups.size() > kMaxReported) out.groups.resize(kMaxReported);
   return out;
@@ -457,7 +516,9 @@ Profile DiffProfiles(const Profile& base, const Profile& source) {
     const Frame& f = table.at(id);
     const std::string fkey = f.function + '\0' + f.file;
     auto [fit, inserted] = function_of.try_emplace(fkey, out.functions.size());
-    if (inserted) out.AddFunction({.name = f.function, .system_name = f.function, .filename = f.file, .start_line = 0});
+    if (inserted)
+      out.AddFunction(
+          {.name = f.function, .system_name = f.function, .filename = f.file, .start_line = 0});
     Location location;
     location.lines.push_back({.function_index = fit->second, .line = f.line, .column = 0});
     const size_t index = out.AddLocation(std::move(location));

@@ -10,6 +10,7 @@
 #define LEAKLAB_ANALYZERS_PPROF_HEAP_DIFF_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,12 @@ enum class ProfileKind {
 };
 ProfileKind KindOf(const Profile& profile);
 const char* KindName(ProfileKind kind);  // "heap", "workers", "other"
+
+// True for a heap profile written by Go's runtime/pprof (its functions are
+// Go's: runtime.* from .go files), whose in-use figures are those of the
+// most recently completed garbage collection, not of the moment it was
+// written: between collections, profiles repeat the same totals.
+bool ReportsAsOfCollection(const Profile& profile);
 
 // A profile and the name it came under (its file), for ordering and messages.
 struct NamedProfile {
@@ -53,6 +60,11 @@ struct Frame {
   // True for frames of the C++ standard library or Boost, which say how
   // rather than who when a person reads a stack.
   bool IsLibrary() const;
+  // True for frames of the profiler itself at work: Go's runtime/pprof and
+  // net/http/pprof writing a profile (their compress/flate buffers sit below
+  // them), leaklab's profile builder and encoder. What they allocate is the
+  // measurement's, not the program's.
+  bool IsProfiler() const;
   friend bool operator==(const Frame&, const Frame&) = default;
 };
 
@@ -85,11 +97,16 @@ struct GrowingWorkerGroup {
 
 struct HeapAttribution {
   int profiles = 0;
-  bool timed = false;  // slopes are per second (true) or per profile
-  double span = 0;     // seconds (or profiles - 1) from first to last
-  std::string sample_type;  // the value followed, "inuse_space"
-  Growth total;             // of the profile's total
+  bool timed = false;              // slopes are per second (true) or per profile
+  double span = 0;                 // seconds (or profiles - 1) from first to last
+  std::string sample_type;         // the value followed, "inuse_space"
+  Growth total;                    // of the profile's total
   std::vector<GrowingSite> sites;  // sites that grew, most growth first
+  // The profiler's own stacks (Frame::IsProfiler), kept out of `sites`.
+  Growth profiler;
+  // Of the alloc_space totals, when the profiles have that sample type:
+  // what the program allocated (freed or not) across the profiles.
+  std::optional<Growth> allocated;
 };
 
 struct WorkerAttribution {

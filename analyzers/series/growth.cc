@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -20,14 +21,25 @@ std::string PValue(double p) {
   return buf;
 }
 
-std::string Rate(double bytes_per_s) { return FormatBytes(bytes_per_s) + "/s"; }
-
-// From the upper bound of a slope's interval, when that bound does not matter:
-// "it grows at most 4.3 KB/s, too little to matter" or "it does not grow".
-std::string AtMost(double slope_high) {
-  return slope_high > 0 ? "it grows at most " + Rate(slope_high) + ", too little to matter"
-                        : "it does not grow";
-}
+// Amounts and rates in the signal's unit: "4.1 MB", "4.1 MB/s"; "12 workers", "1.5 workers/s".
+struct Units {
+  bool bytes = true;
+  std::string unit;
+  std::string Amount(double x) const {
+    if (bytes) return FormatBytes(x);
+    char buf[48];
+    const double r = std::fabs(x) >= 10 ? std::round(x) : std::round(x * 10) / 10;
+    std::snprintf(buf, sizeof buf, std::fabs(r) >= 10 ? "%.0f" : "%.1f", r);
+    return std::string(buf) + " " + unit + (r == 1 ? "" : "s");
+  }
+  std::string Rate(double per_s) const { return Amount(per_s) + "/s"; }
+  // From the upper bound of a slope's interval, when that bound does not
+  // matter: "it grows at most 4.3 KB/s, too little to matter" or "it does not grow".
+  std::string AtMost(double slope_high) const {
+    return slope_high > 0 ? "it grows at most " + Rate(slope_high) + ", too little to matter"
+                          : "it does not grow";
+  }
+};
 
 // The q-quantile (0..1) of `values`, by nearest rank; reorders them.
 double Quantile(std::vector<double>& values, double q) {
@@ -51,6 +63,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
                                     std::span<const double> values, const GrowthOptions& options) {
   GrowthEvidence ev;
   ev.signal = std::move(signal);
+  const Units u{options.bytes, options.unit};
 
   // 1. The samples present (a NaN is a missing sample).
   std::vector<double> t, y;
@@ -73,6 +86,10 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   if (t.size() < options.min_samples) {
     std::string reason = "only " + std::to_string(t.size()) + " samples; at least " +
                          std::to_string(options.min_samples) + " are needed";
+    if (t.size() >= 2) {
+      const double spacing = (t.back() - t.front()) / static_cast<double>(t.size() - 1);
+      ev.decide_window_s = spacing * static_cast<double>(options.min_samples - 1);
+    }
     return Insufficient(std::move(ev), std::move(reason));
   }
   const double span_s = t.back() - t.front();
@@ -160,12 +177,12 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   ev.noise_bytes = 1.4826 * MedianOf(spread);
   ev.peak_bytes = std::max(0.0, Quantile(residuals, 0.99));
 
-  // 5. A trend that matters: significant, at least min_growth_bytes_per_s,
-  //    and adding min_relative_growth of the level over the window.
-  auto matters = [&](double rate) {
-    return rate >= options.min_growth_bytes_per_s &&
-           rate * window_s >= options.min_relative_growth * ev.level_bytes;
-  };
+  // 5. A trend that matters: significant, and adding at least the practical
+  //    growth (min_growth, and min_relative_growth of the level) over the
+  //    window.
+  ev.practical_growth =
+      std::max(options.min_growth, options.min_relative_growth * std::fabs(ev.level_bytes));
+  auto matters = [&](double rate) { return rate * window_s >= ev.practical_growth; };
   //    The last regime, when it covers a good part of the window: its slope's
   //    upper bound (at plateau_confidence) says whether growth has stopped.
   const bool one_regime = regimes.starts.empty() || regimes.starts.back() <= begin;
@@ -193,10 +210,10 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
       char share[32];
       std::snprintf(share, sizeof share, "%.1f%%",
                     ev.level_bytes > 0 ? 100 * std::fabs(ev.growth_bytes) / ev.level_bytes : 0.0);
-      ev.reason = significant ? "changes only " + Rate(ev.fit.slope) + ", " + share +
+      ev.reason = significant ? "changes only " + u.Rate(ev.fit.slope) + ", " + share +
                                     " of its level over the window: too little to matter"
                               : "no steady trend (Mann-Kendall p = " + PValue(ev.mk.p_value) +
-                                    "); " + AtMost(ev.fit.slope_high);
+                                    "); " + u.AtMost(ev.fit.slope_high);
       return ev;
     }
     //  It may have grown and then stopped: a step (a cache filled at once)
@@ -205,16 +222,27 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     if (has_last_regime && !matters(ev.last_regime_slope_high_bytes_per_s)) {
       ev.trend = Trend::kPlateaued;
       ev.reason = "rose, then levelled off: since t = " + FormatDuration(ev.last_regime_begin_s) +
-                  " " + AtMost(ev.last_regime_slope_high_bytes_per_s);
+                  " " + u.AtMost(ev.last_regime_slope_high_bytes_per_s);
       return ev;
+    }
+    //  How long a window would decide, at this sampling rate: the growth's
+    //  interval over the window narrows as its square root, so the window
+    //  that brings the half-width h down to the practical growth M is
+    //  W (h / M)^2 (with a fifth more for the estimate's own error). Beyond
+    //  a hundred times the window, no promise is made.
+    const double half_width = (ev.fit.slope_high - ev.fit.slope) * window_s;
+    if (half_width > 0 && ev.practical_growth > 0) {
+      const double needed = 1.2 * window_s * std::pow(half_width / ev.practical_growth, 2);
+      if (needed <= 100 * window_s) ev.decide_window_s = std::max(needed, window_s);
     }
     const double independent = static_cast<double>(ev.n) / ev.mk.variance_factor;
     std::string reason =
-        (significant ? "it changes " + Rate(ev.fit.slope) +
+        (significant ? "it changes " + u.Rate(ev.fit.slope) +
                            " (Mann-Kendall p = " + PValue(ev.mk.p_value) + "), less than matters"
                      : "no steady trend shows (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")") +
-        ", but growth of up to " + Rate(ev.fit.slope_high) + " (" +
-        FormatBytes(ev.fit.slope_high * window_s) + " over the window) cannot be ruled out";
+        ", but growth of up to " + u.Rate(ev.fit.slope_high) + " (" +
+        u.Amount(ev.fit.slope_high * window_s) + " over the window, where " +
+        u.Amount(ev.practical_growth) + " would matter) cannot be ruled out";
     reason += ev.mk.variance_factor > 1.5
                   ? ": its " + std::to_string(ev.n) + " points move together and count as about " +
                         std::to_string(std::lround(independent)) + " independent ones"
@@ -224,7 +252,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   if (ev.fit.slope < 0) {
     ev.trend = Trend::kFalling;
     ev.reason =
-        "falls " + Rate(-ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
+        "falls " + u.Rate(-ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
     return ev;
   }
 
@@ -254,8 +282,8 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
       const double fall = -TheilSenEstimate(rt, ry).slope * (rt.back() - rt.front());
       const double chance = 3.5 * regimes.noise * std::sqrt(12.0 / static_cast<double>(to - from));
       if (fall > 0.25 * ev.growth_bytes && fall > chance) {
-        std::string reason = "rose " + FormatBytes(ev.growth_bytes) + " overall but fell " +
-                             FormatBytes(fall) + " between t = " + FormatDuration(rt.front()) +
+        std::string reason = "rose " + u.Amount(ev.growth_bytes) + " overall but fell " +
+                             u.Amount(fall) + " between t = " + FormatDuration(rt.front()) +
                              " and " + FormatDuration(rt.back()) +
                              ": it drifts up and down in turns rather than grows steadily";
         return Insufficient(std::move(ev), std::move(reason));
@@ -270,33 +298,36 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     const RobustTrend tail = TestTrend(tt, ty, options.plateau_confidence);
     ev.tail_mk = tail.mk;
     ev.tail_slope_bytes_per_s = tail.fit.slope;
+    ev.tail_slope_high_bytes_per_s = tail.fit.slope_high;
+    ev.tail_begin_s = tt.front();
     tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
     tail_stopped = tail.fit.slope_high < share;
   }
   const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
   if (tail_stopped || regime_stopped) {
     ev.trend = Trend::kPlateaued;
-    ev.reason = "grew " + Rate(ev.fit.slope) + ", then levelled off: ";
+    ev.reason = "grew " + u.Rate(ev.fit.slope) + ", then levelled off: ";
     ev.reason += regime_stopped
                      ? "since t = " + FormatDuration(ev.last_regime_begin_s) +
-                           " it grows at most " + Rate(ev.last_regime_slope_high_bytes_per_s)
-                     : "the last third grows at most " + Rate(share) + " (its slope " +
-                           Rate(ev.tail_slope_bytes_per_s) + ")";
+                           " it grows at most " + u.Rate(ev.last_regime_slope_high_bytes_per_s)
+                     : "the last third grows at most " + u.Rate(share) + " (its slope " +
+                           u.Rate(ev.tail_slope_bytes_per_s) + ")";
     return ev;
   }
   if (!tail_growing && !one_regime) {
-    std::string reason = "grew " + Rate(ev.fit.slope) +
+    ev.decide_window_s = 1.5 * window_s;
+    std::string reason = "grew " + u.Rate(ev.fit.slope) +
                          ", but whether it still grows at the end cannot be told: the last third "
                          "changes " +
-                         Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
+                         u.Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
                          "), too uncertain either way";
     return Insufficient(std::move(ev), std::move(reason));
   }
   ev.trend = Trend::kGrowing;
-  ev.reason = "grows " + Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
-  ev.reason += tail_growing
-                   ? " and still grows in the last third (" + Rate(ev.tail_slope_bytes_per_s) + ")"
-                   : ", steadily from start to end, with no sign of levelling off";
+  ev.reason = "grows " + u.Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
+  ev.reason += tail_growing ? " and still grows in the last third (" +
+                                  u.Rate(ev.tail_slope_bytes_per_s) + ")"
+                            : ", steadily from start to end, with no sign of levelling off";
   return ev;
 }
 
@@ -327,6 +358,38 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
     ev.signal = std::move(signal);
     return Insufficient(std::move(ev), std::string("the values cannot be analysed: ") + e.what());
   }
+}
+
+std::vector<double> DropStaleRepeats(std::span<const double> values,
+                                     const std::vector<std::span<const double>>& witnesses,
+                                     size_t& dropped) {
+  std::vector<double> out(values.begin(), values.end());
+  dropped = 0;
+  // A repeat of sample `i` (equal to sample `j`, the finite one before) is stale when a witness
+  // moved.
+  auto stale = [&](size_t j, size_t i) {
+    if (witnesses.empty()) return true;
+    for (std::span<const double> w : witnesses) {
+      if (i < w.size() && std::isfinite(w[i]) && std::isfinite(w[j]) && w[i] != w[j]) return true;
+    }
+    return false;
+  };
+  std::vector<size_t> repeats;
+  size_t pairs = 0;
+  std::optional<size_t> previous;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) continue;
+    if (previous) {
+      ++pairs;
+      if (values[i] == values[*previous] && stale(*previous, i)) repeats.push_back(i);
+    }
+    previous = i;
+  }
+  // A third: a staircase sampled even twice per step repeats half the time.
+  if (pairs == 0 || 3 * repeats.size() < pairs) return out;
+  for (size_t i : repeats) out[i] = std::numeric_limits<double>::quiet_NaN();
+  dropped = repeats.size();
+  return out;
 }
 
 double PredictLimitTime(const GrowthEvidence& evidence, double limit_bytes) {

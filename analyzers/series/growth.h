@@ -19,15 +19,24 @@ struct GrowthOptions {
   // Significance level of the (Hamed-Rao corrected) Mann-Kendall test over
   // the analysed window.
   double alpha = 0.01;
-  // The minimum practical growth: below this rate growth is not worth calling
-  // a leak, whatever the test says; and a signal is "flat" only when the
-  // upper end of its slope's 95 % interval is below it (or below the
-  // relative share next), else the data cannot tell and say so. 1 KiB/s is about 84 MiB a day;
-  // lower it to judge long, slow series (a week of data can show 100 B/s reliably).
-  double min_growth_bytes_per_s = 1024;
-  // Growth over the window must also be this fraction of the signal's level,
-  // so that a few KB of drift in a flat process is not a leak.
+  // What growth "matters": over the analysed window it adds at least
+  // min_relative_growth of the signal's level and at least min_growth (in
+  // the signal's unit: bytes, or workers). Both scale with the window: a day
+  // of data judges a slow rise by what it adds in a day, 30 s of data by what
+  // it adds in 30 s, so a slow leak is found in long data without a fixed
+  // bytes-per-second floor that a long window would make blind. Below both,
+  // growth is not worth calling a leak, whatever the test says; and a signal
+  // is "flat" only when the upper end of its growth's 95 % interval is below
+  // them too, else the data cannot tell and say so.
+  // 5 % of the level: less is the drift of a flat process (pools, page
+  // cache, fragmentation) over any window.
   double min_relative_growth = 0.05;
+  // 256 KiB: 64 pages, below which memory figures move by page-granular
+  // noise alone. For worker counts AnalyzeSeries uses a few workers.
+  double min_growth = 256 * 1024;
+  // The signal counts bytes (reasons say "4.1 MB/s") or things ("12 workers/s").
+  bool bytes = true;
+  std::string unit = "worker";  // the thing counted when !bytes
   // Warm-up (pools, arenas, caches filling) ends at the last change of regime
   // in the floor within this leading share of the span; the test starts
   // there. Changes later than that are the signal's own behaviour (a leak
@@ -71,6 +80,7 @@ struct GrowthEvidence {
   Trend trend = Trend::kInsufficient;
   std::string reason;                 // one plain sentence: why this trend
   size_t samples = 0;                 // finite samples of the signal
+  size_t stale_repeats = 0;           // samples left out as repeats (DropStaleRepeats)
   size_t n = 0;                       // floor points in the analysed window
   double t_begin_s = 0, t_end_s = 0;  // the analysed window (after warm-up)
   // How the floor was taken (floor.h).
@@ -86,9 +96,20 @@ struct GrowthEvidence {
   double growth_bytes = 0;  // fitted slope x window length
   double noise_bytes = 0;   // robust spread of the samples around the line (1.4826 x MAD)
   double peak_bytes = 0;    // how far the samples rise above the floor line (99th percentile)
+  // The practical size over this window (max of min_growth and
+  // min_relative_growth x level): what "matters" meant for this signal.
+  double practical_growth = 0;
+  // When the data cannot decide (kInsufficient) for want of precision: the
+  // window length, from the first analysed sample, at which the growth's
+  // interval would be narrow enough to rule practical growth in or out at
+  // the same sampling rate (the interval of a slope narrows as the window's
+  // power 3/2, its growth over the window as the power 1/2). 0 when unknown.
+  double decide_window_s = 0;
   // The plateau check.
   MannKendall tail_mk{};  // last third of the window
   double tail_slope_bytes_per_s = 0;
+  double tail_slope_high_bytes_per_s = 0;         // its upper bound at plateau_confidence
+  double tail_begin_s = 0;                        // where the last third starts
   double last_regime_begin_s = 0;                 // 0 when no last regime was judged
   double last_regime_slope_high_bytes_per_s = 0;  // its slope's upper 95 % bound
   // The floor itself (all of it, warm-up included), for regressions on it;
@@ -117,6 +138,25 @@ struct GrowthEvidence {
 //     window is one regime; when neither can be told, kInsufficient.
 GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
                              std::span<const double> values, const GrowthOptions& options);
+
+// A figure that a program refreshes only at certain moments repeats itself,
+// exactly, between them: Go's heap profile reports the heap as of the last
+// garbage collection (runtime/pprof: "the most recently completed garbage
+// collection"), a JVM's heap-after-GC gauge likewise. Sampled faster than
+// collections happen, its series is a staircase whose repeated samples are
+// not observations, and whose last step is level only because no collection
+// came since. A repeat is stale when one of the `witnesses` (live figures
+// sampled at the same times: RSS, a request counter) changed between the two
+// samples, or when there are no witnesses; an idle process, whose every
+// figure stands still, repeats for real. When at least a third of the
+// consecutive pairs of finite samples are stale repeats, returns the values
+// with each of them made missing (NaN), keeping the first sample of every
+// step, and sets `dropped` to their number; otherwise returns the values
+// unchanged and sets it to 0. A live figure under load repeats to the byte
+// far more rarely.
+std::vector<double> DropStaleRepeats(std::span<const double> values,
+                                     const std::vector<std::span<const double>>& witnesses,
+                                     size_t& dropped);
 
 // When the signal's peaks (the floor line plus peak_bytes) reach `limit_bytes`
 // at the fitted slope: a time in the series' clock, or NaN when it does not

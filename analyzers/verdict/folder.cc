@@ -115,15 +115,27 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
 }  // namespace
 
 Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOptions& options) {
-  Verdict v = AnalyzeFolderSeries(dir, options);
-  // The profiles say where the growth is. A profile that cannot be read costs
-  // that part only: the verdict from the series stands.
+  // The profiles say where the growth is, and whether the heap column is
+  // reported as of the last collection (Go). A profile that cannot be read
+  // costs that part only: the verdict from the series stands.
+  std::optional<ProfileEvidence> evidence;
+  std::string profile_problem;
+  AnalyzeOptions effective = options;
   try {
     const std::vector<std::filesystem::path> files = ResultsFolderProfiles(dir);
-    if (!files.empty()) AddProfileEvidence(v, AnalyzeProfiles(ReadProfiles(files)));
+    if (!files.empty()) {
+      std::vector<pprof::NamedProfile> profiles = ReadProfiles(files);
+      effective.heap_as_of_collection =
+          effective.heap_as_of_collection || HeapAsOfCollection(profiles);
+      evidence = AnalyzeProfiles(std::move(profiles));
+    }
   } catch (const pprof::ProfileError& e) {
-    v.explanation += std::string(" Note: the profiles were left out: ") + e.what() + ".";
+    profile_problem = e.what();
   }
+  Verdict v = AnalyzeFolderSeries(dir, effective);
+  if (evidence) AddProfileEvidence(v, std::move(*evidence));
+  if (!profile_problem.empty())
+    v.explanation += " Note: the profiles were left out: " + profile_problem + ".";
   return v;
 }
 

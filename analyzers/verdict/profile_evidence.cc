@@ -37,7 +37,8 @@ std::string WithCallers(const std::vector<pprof::Frame>& stack, size_t callers) 
   return out;
 }
 
-std::vector<pprof::NamedProfile> OfKind(const std::vector<pprof::NamedProfile>& all, pprof::ProfileKind kind) {
+std::vector<pprof::NamedProfile> OfKind(const std::vector<pprof::NamedProfile>& all,
+                                        pprof::ProfileKind kind) {
   std::vector<pprof::NamedProfile> out;
   for (const pprof::NamedProfile& p : all) {
     if (pprof::KindOf(p.profile) == kind) out.push_back(p);
@@ -53,10 +54,12 @@ std::vector<pprof::NamedProfile> ReadProfiles(const std::vector<fs::path>& paths
     pprof::Profile profile = pprof::ReadProfileFile(path);
     if (pprof::KindOf(profile) == pprof::ProfileKind::kOther) {
       std::string types;
-      for (const pprof::ValueType& t : profile.sample_types) types += (types.empty() ? "" : ", ") + t.type + "/" + t.unit;
-      throw pprof::ProfileError(path, "neither a heap profile (no inuse_space) nor a worker profile "
-                                      "(goroutine/count); its sample types are " +
-                                          (types.empty() ? std::string("none") : types));
+      for (const pprof::ValueType& t : profile.sample_types)
+        types += (types.empty() ? "" : ", ") + t.type + "/" + t.unit;
+      throw pprof::ProfileError(path,
+                                "neither a heap profile (no inuse_space) nor a worker profile "
+                                "(goroutine/count); its sample types are " +
+                                    (types.empty() ? std::string("none") : types));
     }
     out.push_back({path.string(), std::move(profile)});
   }
@@ -70,7 +73,8 @@ std::vector<fs::path> ResultsFolderProfiles(const fs::path& dir) {
   // The harness's own names only: other files (e.g. a diff) are not snapshots.
   static const std::regex kSnapshot(R"((heap|workers)-[0-9]+\.pb\.gz)");
   for (const fs::directory_entry& e : fs::directory_iterator(dir / "profiles")) {
-    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kSnapshot)) out.push_back(e.path());
+    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kSnapshot))
+      out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -93,7 +97,8 @@ ProfileEvidence AnalyzeProfiles(std::vector<pprof::NamedProfile> profiles) {
   return e;
 }
 
-series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profiles, std::string source) {
+series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profiles,
+                                  std::string source) {
   std::vector<pprof::NamedProfile> heap = OfKind(profiles, pprof::ProfileKind::kHeap);
   std::vector<pprof::NamedProfile> workers = OfKind(profiles, pprof::ProfileKind::kWorkers);
   const bool heap_timed = pprof::OrderByTime(heap);
@@ -110,16 +115,25 @@ series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profil
   s.values.resize(s.columns.size());
   for (size_t i = 0; i < rows.size(); ++i) {
     // Without times, one profile per second: slopes then read per profile.
-    s.t_s.push_back(timed ? static_cast<double>(rows[i].profile.time_nanos - rows[0].profile.time_nanos) / 1e9
-                          : static_cast<double>(i));
+    s.t_s.push_back(
+        timed ? static_cast<double>(rows[i].profile.time_nanos - rows[0].profile.time_nanos) / 1e9
+              : static_cast<double>(i));
     size_t c = 0;
     if (!heap.empty()) {
       const pprof::Profile& p = heap[i].profile;
       s.values[c++].push_back(static_cast<double>(p.TotalValue(*p.FindSampleType("inuse_space"))));
     }
-    if (heap.empty() || both) s.values[c++].push_back(static_cast<double>(workers[i].profile.TotalValue(0)));
+    if (heap.empty() || both)
+      s.values[c++].push_back(static_cast<double>(workers[i].profile.TotalValue(0)));
   }
   return s;
+}
+
+bool HeapAsOfCollection(const std::vector<pprof::NamedProfile>& profiles) {
+  for (const pprof::NamedProfile& p : profiles) {
+    if (pprof::ReportsAsOfCollection(p.profile)) return true;
+  }
+  return false;
 }
 
 void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
@@ -128,10 +142,12 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
   if (evidence.heap && !evidence.heap->sites.empty() && evidence.heap->total.growth > 0) {
     const pprof::HeapAttribution& h = *evidence.heap;
     const pprof::GrowingSite& top = h.sites.front();
-    text += " The heap profiles (" + std::to_string(h.profiles) + ") put " + Percent(top.bytes.share) +
-            " of the growth, " + series::FormatBytes(top.bytes.growth) + ", in " + WithCallers(top.stack, 2) + ".";
+    text += " The heap profiles (" + std::to_string(h.profiles) + ") put " +
+            Percent(top.bytes.share) + " of the growth, " + series::FormatBytes(top.bytes.growth) +
+            ", in " + WithCallers(top.stack, 2) + ".";
     if (h.sites.size() > 1 && h.sites[1].bytes.share >= 0.05) {
-      text += " Next: " + h.sites[1].site.ShortString() + " (" + Percent(h.sites[1].bytes.share) + ").";
+      text +=
+          " Next: " + h.sites[1].site.ShortString() + " (" + Percent(h.sites[1].bytes.share) + ").";
     }
   }
   if (evidence.workers && !evidence.workers->groups.empty() && evidence.workers->total.growth > 0) {
@@ -139,13 +155,28 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
     char count[32];
     std::snprintf(count, sizeof count, "%.0f", g.workers.growth);
     text += std::string(" The worker profiles show ") + count + " more workers waiting in " +
-            g.wait_point.ShortString() + (g.blocked_in.empty() ? "" : " (blocked in " + g.blocked_in + ")") +
+            g.wait_point.ShortString() +
+            (g.blocked_in.empty() ? "" : " (blocked in " + g.blocked_in + ")") +
             (g.spawn_site.function.empty() || g.spawn_site == g.wait_point
                  ? ""
                  : ", started from " + g.spawn_site.ShortString()) +
             ": " + Percent(g.workers.share) + " of the new workers.";
   }
   if (explain) v.explanation += text;
+  // How strong a no-leak is, per unit of work: what each unit allocates
+  // (the profiles' alloc_space per second over the counter's rate), beside
+  // the most it can keep.
+  if (v.bound && !v.bound->unit.empty() && evidence.heap && evidence.heap->timed &&
+      evidence.heap->allocated && evidence.heap->allocated->slope > 0 && v.bound->units > 0 &&
+      v.bound->t_end_s > v.bound->t_begin_s) {
+    Bound& b = *v.bound;
+    const double units_per_s = b.units / (b.t_end_s - b.t_begin_s);
+    b.allocated_bytes_per_unit = evidence.heap->allocated->slope / units_per_s;
+    v.explanation += " Each " + b.unit + " allocates about " +
+                     series::FormatBytes(b.allocated_bytes_per_unit) +
+                     " (the heap profiles' alloc_space), so at most " +
+                     Percent(b.max_bytes_per_unit / b.allocated_bytes_per_unit) + " of it is kept.";
+  }
   v.profiles = std::move(evidence);
 }
 

@@ -32,7 +32,13 @@ ProfileEvidence AnalyzeProfiles(std::vector<pprof::NamedProfile> profiles);
 // t_s from time_nanos (seconds since the first) or the profile's position,
 // heap_inuse_bytes from the heap profiles' inuse_space, workers from the
 // worker profiles' count. Kinds are matched by position when counts agree.
-series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profiles, std::string source);
+series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profiles,
+                                  std::string source);
+
+// True when the heap profiles among `profiles` report as of the last garbage
+// collection (pprof::ReportsAsOfCollection), so the heap series made of them
+// is a staircase (AnalyzeOptions::heap_as_of_collection).
+bool HeapAsOfCollection(const std::vector<pprof::NamedProfile>& profiles);
 
 // Attaches the evidence to `v` and, where it helps explain a leak or an
 // undecided run, says in the explanation where the growth is allocated.

@@ -15,16 +15,23 @@ pprof::Profile Heap(int64_t t_s, int64_t leak_bytes) {
   pprof::Profile p;
   p.sample_types = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}};
   p.time_nanos = t_s * kSecond;
-  const size_t leak = p.AddFunction({.name = "ns::Cache::Put(int)", .system_name = "", .filename = "", .start_line = 0});
-  const size_t lib = p.AddFunction(
-      {.name = "void std::vector<int>::push_back(int&&)", .system_name = "", .filename = "", .start_line = 0});
-  const size_t caller = p.AddFunction({.name = "ns::Serve()", .system_name = "", .filename = "", .start_line = 0});
+  const size_t leak = p.AddFunction(
+      {.name = "ns::Cache::Put(int)", .system_name = "", .filename = "", .start_line = 0});
+  const size_t lib = p.AddFunction({.name = "void std::vector<int>::push_back(int&&)",
+                                    .system_name = "",
+                                    .filename = "",
+                                    .start_line = 0});
+  const size_t caller =
+      p.AddFunction({.name = "ns::Serve()", .system_name = "", .filename = "", .start_line = 0});
   for (size_t f : {leak, lib, caller}) {
     pprof::Location loc;
     loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
     p.AddLocation(std::move(loc));
   }
-  p.samples.push_back({.location_indexes = {0, 1, 2}, .values = {1, leak_bytes}, .string_labels = {}, .numeric_labels = {}});
+  p.samples.push_back({.location_indexes = {0, 1, 2},
+                       .values = {1, leak_bytes},
+                       .string_labels = {},
+                       .numeric_labels = {}});
   return p;
 }
 
@@ -32,17 +39,19 @@ pprof::Profile Workers(int64_t t_s, int64_t count) {
   pprof::Profile p;
   p.sample_types = {{"goroutine", "count"}};
   p.time_nanos = t_s * kSecond;
-  const size_t f = p.AddFunction({.name = "Pool::Wait", .system_name = "", .filename = "", .start_line = 0});
+  const size_t f =
+      p.AddFunction({.name = "Pool::Wait", .system_name = "", .filename = "", .start_line = 0});
   pprof::Location loc;
   loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
   p.AddLocation(std::move(loc));
-  p.samples.push_back({.location_indexes = {0}, .values = {count}, .string_labels = {}, .numeric_labels = {}});
+  p.samples.push_back(
+      {.location_indexes = {0}, .values = {count}, .string_labels = {}, .numeric_labels = {}});
   return p;
 }
 
 TEST(SeriesFromProfilesTest, TotalsBecomeColumnsOnTheProfilesTimes) {
-  std::vector<pprof::NamedProfile> p = {{"h2", Heap(12, 300)}, {"h1", Heap(10, 100)},
-                                        {"w1", Workers(10, 5)},  {"w2", Workers(12, 9)}};
+  std::vector<pprof::NamedProfile> p = {
+      {"h2", Heap(12, 300)}, {"h1", Heap(10, 100)}, {"w1", Workers(10, 5)}, {"w2", Workers(12, 9)}};
   const series::Series s = SeriesFromProfiles(p, "profiles");
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s.t_s, (std::vector<double>{0, 2}));
@@ -64,10 +73,12 @@ TEST(AddProfileEvidenceTest, ExplainsLeakWithSiteAndFirstOwnCaller) {
   EXPECT_EQ(v.profiles->heap_first, "h0");
   EXPECT_EQ(v.profiles->heap_last, "h3");
   // The std::vector frame says how, not who: the caller named is ns::Serve.
-  EXPECT_NE(v.explanation.find("100 % of the growth, 3.0 KB, in ns::Cache::Put, called from ns::Serve."),
-            std::string::npos)
+  EXPECT_NE(
+      v.explanation.find("100 % of the growth, 3.0 KB, in ns::Cache::Put, called from ns::Serve."),
+      std::string::npos)
       << v.explanation;
-  EXPECT_NE(v.explanation.find("30 more workers waiting in Pool::Wait"), std::string::npos) << v.explanation;
+  EXPECT_NE(v.explanation.find("30 more workers waiting in Pool::Wait"), std::string::npos)
+      << v.explanation;
 
   Verdict flat;
   flat.kind = Kind::kNoLeak;
@@ -87,7 +98,8 @@ TEST(ReadProfilesTest, RefusesProfilesThatAreNeitherHeapNorWorkers) {
     FAIL() << "no error";
   } catch (const pprof::ProfileError& e) {
     EXPECT_NE(std::string(e.what()).find("cpu.pb.gz"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("samples/count, cpu/nanoseconds"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("samples/count, cpu/nanoseconds"), std::string::npos)
+        << e.what();
   }
   fs::remove_all(dir);
 }
@@ -96,7 +108,8 @@ TEST(ResultsFolderProfilesTest, ListsSnapshotsOnlyInOrder) {
   const fs::path dir = fs::temp_directory_path() / "profile_evidence_folder_test";
   fs::remove_all(dir);
   fs::create_directories(dir / "profiles");
-  for (const char* name : {"heap-0002.pb.gz", "heap-0001.pb.gz", "workers-0001.pb.gz", "heap-diff.pb.gz", "notes.txt"}) {
+  for (const char* name : {"heap-0002.pb.gz", "heap-0001.pb.gz", "workers-0001.pb.gz",
+                           "heap-diff.pb.gz", "notes.txt"}) {
     std::ofstream(dir / "profiles" / name) << "x";
   }
   const std::vector<fs::path> files = ResultsFolderProfiles(dir);

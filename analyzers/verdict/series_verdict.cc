@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -14,6 +15,12 @@ namespace {
 // Memory signals, most direct first: the heap says what the program holds,
 // RSS what the OS sees (stacks and mmaps included).
 constexpr std::string_view kSignals[] = {series::kHeapInuseBytesColumn, series::kRssBytesColumn};
+
+// Figures that change whenever a process is busy, to tell a heap figure that
+// only repeats its last collection from a process that stands still.
+constexpr std::string_view kLiveWitnesses[] = {series::kRssBytesColumn, series::kAnonBytesColumn,
+                                               series::kRequestsTotalColumn,
+                                               series::kKeysTotalColumn};
 
 struct Counter {
   std::string_view column;
@@ -83,6 +90,7 @@ std::vector<WorkExplanation> ExplainByWork(const series::Series& s,
     auto [lo, hi] = std::minmax_element(x.begin(), x.end());
     if (*hi <= *lo) continue;  // no work done: nothing to explain with
     WorkExplanation w;
+    w.signal = subject.signal;
     w.counter = std::string(c.column);
     w.unit = c.unit;
     w.units = *hi - *lo;
@@ -221,7 +229,158 @@ std::string FloorNote(const series::GrowthEvidence& ev) {
     note += " The first " + series::FormatDuration(ev.t_begin_s) +
             " were warm-up (memory settling at its working level) and are left out.";
   }
+  if (ev.stale_repeats > 0) {
+    note +=
+        " The heap figure repeats itself between garbage collections (Go's heap profile reports "
+        "the heap "
+        "as of the last one), so each step counts once, and a step that has not ended yet is no "
+        "sign of "
+        "levelling off; a heap profile taken with ?gc=1 gives the live heap at every sample.";
+  }
   return note;
+}
+
+// Workers: growth that matters adds at least this many over the window (and
+// min_relative_growth of the level): fewer is the coming and going of
+// connections and requests in flight.
+constexpr double kMinWorkerGrowth = 8;
+
+bool IsMemory(const series::GrowthEvidence& ev) { return ev.signal != series::kWorkersColumn; }
+
+std::string Capitalized(std::string text) {
+  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
+std::string Count(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
+// "the worker count grew from 8 to 6410 in 38 s (about 168 a second)"
+std::string WorkerGrowth(const series::GrowthEvidence& ev) {
+  const double start = ev.fit.intercept + ev.fit.slope * ev.t_begin_s;
+  char rate[32];
+  std::snprintf(rate, sizeof rate, ev.fit.slope >= 10 ? "%.0f" : "%.2g", ev.fit.slope);
+  return "the worker count grew from " + Count(std::max(start, 0.0)) + " to " +
+         Count(start + ev.growth_bytes) + " in " +
+         series::FormatDuration(ev.t_end_s - ev.t_begin_s) + " (about " + rate + " a second)";
+}
+
+// The start of a heap signal's reason when it was read one step per collection.
+std::string StaleNote(const series::GrowthEvidence& ev) {
+  return "read one point per garbage collection (" + std::to_string(ev.stale_repeats) + " of " +
+         std::to_string(ev.samples + ev.stale_repeats) + " samples only repeated the one before): ";
+}
+
+// How bad a leak is: what it adds in an hour, and how soon it adds its own level again.
+std::string Severity(const series::GrowthEvidence& ev) {
+  if (!(ev.fit.slope > 0)) return "";
+  std::string text = " That is " + HumanBytes(ev.fit.slope * 3600) + " an hour";
+  if (ev.level_bytes > 0)
+    text += ", as much again as its level every " +
+            series::FormatDuration(ev.level_bytes / ev.fit.slope);
+  return text + ".";
+}
+
+// The longest window any undecided signal needs, 0 when none can say.
+double DecideWindow(const std::vector<series::GrowthEvidence>& signals) {
+  double window = 0;
+  for (const auto& ev : signals) {
+    if (ev.trend == series::Trend::kInsufficient) window = std::max(window, ev.decide_window_s);
+  }
+  return window;
+}
+
+// " Watching about 40 s longer (20 more samples at this rate) would decide it."
+std::string WatchLonger(const series::Series& s, double decide_window_s) {
+  if (!(decide_window_s > 0) || s.size() < 2) return " Watch longer or sample more often.";
+  const double span = s.t_s.back() - s.t_s.front();
+  const double spacing = span / static_cast<double>(s.size() - 1);
+  const double more = std::max(decide_window_s - span, spacing);
+  return " Watching about " + series::FormatDuration(more) + " longer (" +
+         Count(std::ceil(more / spacing)) + " more samples at this rate) would decide it.";
+}
+
+// The counter's value at the first sample at or after `t` (at or before
+// `t` for the end of a stretch), NaN when it has none there.
+double CounterAt(const series::Series& s, const std::vector<double>& counter, double t,
+                 bool at_end) {
+  if (at_end) {
+    for (size_t i = s.size(); i-- > 0;) {
+      if (s.t_s[i] <= t && std::isfinite(counter[i])) return counter[i];
+    }
+  } else {
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s.t_s[i] >= t && std::isfinite(counter[i])) return counter[i];
+    }
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// The strength of a no-leak: the decided memory signal with the tightest
+// upper bound on its growth rate where it is judged level (a flat signal's
+// whole window; a plateaued one's last regime or last third), and that bound
+// per unit of work where a counter moved there.
+std::optional<Bound> BoundGrowth(const series::Series& s,
+                                 const std::vector<series::GrowthEvidence>& signals) {
+  std::optional<Bound> best;
+  for (const auto& ev : signals) {
+    if (!IsMemory(ev)) continue;
+    Bound b;
+    b.signal = ev.signal;
+    b.t_end_s = ev.t_end_s;
+    switch (ev.trend) {
+      case series::Trend::kFlat:
+      case series::Trend::kFalling:
+        b.t_begin_s = ev.t_begin_s;
+        b.max_bytes_per_s = ev.fit.slope_high;
+        break;
+      case series::Trend::kPlateaued:
+        if (ev.last_regime_begin_s > 0 &&
+            (ev.tail_begin_s <= 0 ||
+             ev.last_regime_slope_high_bytes_per_s <= ev.tail_slope_high_bytes_per_s)) {
+          b.t_begin_s = ev.last_regime_begin_s;
+          b.max_bytes_per_s = ev.last_regime_slope_high_bytes_per_s;
+        } else {
+          b.t_begin_s = ev.tail_begin_s;
+          b.max_bytes_per_s = ev.tail_slope_high_bytes_per_s;
+        }
+        break;
+      default:
+        continue;
+    }
+    if (!std::isfinite(b.max_bytes_per_s) || !(b.t_end_s > b.t_begin_s)) continue;
+    b.max_bytes_per_s = std::max(b.max_bytes_per_s, 0.0);
+    if (best && best->max_bytes_per_s <= b.max_bytes_per_s) continue;
+    for (const Counter& c : kCounters) {
+      const std::vector<double>* counter = s.Find(c.column);
+      if (counter == nullptr) continue;
+      const double units =
+          CounterAt(s, *counter, b.t_end_s, true) - CounterAt(s, *counter, b.t_begin_s, false);
+      if (!(units >= 1)) continue;
+      b.unit = c.unit;
+      b.units = units;
+      b.max_bytes_per_unit = b.max_bytes_per_s * (b.t_end_s - b.t_begin_s) / units;
+      break;
+    }
+    best = b;
+  }
+  return best;
+}
+
+std::string BoundSentence(const std::optional<Bound>& b) {
+  if (!b) return "";
+  std::string text =
+      " How much could grow unseen: at most " + HumanBytes(b->max_bytes_per_s * 3600) +
+      " an hour (the upper end of the 95 % interval of " + Describe(b->signal) + "'s slope";
+  text += b->t_begin_s > 0 ? " since t = " + series::FormatDuration(b->t_begin_s) + ")" : ")";
+  if (!b->unit.empty()) {
+    text += ", that is at most " + HumanBytes(b->max_bytes_per_unit) + " kept per " + b->unit +
+            " over " + Count(b->units) + " " + b->unit + "s";
+  }
+  return text + ".";
 }
 
 std::string WorkSentence(const std::vector<WorkExplanation>& work) {
@@ -230,14 +389,24 @@ std::string WorkSentence(const std::vector<WorkExplanation>& work) {
     return "";
   }
   const WorkExplanation& w = work.front();
-  std::string text = " The growth follows the work done: about " + HumanBytes(w.bytes_per_unit) +
+  const bool workers = w.signal == series::kWorkersColumn;
+  auto amount = [workers](double x) {
+    if (!workers) return HumanBytes(x);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, x >= 10 ? "%.0f workers" : "%.2g workers", x);
+    return std::string(buf);
+  };
+  std::string text = " The growth follows the work done: about " + amount(w.bytes_per_unit) +
                      " per " + w.unit + " (R\xC2\xB2 " + TwoDigits(w.r_squared) +
-                     "), so something keeps memory for every " + w.unit + " and never lets go.";
+                     "), so something " +
+                     (workers ? "starts workers for every " + w.unit + " and never stops them."
+                              : "keeps memory for every " + w.unit + " and never lets go.");
   if (work.size() > 1 && EquallyGood(work[1], w)) {
-    text += " (It fits " + HumanBytes(work[1].bytes_per_unit) + " per " + work[1].unit +
+    text += " (It fits " + amount(work[1].bytes_per_unit) + " per " + work[1].unit +
             " just as well: the two grew together in this run, so the data alone cannot tell "
-            "which one memory follows; a run that repeats " +
-            w.unit + "s or " + work[1].unit + "s can.)";
+            "which one " +
+            (workers ? "the workers follow" : "memory follows") + "; a run that repeats " + w.unit +
+            "s or " + work[1].unit + "s can.)";
   }
   return text;
 }
@@ -269,33 +438,69 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
-  // 2. Each memory signal on its own.
+  // 2. Each signal on its own: memory, most direct first, then workers. A
+  //    heap figure that repeats itself between garbage collections is read
+  //    one step per collection (series::DropStaleRepeats).
   for (std::string_view name : kSignals) {
     const std::vector<double>* values = s.Find(name);
     if (values == nullptr) continue;
-    v.signals.push_back(series::AnalyzeGrowth(std::string(name), s.t_s, *values, options.growth));
+    size_t dropped = 0;
+    std::vector<std::span<const double>> witnesses;
+    for (std::string_view live : kLiveWitnesses) {
+      if (const std::vector<double>* w = s.Find(live)) witnesses.emplace_back(*w);
+    }
+    // Only a heap known to be reported as of the last collection is read as
+    // a staircase: a live heap figure can return to the same byte count
+    // between requests, and an exact level in a figure of unknown origin
+    // may be real.
+    const bool staircase = name == series::kHeapInuseBytesColumn && options.heap_as_of_collection;
+    const std::vector<double> steps =
+        staircase ? series::DropStaleRepeats(*values, witnesses, dropped) : *values;
+    series::GrowthEvidence ev =
+        series::AnalyzeGrowth(std::string(name), s.t_s, steps, options.growth);
+    ev.stale_repeats = dropped;
+    if (dropped > 0) ev.reason = StaleNote(ev) + ev.reason;
+    v.signals.push_back(std::move(ev));
+  }
+  if (const std::vector<double>* workers = s.Find(series::kWorkersColumn)) {
+    series::GrowthOptions counted = options.growth;
+    counted.bytes = false;
+    counted.unit = "worker";
+    counted.min_growth = kMinWorkerGrowth;
+    v.signals.push_back(
+        series::AnalyzeGrowth(std::string(series::kWorkersColumn), s.t_s, *workers, counted));
   }
   if (v.signals.empty()) {
-    v.missing.push_back("a memory column (heap_inuse_bytes or rss_bytes)");
-    v.explanation = "The series has no memory signal to test: " + v.missing.back() + ".";
+    v.missing.push_back(
+        "a memory column (heap_inuse_bytes or rss_bytes) or a worker count (workers)");
+    v.explanation = "The series has no memory or worker signal to test: " + v.missing.back() + ".";
     return v;
   }
 
-  const series::GrowthEvidence* growing = nullptr;
+  const series::GrowthEvidence* growing = nullptr;  // the memory signal that leaks
+  const series::GrowthEvidence* workers = nullptr;
   bool any_decided = false;
   for (const auto& ev : v.signals) {
     if (ev.trend != series::Trend::kInsufficient) any_decided = true;
-    if (ev.trend == series::Trend::kGrowing && growing == nullptr) growing = &ev;
+    if (!IsMemory(ev)) {
+      workers = &ev;
+    } else if (ev.trend == series::Trend::kGrowing && growing == nullptr) {
+      growing = &ev;
+    }
   }
+  const bool workers_growing = workers != nullptr && workers->trend == series::Trend::kGrowing;
   if (!any_decided) {
     for (const auto& ev : v.signals) v.missing.push_back(ev.signal + ": " + ev.reason);
-    v.explanation = "The data cannot decide: " + v.signals.front().reason +
-                    ". Run longer or sample more often.";
+    v.decide_window_s = DecideWindow(v.signals);
+    v.explanation = "The data cannot decide: " + v.signals.front().reason + "." +
+                    WatchLonger(s, v.decide_window_s);
     return v;
   }
 
   // 3. Work explains the signal that grows, or else the most direct one with a floor.
-  const series::GrowthEvidence* subject = growing;
+  const series::GrowthEvidence* subject = growing != nullptr ? growing
+                                          : workers_growing  ? workers
+                                                             : nullptr;
   if (subject == nullptr) {
     for (const auto& ev : v.signals) {
       if (ev.trend != series::Trend::kInsufficient) {
@@ -306,20 +511,38 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   }
   v.work = ExplainByWork(s, *subject);
 
-  if (growing != nullptr) {
+  if (growing != nullptr || workers_growing) {
     v.kind = Kind::kLeak;
-    const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
-    std::string text = "Memory is leaking: " + Describe(growing->signal) + " grew from " +
-                       HumanBytes(start) + " to " + HumanBytes(start + growing->growth_bytes) +
-                       " in " + series::FormatDuration(growing->t_end_s - growing->t_begin_s) +
-                       " (about " + HumanBytes(growing->fit.slope) +
-                       "/s; with 95 % confidence between " +
-                       HumanBytes(std::max(growing->fit.slope_low, 0.0)) + "/s and " +
-                       HumanBytes(growing->fit.slope_high) +
-                       "/s), and it was still growing at the end, with no sign of levelling off.";
-    text += FloorNote(*growing);
-    text += WorkSentence(v.work);
-    if (options.limit_bytes) {
+    std::string text;
+    if (growing != nullptr) {
+      const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
+      text = "Memory is leaking: " + Describe(growing->signal) + " grew from " + HumanBytes(start) +
+             " to " + HumanBytes(start + growing->growth_bytes) + " in " +
+             series::FormatDuration(growing->t_end_s - growing->t_begin_s) + " (about " +
+             HumanBytes(growing->fit.slope) + "/s; with 95 % confidence between " +
+             HumanBytes(std::max(growing->fit.slope_low, 0.0)) + "/s and " +
+             HumanBytes(growing->fit.slope_high) +
+             "/s), and it was still growing at the end, with no sign of levelling off." +
+             Severity(*growing);
+      text += FloorNote(*growing);
+      text += WorkSentence(v.work);
+      if (workers_growing) text += " Workers pile up as well: " + WorkerGrowth(*workers) + ".";
+    } else {
+      text = "Workers are leaking: " + WorkerGrowth(*workers) +
+             ", and their number was still growing at the end, with no sign of levelling off. Each "
+             "one keeps "
+             "its stack and everything it references.";
+      text += FloorNote(*workers);
+      text += WorkSentence(v.work);
+      for (const auto& ev : v.signals) {
+        if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) {
+          text += " " + Capitalized(Describe(ev.signal)) + " is " + series::TrendName(ev.trend) +
+                  " so far: at this size the workers cost little memory, but they do not stop.";
+          break;
+        }
+      }
+    }
+    if (options.limit_bytes && growing != nullptr) {
       // RSS is what a memory cgroup charges; extrapolate it when it grows too.
       const series::GrowthEvidence* line = growing;
       for (const auto& ev : v.signals) {
@@ -339,10 +562,12 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
                    : ".");
       v.exhaustion = e;
     }
-    if (growing->signal != series::kHeapInuseBytesColumn) {
+    if (growing != nullptr && growing->signal != series::kHeapInuseBytesColumn) {
       for (const auto& ev : v.signals) {
-        if (ev.signal == series::kHeapInuseBytesColumn && ev.trend != series::Trend::kGrowing &&
-            ev.trend != series::Trend::kInsufficient) {
+        // Only a heap that surely did not grow puts the growth elsewhere; one
+        // that grew and levelled off, or could not be judged, says nothing.
+        if (ev.signal == series::kHeapInuseBytesColumn &&
+            (ev.trend == series::Trend::kFlat || ev.trend == series::Trend::kFalling)) {
           text += " The heap in use is " + std::string(series::TrendName(ev.trend)) +
                   ", so the growth is outside the heap: thread or fiber stacks, memory mapped "
                   "directly, or allocator fragmentation.";
@@ -390,7 +615,8 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
 
   // 5. RSS that could not be judged, next to a flat heap, does not make a
   //    no-leak: memory outside the heap (stacks, mappings) may be what grows.
-  //    The reverse is fine: RSS holds the heap, so flat RSS bounds it.
+  //    The reverse is fine: RSS holds the heap, so flat RSS bounds it. A
+  //    worker count alone that does not grow is no leak of workers.
   std::string text;
   bool first = true;
   for (const auto& ev : v.signals) {
@@ -398,34 +624,41 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
             ev.reason + ")";
     first = false;
   }
-  bool undecided = false;
+  std::vector<series::GrowthEvidence> undecided;
+  bool memory_decided = false;
   for (const auto& ev : v.signals) {
+    if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) memory_decided = true;
     if (ev.trend == series::Trend::kInsufficient && ev.signal == series::kRssBytesColumn) {
-      undecided = true;
+      undecided.push_back(ev);
       v.missing.push_back(ev.signal + ": " + ev.reason);
     }
   }
-  if (undecided) {
+  if (!undecided.empty()) {
     v.kind = Kind::kInconclusive;
-    v.explanation = "The data cannot decide: " + text + ".";
+    v.decide_window_s = DecideWindow(undecided);
+    v.explanation = "The data cannot decide: " + text + "." + WatchLonger(s, v.decide_window_s);
     return v;
   }
   v.kind = Kind::kNoLeak;
   std::string notes;
   for (const auto& ev : v.signals) {
-    if (ev.trend == series::Trend::kInsufficient) {
+    if (ev.trend == series::Trend::kInsufficient && IsMemory(ev)) {
       notes += " The " + ev.signal +
                " figures alone cannot decide, but resident memory holds them and does not grow, "
                "so neither can they by more than it.";
     }
   }
+  if (!memory_decided)
+    notes += " Memory itself was not measured: give --pid or a heap profile to judge it too.";
   for (const auto& ev : v.signals) {
-    if (ev.trend == series::Trend::kPlateaued || ev.period_s > 0 || ev.warmup_skipped) {
+    if (ev.trend == series::Trend::kPlateaued || ev.period_s > 0 || ev.warmup_skipped ||
+        ev.stale_repeats > 0) {
       notes += FloorNote(ev);
       break;
     }
   }
-  v.explanation = "No leak: " + text + "." + notes;
+  v.bound = BoundGrowth(s, v.signals);
+  v.explanation = "No leak: " + text + "." + notes + BoundSentence(v.bound);
   return v;
 }
 

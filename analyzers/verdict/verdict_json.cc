@@ -2,10 +2,16 @@
 #include <cmath>
 #include <cstdio>
 
+#include "analyzers/series/units.h"
 #include "analyzers/verdict/verdict.h"
 
 namespace leaklab::verdict {
 namespace {
+
+// A growth per unit of work is printed over at least this many units and
+// floor points: fewer say little about a rate (three reloads, six samples).
+constexpr double kMinQuotedUnits = 10;
+constexpr size_t kMinQuotedPoints = 6;
 
 namespace json = boost::json;
 
@@ -31,14 +37,24 @@ json::object SignalJson(const series::GrowthEvidence& ev) {
                  {"reason", ev.reason},
                  {"samples", ev.samples},
                  {"n", ev.n}};
+  // Samples left out as repeats of the last garbage collection's figure.
+  if (ev.stale_repeats > 0) o["stale_repeats"] = ev.stale_repeats;
+  if (ev.decide_window_s > 0) o["decide_window_s"] = Number(ev.decide_window_s);
   if (ev.trend == series::Trend::kInsufficient) return o;
+  o["practical_growth"] = Number(ev.practical_growth);
+  // How bad growth is: per hour, and the time it takes to add its level again.
+  if (ev.trend == series::Trend::kGrowing && ev.fit.slope > 0) {
+    o["growth_per_hour"] = Number(ev.fit.slope * 3600);
+    o["doubling_time_s"] = Number(ev.level_bytes > 0 ? ev.level_bytes / ev.fit.slope : NAN);
+  }
   o["window_s"] = json::array{ev.t_begin_s, ev.t_end_s};
   // The floor's points too, for drawing (report/): at most kFloorPointsKept,
   // evenly spaced, so a long run keeps verdict.json small.
   constexpr size_t kFloorPointsKept = 1000;
   json::array floor_t, floor_bytes;
   const size_t points = ev.floor.t_s.size();
-  const size_t step = points > kFloorPointsKept ? (points + kFloorPointsKept - 1) / kFloorPointsKept : 1;
+  const size_t step =
+      points > kFloorPointsKept ? (points + kFloorPointsKept - 1) / kFloorPointsKept : 1;
   for (size_t i = 0; i < points; i += step) {
     floor_t.push_back(Number(ev.floor.t_s[i]));
     floor_bytes.push_back(Number(ev.floor.values[i]));
@@ -85,7 +101,8 @@ json::array FramesJson(const std::vector<pprof::Frame>& frames) {
 json::object GrowthJson(const pprof::Growth& g, const char* unit, bool timed) {
   return {{std::string("first_") + unit, Number(g.first)},
           {std::string("last_") + unit, Number(g.last)},
-          {timed ? std::string("slope_") + unit + "_per_s" : std::string("slope_") + unit + "_per_profile",
+          {timed ? std::string("slope_") + unit + "_per_s"
+                 : std::string("slope_") + unit + "_per_profile",
            Number(g.slope)},
           {std::string("growth_") + unit, Number(g.growth)},
           {"share", Number(g.share)}};
@@ -105,14 +122,18 @@ json::value ProfilesJson(const std::optional<ProfileEvidence>& e) {
       site["stack"] = FramesJson(s.stack);
       sites.push_back(std::move(site));
     }
-    o["heap"] = json::object{{"profiles", h.profiles},
-                             {"first", e->heap_first},
-                             {"last", e->heap_last},
-                             {"timed", h.timed},
-                             {"span", Number(h.span)},
-                             {"sample_type", h.sample_type},
-                             {"total", GrowthJson(h.total, "bytes", h.timed)},
-                             {"sites", std::move(sites)}};
+    o["heap"] = json::object{
+        {"profiles", h.profiles},
+        {"first", e->heap_first},
+        {"last", e->heap_last},
+        {"timed", h.timed},
+        {"span", Number(h.span)},
+        {"sample_type", h.sample_type},
+        {"total", GrowthJson(h.total, "bytes", h.timed)},
+        {"profiler", GrowthJson(h.profiler, "bytes", h.timed)},
+        {"allocated", h.allocated ? json::value(GrowthJson(*h.allocated, "bytes", h.timed))
+                                  : json::value(nullptr)},
+        {"sites", std::move(sites)}};
   }
   if (e->workers) {
     const pprof::WorkerAttribution& w = *e->workers;
@@ -142,7 +163,8 @@ std::string VerdictToJson(const Verdict& v) {
   for (const auto& ev : v.signals) signals.push_back(SignalJson(ev));
   json::array work;
   for (const auto& w : v.work) {
-    work.push_back(json::object{{"counter", w.counter},
+    work.push_back(json::object{{"signal", w.signal},
+                                {"counter", w.counter},
                                 {"unit", w.unit},
                                 {"bytes_per_unit", Number(w.bytes_per_unit)},
                                 {"r_squared", Number(w.r_squared)},
@@ -175,6 +197,21 @@ std::string VerdictToJson(const Verdict& v) {
   }
   json::array missing;
   for (const auto& m : v.missing) missing.push_back(json::string(m));
+  json::value bound = nullptr;
+  if (v.bound) {
+    const Bound& b = *v.bound;
+    json::object o{{"signal", b.signal},
+                   {"window_s", json::array{Number(b.t_begin_s), Number(b.t_end_s)}},
+                   {"max_bytes_per_s", Number(b.max_bytes_per_s)},
+                   {"max_bytes_per_hour", Number(b.max_bytes_per_s * 3600)}};
+    if (!b.unit.empty()) {
+      o["unit"] = b.unit;
+      o["units"] = Number(b.units);
+      o["max_bytes_per_unit"] = Number(b.max_bytes_per_unit);
+      o["allocated_bytes_per_unit"] = Number(b.allocated_bytes_per_unit);
+    }
+    bound = std::move(o);
+  }
   json::object o{{"schema_version", kVerdictSchemaVersion},
                  {"verdict", KindName(v.kind)},
                  {"source", v.source},
@@ -183,8 +220,10 @@ std::string VerdictToJson(const Verdict& v) {
                                            {"work", std::move(work)},
                                            {"release", std::move(release)},
                                            {"exhaustion", std::move(exhaustion)},
+                                           {"bound", std::move(bound)},
                                            {"profiles", ProfilesJson(v.profiles)}}},
                  {"missing", std::move(missing)}};
+  if (v.decide_window_s > 0) o["decide_window_s"] = Number(v.decide_window_s);
   return json::serialize(o) + "\n";
 }
 
@@ -199,19 +238,39 @@ std::string VerdictSummary(const Verdict& v) {
     out += line;
   }
   for (const auto& w : v.work) {
-    // Only explanations worth reading; verdict.json keeps them all.
-    if (w.r_squared < 0.5 || w.units < 2) continue;
+    // Only explanations worth reading (verdict.json keeps them all): of a
+    // leak, growth per unit, over enough units and points, with a fit that
+    // explains at least half of what moved.
+    if (v.kind != Kind::kLeak || !(w.bytes_per_unit > 0) || w.r_squared < 0.5 ||
+        w.units < kMinQuotedUnits || w.points < kMinQuotedPoints) {
+      continue;
+    }
     char line[256];
-    std::snprintf(line, sizeof line, "  %.0f bytes per %s (R^2 %.2f over %.0f %ss)\n",
-                  w.bytes_per_unit, w.unit.c_str(), w.r_squared, w.units, w.unit.c_str());
+    std::snprintf(line, sizeof line, "  %.*g %s per %s (R^2 %.2f over %.0f %ss)\n",
+                  w.bytes_per_unit >= 100 ? 12 : 2, w.bytes_per_unit,
+                  w.signal == series::kWorkersColumn ? "workers" : "bytes", w.unit.c_str(),
+                  w.r_squared, w.units, w.unit.c_str());
     out += line;
+  }
+  if (v.bound) {
+    const Bound& b = *v.bound;
+    out += "  at most " + series::FormatBytes(b.max_bytes_per_s * 3600) + "/h growing unseen (" +
+           b.signal + ")";
+    if (!b.unit.empty()) {
+      out += ", at most " + series::FormatBytes(b.max_bytes_per_unit) + " per " + b.unit;
+      if (std::isfinite(b.allocated_bytes_per_unit)) {
+        out += " of the " + series::FormatBytes(b.allocated_bytes_per_unit) + " each allocates";
+      }
+    }
+    out += "\n";
   }
   if (v.profiles && v.profiles->heap) {
     const pprof::HeapAttribution& h = *v.profiles->heap;
     for (size_t i = 0; i < h.sites.size() && i < 3; ++i) {
       const pprof::GrowingSite& s = h.sites[i];
       char line[160];
-      std::snprintf(line, sizeof line, "  grows at %3.0f %%  %+.0f bytes  ", 100 * s.bytes.share, s.bytes.growth);
+      std::snprintf(line, sizeof line, "  grows at %3.0f %%  %+.0f bytes  ", 100 * s.bytes.share,
+                    s.bytes.growth);
       out += line;
       out += s.site.ShortString();
       for (size_t f = 0, shown = 1; f < s.stack.size() && shown < 3; ++f) {
@@ -226,8 +285,8 @@ std::string VerdictSummary(const Verdict& v) {
     for (size_t i = 0; i < v.profiles->workers->groups.size() && i < 3; ++i) {
       const pprof::GrowingWorkerGroup& g = v.profiles->workers->groups[i];
       char line[160];
-      std::snprintf(line, sizeof line, "  workers  %3.0f %%  %+.0f waiting in ", 100 * g.workers.share,
-                    g.workers.growth);
+      std::snprintf(line, sizeof line, "  workers  %3.0f %%  %+.0f waiting in ",
+                    100 * g.workers.share, g.workers.growth);
       out += line + g.wait_point.ShortString() + "\n";
     }
   }
