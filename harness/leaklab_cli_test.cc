@@ -7,14 +7,13 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
-
-#include <boost/json.hpp>
 
 #include "harness/catalog_client.h"
 #include "harness/child_process.h"
@@ -49,7 +48,8 @@ class LeaklabCli : public ::testing::Test {
     double seconds = 0;
   };
 
-  Result Leaklab(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(30)) {
+  Result Leaklab(std::vector<std::string> args,
+                 std::chrono::seconds timeout = std::chrono::seconds(30)) {
     fs::path log = dir_ / "stderr.log";
     fs::remove(log);
     auto start = Clock::now();
@@ -88,7 +88,8 @@ TEST_F(LeaklabCli, UnknownScenarioIsUsageError) {
 }
 
 TEST_F(LeaklabCli, UnknownVariantIsUsageErrorAndWritesNothing) {
-  Result r = Leaklab({"run", "global-request-tracker", "--variant", "nope", "--out", (dir_ / "run").string()});
+  Result r = Leaklab(
+      {"run", "global-request-tracker", "--variant", "nope", "--out", (dir_ / "run").string()});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("--variant nope"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "run"));
@@ -101,10 +102,11 @@ TEST_F(LeaklabCli, MalformedDurationNamesTheFlag) {
 }
 
 TEST_F(LeaklabCli, MalformedScheduleAndKeysNameTheFlag) {
-  Result r = Leaklab({"run", "global-request-tracker", "--schedule", "steady 5s; ramp 2s to", "--out",
-                      (dir_ / "run").string()});
+  Result r = Leaklab({"run", "global-request-tracker", "--schedule", "steady 5s; ramp 2s to",
+                      "--out", (dir_ / "run").string()});
   EXPECT_EQ(r.exit.exit_code, 2);
-  EXPECT_NE(r.err.find("--schedule: clause 2 'ramp 2s to': expected a rate after 'to'"), std::string::npos)
+  EXPECT_NE(r.err.find("--schedule: clause 2 'ramp 2s to': expected a rate after 'to'"),
+            std::string::npos)
       << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "run"));
   r = Leaklab({"run", "global-request-tracker", "--keys", "zipf:0"});
@@ -126,7 +128,8 @@ TEST_F(LeaklabCli, MalformedMemLimitNamesTheFlag) {
   Result r = Leaklab({"run", "global-request-tracker", "--mem-limit", "lots"});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("--mem-limit: malformed size 'lots'"), std::string::npos) << r.err;
-  r = Leaklab({"run", "global-request-tracker", "--mem-limit", "1M", "--out", (dir_ / "run").string()});
+  r = Leaklab(
+      {"run", "global-request-tracker", "--mem-limit", "1M", "--out", (dir_ / "run").string()});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("--mem-limit must be at least 8M"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_ / "run"));
@@ -179,7 +182,9 @@ TEST_F(LeaklabCli, AnalyzeGoProfilesNamesTheLeak) {
   EXPECT_TRUE(group.at("wait_point").as_string().starts_with("main.watch")) << group;
   // One more every 200 ms or so: the fitted growth is close to the 4 added.
   EXPECT_NEAR(group.at("growth_workers").to_number<double>(), 4, 0.2);
-  EXPECT_EQ(group.at("last_workers").to_number<double>() - group.at("first_workers").to_number<double>(), 4);
+  EXPECT_EQ(
+      group.at("last_workers").to_number<double>() - group.at("first_workers").to_number<double>(),
+      4);
   EXPECT_NE(std::string(v.at("explanation").as_string()).find("main.(*sessionStore).add (main.go:"),
             std::string::npos);
   EXPECT_TRUE(fs::exists(diff));
@@ -190,7 +195,9 @@ TEST_F(LeaklabCli, AnalyzeBadProfileOrMixedInputsAreUsageErrors) {
   const fs::path junk = dir_ / "junk.pb.gz";
   std::ofstream(junk) << "not a profile";
   std::string out;
-  EXPECT_EQ(LeaklabStdout("analyze " + junk.string() + " " + (kGoSeries / "heap-0001.pb.gz").string(), out), 2);
+  EXPECT_EQ(LeaklabStdout(
+                "analyze " + junk.string() + " " + (kGoSeries / "heap-0001.pb.gz").string(), out),
+            2);
   EXPECT_NE(out.find(junk.string()), std::string::npos) << out;
 
   const fs::path a = dir_ / "a.csv", b = dir_ / "b.csv";
@@ -200,10 +207,11 @@ TEST_F(LeaklabCli, AnalyzeBadProfileOrMixedInputsAreUsageErrors) {
   EXPECT_NE(out.find("one run has one series"), std::string::npos) << out;
   EXPECT_EQ(LeaklabStdout("analyze " + dir_.string() + " " + a.string(), out), 2);
   EXPECT_NE(out.find("a results folder is a run of its own"), std::string::npos) << out;
-  EXPECT_EQ(LeaklabStdout("analyze --diff x.pb.gz " + (kGoSeries / "goroutine-0001.pb.gz").string() + " " +
-                              (kGoSeries / "goroutine-0002.pb.gz").string(),
-                          out),
-            2);
+  EXPECT_EQ(
+      LeaklabStdout("analyze --diff x.pb.gz " + (kGoSeries / "goroutine-0001.pb.gz").string() +
+                        " " + (kGoSeries / "goroutine-0002.pb.gz").string(),
+                    out),
+      2);
   EXPECT_NE(out.find("--diff needs two or more heap profiles"), std::string::npos) << out;
 }
 
@@ -214,8 +222,8 @@ TEST_F(LeaklabCli, WatchKeepsDataWhenTheProcessExits) {
   ChildProcess target("/bin/sleep", {"1.5"}, dir_ / "sleep.log");
   const fs::path out = dir_ / "watch";
   std::string text;
-  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(target.pid()) + " --every 100ms --for 20s --json --out " +
-                              out.string(),
+  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(target.pid()) +
+                              " --every 100ms --for 20s --json --out " + out.string(),
                           text),
             0)
       << text;
@@ -261,19 +269,23 @@ TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
                       dir_ / "server.log");
   const std::optional<std::string> port = server.ReadFirstLine(milliseconds(10'000));
   ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
-  ChildProcess load(fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
-                    {"-c", "2", "-r", "500", "-d", "8s", "http://127.0.0.1:" + *port + "/track?id={n}"},
-                    dir_ / "load.log");
+  ChildProcess load(
+      fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
+      {"-c", "2", "-r", "500", "-d", "8s", "http://127.0.0.1:" + *port + "/track?id={n}"},
+      dir_ / "load.log");
   const fs::path out = dir_ / "watch";
   std::string text;
-  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --pprof http://127.0.0.1:" + *port +
-                              "/debug/pprof/heap --every 250ms --for 4s --json --out " + out.string(),
-                          text),
+  ASSERT_EQ(LeaklabStdout(
+                "watch --pid " + std::to_string(server.pid()) + " --pprof http://127.0.0.1:" +
+                    *port + "/debug/pprof/heap --every 250ms --for 4s --json --out " + out.string(),
+                text),
             0)
       << text;
   const json::object verdict = json::parse(text).as_object();
-  const json::object& site = verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
-  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos) << site;
+  const json::object& site =
+      verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
+  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos)
+      << site;
   EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
   EXPECT_TRUE(fs::exists(out / "heap-diff.pb.gz"));
   const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
@@ -291,9 +303,12 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
   ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
   const std::string base = "http://127.0.0.1:" + *port;
   std::string text;
-  EXPECT_EQ(LeaklabStdout("watch --metrics " + base + "/metrics --metric requests_total=no_such_metric --for 1s", text),
+  EXPECT_EQ(LeaklabStdout("watch --metrics " + base +
+                              "/metrics --metric requests_total=no_such_metric --for 1s",
+                          text),
             2);
-  EXPECT_NE(text.find("--metric requests_total=no_such_metric: " + base + "/metrics has no sample of no_such_metric"),
+  EXPECT_NE(text.find("--metric requests_total=no_such_metric: " + base +
+                      "/metrics has no sample of no_such_metric"),
             std::string::npos)
       << text;
   EXPECT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --metrics " + base +
@@ -301,7 +316,8 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
                           text),
             2);
   EXPECT_NE(text.find("rss_bytes is already read from /proc (--pid)"), std::string::npos) << text;
-  EXPECT_EQ(LeaklabStdout("watch --pprof " + base + "/debug/pprof/heap --pprof " + base + "/debug/pprof/heap --for 1s",
+  EXPECT_EQ(LeaklabStdout("watch --pprof " + base + "/debug/pprof/heap --pprof " + base +
+                              "/debug/pprof/heap --for 1s",
                           text),
             2);
   EXPECT_NE(text.find("a second heap profile"), std::string::npos) << text;
@@ -309,20 +325,25 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
   EXPECT_NE(text.find("not the Prometheus text format"), std::string::npos) << text;
 
   ChildProcess load(fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
-                    {"-c", "2", "-R", "300", "-d", "6s", base + "/track?id={n}"}, dir_ / "load.log");
+                    {"-c", "2", "-R", "300", "-d", "6s", base + "/track?id={n}"},
+                    dir_ / "load.log");
   const fs::path out = dir_ / "watch";
-  ASSERT_EQ(LeaklabStdout("watch --pid " + std::to_string(server.pid()) + " --pprof " + base +
-                              "/debug/pprof/heap --pprof " + base + "/debug/pprof/workers --metrics " + base +
-                              "/metrics --metric live=leaklab_live_bytes --every 250ms --for 3s --json --out " +
-                              out.string(),
-                          text),
-            0)
+  ASSERT_EQ(
+      LeaklabStdout(
+          "watch --pid " + std::to_string(server.pid()) + " --pprof " + base +
+              "/debug/pprof/heap --pprof " + base + "/debug/pprof/workers --metrics " + base +
+              "/metrics --metric live=leaklab_live_bytes --every 250ms --for 3s --json --out " +
+              out.string(),
+          text),
+      0)
       << text;
   std::istringstream csv(ReadFile(out / "series.csv"));
   std::string header, row, last;
   std::getline(csv, header);
   EXPECT_EQ(header,
-            "t_s,rss_bytes,anon_bytes,lazyfree_bytes,heap_inuse_bytes,workers,live,heap_free_bytes,requests_total,"
+            "t_s,rss_bytes,anon_bytes,lazyfree_bytes,heap_inuse_bytes,heap_allocated_bytes,workers,"
+            "live,heap_free_bytes,"
+            "requests_total,"
             "keys_total,reloads_total");
   int rows = 0;
   while (std::getline(csv, row)) {
@@ -331,12 +352,14 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
   }
   EXPECT_GE(rows, 10);
   // The request counter moved while the load ran.
-  const double requests = std::stod(last.substr(last.rfind(',', last.rfind(',', last.rfind(',') - 1) - 1) + 1));
+  const double requests =
+      std::stod(last.substr(last.rfind(',', last.rfind(',', last.rfind(',') - 1) - 1) + 1));
   EXPECT_GT(requests, 100) << last;
   EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
   EXPECT_TRUE(fs::exists(out / "profiles" / "workers-0001.pb.gz"));
   const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
-  EXPECT_EQ(manifest.at("target").at("metrics").at("requests_total").as_string(), "leaklab_requests_total");
+  EXPECT_EQ(manifest.at("target").at("metrics").at("requests_total").as_string(),
+            "leaklab_requests_total");
   EXPECT_EQ(manifest.at("target").at("metrics").at("live").as_string(), "leaklab_live_bytes");
   EXPECT_EQ(manifest.at("target").at("pprof").as_array().size(), 2u);
   EXPECT_GE(manifest.at("profiles").at("workers").as_int64(), 10);
@@ -345,11 +368,14 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
 // A Prometheus query_range export with four series (two servers, two
 // metrics): one verdict each, the leaking server's series as leaks.
 TEST_F(LeaklabCli, AnalyzePrometheusExportGivesOneVerdictPerSeries) {
-  const fs::path file = fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/series/testdata/prometheus/query_range.json";
+  const fs::path file =
+      fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/series/testdata/prometheus/query_range.json";
   std::string out;
   ASSERT_EQ(LeaklabStdout("analyze " + file.string(), out), 0) << out;
   size_t verdicts = 0;
-  for (size_t at = out.find("verdict: "); at != std::string::npos; at = out.find("verdict: ", at + 1)) ++verdicts;
+  for (size_t at = out.find("verdict: "); at != std::string::npos;
+       at = out.find("verdict: ", at + 1))
+    ++verdicts;
   EXPECT_EQ(verdicts, 4u) << out;
   const size_t leaky = out.find("job=\"unbounded-cache\"");
   ASSERT_NE(leaky, std::string::npos) << out;
@@ -365,8 +391,8 @@ TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {
   // Prints a port nobody listens on, then hangs.
   fs::path fake = FakeServer("echo 1; exec sleep 30");
   fs::path out = dir_ / "run";
-  Result r = Leaklab({"run", "fake", "--scenario-binary", fake.string(), "--startup-timeout", "1s", "--out",
-                      out.string()});
+  Result r = Leaklab({"run", "fake", "--scenario-binary", fake.string(), "--startup-timeout", "1s",
+                      "--out", out.string()});
   EXPECT_EQ(r.exit.exit_code, 1) << r.err;
   EXPECT_LT(r.seconds, 10);
   EXPECT_NE(r.err.find("did not answer /healthz within 1s"), std::string::npos) << r.err;
@@ -377,8 +403,8 @@ TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {
 TEST_F(LeaklabCli, ServerThatPrintsNoPortFailsWithinTheStartupTimeout) {
   fs::path fake = FakeServer("echo 'cannot start: out of luck' >&2; exec sleep 30");
   fs::path out = dir_ / "run";
-  Result r = Leaklab({"run", "fake", "--scenario-binary", fake.string(), "--startup-timeout", "1s", "--out",
-                      out.string()});
+  Result r = Leaklab({"run", "fake", "--scenario-binary", fake.string(), "--startup-timeout", "1s",
+                      "--out", out.string()});
   EXPECT_EQ(r.exit.exit_code, 1);
   EXPECT_LT(r.seconds, 10);
   EXPECT_NE(r.err.find("printed no port"), std::string::npos) << r.err;
@@ -390,7 +416,8 @@ TEST_F(LeaklabCli, ServerKilledMidRunKeepsSamplesAndRecordsHow) {
   fs::path out = dir_ / "run";
   fs::path log = dir_ / "stderr.log";
   ChildProcess run(fs::path(LEAKLAB_BIN_DIR) / "leaklab",
-                   {"run", "global-request-tracker", "--duration", "20s", "--out", out.string()}, log);
+                   {"run", "global-request-tracker", "--duration", "20s", "--out", out.string()},
+                   log);
   // The manifest names the server's pid once it is up.
   int pid = 0;
   auto deadline = Clock::now() + std::chrono::seconds(15);
@@ -412,7 +439,8 @@ TEST_F(LeaklabCli, ServerKilledMidRunKeepsSamplesAndRecordsHow) {
   json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
   EXPECT_EQ(manifest.at("status").as_string(), "finished");
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "server_exited");
-  EXPECT_NE(std::string(manifest.at("end").at("detail").as_string()).find("SIGKILL"), std::string::npos);
+  EXPECT_NE(std::string(manifest.at("end").at("detail").as_string()).find("SIGKILL"),
+            std::string::npos);
   std::string csv = ReadFile(out / "series.csv");
   EXPECT_GE(std::count(csv.begin(), csv.end(), '\n'), 10) << csv;
   std::string verdict = ReadFile(out / "verdict.json");
@@ -442,12 +470,14 @@ TEST_F(LeaklabCli, CatalogGivesEveryVariantAnExpectedVerdict) {
   EXPECT_EQ(variants, 13u);
 }
 
-const fs::path kReportFixture = fs::path(LEAKLAB_SOURCE_DIR) / "report/testdata/runaway-workers-leaky";
+const fs::path kReportFixture =
+    fs::path(LEAKLAB_SOURCE_DIR) / "report/testdata/runaway-workers-leaky";
 
 TEST_F(LeaklabCli, ReportWritesTheReportOrNamesTheFileAtFault) {
   const fs::path run = dir_ / "run";
   fs::create_directories(run);
-  for (const auto& e : fs::directory_iterator(kReportFixture)) fs::copy_file(e.path(), run / e.path().filename());
+  for (const auto& e : fs::directory_iterator(kReportFixture))
+    fs::copy_file(e.path(), run / e.path().filename());
   std::string out;
   ASSERT_EQ(LeaklabStdout("report " + run.string(), out), 0) << out;
   EXPECT_EQ(out, "report: " + (run / "report.html").string() + "\n");
@@ -456,10 +486,12 @@ TEST_F(LeaklabCli, ReportWritesTheReportOrNamesTheFileAtFault) {
   const fs::path empty = dir_ / "empty";
   fs::create_directories(empty);
   EXPECT_EQ(LeaklabStdout("report " + empty.string(), out), 2);
-  EXPECT_NE(out.find(empty.string() + ": not a results folder (no series.csv)"), std::string::npos) << out;
+  EXPECT_NE(out.find(empty.string() + ": not a results folder (no series.csv)"), std::string::npos)
+      << out;
   std::ofstream(run / "verdict.json") << "{\"verdict\": ";
   EXPECT_EQ(LeaklabStdout("report " + run.string(), out), 2);
-  EXPECT_NE(out.find((run / "verdict.json").string() + ": not valid JSON"), std::string::npos) << out;
+  EXPECT_NE(out.find((run / "verdict.json").string() + ": not valid JSON"), std::string::npos)
+      << out;
   // The report of the folder that could not be read is left as it was.
   EXPECT_NE(ReadFile(run / "report.html").find("data-verdict=\"leak\""), std::string::npos);
   EXPECT_EQ(LeaklabStdout("report", out), 2);
@@ -472,14 +504,18 @@ TEST_F(LeaklabCli, AnalyzeCsvWithOutMakesAResultsFolderWithAReport) {
   {
     std::ofstream f(csv);
     f << "t_s,rss_bytes,requests_total,dashboard_note\n";
-    for (int i = 0; i < 120; ++i) f << i << "," << 50e6 + i * 1e6 + (i % 3) * 1e5 << "," << i * 100 << ",1\n";
+    for (int i = 0; i < 120; ++i)
+      f << i << "," << 50e6 + i * 1e6 + (i % 3) * 1e5 << "," << i * 100 << ",1\n";
   }
   const fs::path out_dir = dir_ / "analysis";
   std::string out;
-  ASSERT_EQ(LeaklabStdout("analyze " + csv.string() + " --out " + out_dir.string() + " --expect leak", out), 0)
+  ASSERT_EQ(LeaklabStdout(
+                "analyze " + csv.string() + " --out " + out_dir.string() + " --expect leak", out),
+            0)
       << out;
   EXPECT_NE(out.find("report: " + (out_dir / "report.html").string()), std::string::npos) << out;
-  EXPECT_EQ(ReadFile(out_dir / "series.csv"), ReadFile(csv)) << "copied as it was, unknown columns too";
+  EXPECT_EQ(ReadFile(out_dir / "series.csv"), ReadFile(csv))
+      << "copied as it was, unknown columns too";
   const json::object manifest = json::parse(ReadFile(out_dir / "manifest.json")).as_object();
   EXPECT_EQ(manifest.at("origin").as_string(), "leaklab analyze --out");
   EXPECT_EQ(json::parse(ReadFile(out_dir / "verdict.json")).at("verdict").as_string(), "leak");
@@ -544,7 +580,8 @@ TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
   Result r = Leaklab({"run", "steady-state", "--duration", "2s", "--out", run.string()});
   EXPECT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
-  for (const char* f : {"manifest.json", "series.csv", "events.csv", "loadgen.json", "verdict.json"}) {
+  for (const char* f :
+       {"manifest.json", "series.csv", "events.csv", "loadgen.json", "verdict.json"}) {
     EXPECT_TRUE(fs::exists(run / f)) << f;
   }
   const std::string verdict = ReadFile(run / "verdict.json");
@@ -552,7 +589,8 @@ TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
   EXPECT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
   // verdict.json was brought up to date all the same: the same verdict.
-  EXPECT_EQ(json::parse(ReadFile(run / "verdict.json")).at("verdict"), json::parse(verdict).at("verdict"));
+  EXPECT_EQ(json::parse(ReadFile(run / "verdict.json")).at("verdict"),
+            json::parse(verdict).at("verdict"));
   // Once the way is clear, analyze writes it.
   fs::remove(run / "report.html");
   r = Leaklab({"analyze", run.string(), "--no-report"});
@@ -564,10 +602,13 @@ TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
 
 TEST_F(LeaklabCli, RunAllRefusesPerScenarioFlags) {
   for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"run", "--all", "steady-state"}, {"run", "--all", "--variant", "leaky"},
-        {"run", "--all", "--rate", "10"}, {"run", "--all", "--expect", "leak"}}) {
+       {std::vector<std::string>{"run", "--all", "steady-state"},
+        {"run", "--all", "--variant", "leaky"},
+        {"run", "--all", "--rate", "10"},
+        {"run", "--all", "--expect", "leak"}}) {
     Result r = Leaklab(args);
-    EXPECT_EQ(r.exit.exit_code, 2) << args[2] << " " << (args.size() > 3 ? args[3] : "") << ": " << r.err;
+    EXPECT_EQ(r.exit.exit_code, 2)
+        << args[2] << " " << (args.size() > 3 ? args[3] : "") << ": " << r.err;
   }
   Result r = Leaklab({"run", "--all", "--variant", "leaky"});
   EXPECT_NE(r.err.find("--variant is per scenario"), std::string::npos) << r.err;

@@ -175,8 +175,16 @@ WatchOutcome Watch(const WatchOptions& options) {
   if (procfs) columns.insert(columns.end(), {"rss_bytes", "anon_bytes", "lazyfree_bytes"});
   for (ProfileSource& p : profiles) {
     p.column = columns.size();
-    columns.emplace_back(p.kind == pprof::ProfileKind::kHeap ? series::kHeapInuseBytesColumn
-                                                             : series::kWorkersColumn);
+    if (p.kind == pprof::ProfileKind::kHeap) {
+      columns.emplace_back(series::kHeapInuseBytesColumn);
+      // Cumulative allocation, when the profile has it: it moves at every
+      // garbage collection, which tells a repeat that is stale (Go's profile
+      // between collections) from one that is real.
+      if (p.first->FindSampleType("alloc_space"))
+        columns.emplace_back(series::kHeapAllocatedBytesColumn);
+    } else {
+      columns.emplace_back(series::kWorkersColumn);
+    }
   }
   auto filled_by = [&](std::string_view column) -> std::string {
     if (procfs && (column == series::kRssBytesColumn || column == series::kAnonBytesColumn ||
@@ -360,6 +368,12 @@ WatchOutcome Watch(const WatchOptions& options) {
                                                 : std::optional<size_t>(0);
         if (index && *index < p->sample_types.size()) {
           row[source.column] = static_cast<double>(p->TotalValue(*index));
+        }
+        const bool has_allocated = source.column + 1 < columns.size() &&
+                                   columns[source.column + 1] == series::kHeapAllocatedBytesColumn;
+        if (const std::optional<size_t> alloc = p->FindSampleType("alloc_space");
+            has_allocated && alloc) {
+          row[source.column + 1] = static_cast<double>(p->TotalValue(*alloc));
         }
       } else {
         // A missed profile is a gap, not the end: services restart, networks blip.

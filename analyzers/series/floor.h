@@ -31,6 +31,11 @@ struct FloorOptions {
   // sliding minimum read every window / points_per_window): enough to follow
   // the floor, few enough that each point stands for its own troughs.
   double points_per_window = 2;
+  // Without a cycle, minima of blocks of up to max_block samples replace
+  // the samples when they follow a base the samples jump up from (see
+  // ComputeFloor), leaving at least min_block_points of them.
+  size_t max_block = 6;
+  size_t min_block_points = 15;
 };
 
 struct Floor {

@@ -293,7 +293,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   const double share = options.plateau_min_slope_share * ev.fit.slope;
   const size_t tail_n = std::min(ev.n, std::max(ev.n / 3, options.min_tail_samples));
   const std::span<const double> tt = wt.last(tail_n), ty = wy.last(tail_n);
-  bool tail_growing = false, tail_stopped = false;
+  bool tail_growing = false, tail_stopped = false, slowed = false;
   if (tt.back() > tt.front()) {
     const RobustTrend tail = TestTrend(tt, ty, options.plateau_confidence);
     ev.tail_mk = tail.mk;
@@ -302,6 +302,16 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     ev.tail_begin_s = tt.front();
     tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
     tail_stopped = tail.fit.slope_high < share;
+    //  Slowed down: the first third surely rose faster than the last third
+    //  does (their 95 % intervals apart), as a cache filling up and a heap
+    //  growing towards its collector's goal do; a steady leak's two ends
+    //  rise alike.
+    const std::span<const double> ht = wt.first(tail_n), hy = wy.first(tail_n);
+    if (ht.back() > ht.front() && tail_n < ev.n) {
+      const double head_low = TestTrend(ht, hy).fit.slope_low;
+      const double tail_high = TestTrend(tt, ty).fit.slope_high;
+      slowed = head_low > tail_high;
+    }
   }
   const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
   if (tail_stopped || regime_stopped) {
@@ -314,13 +324,21 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
                            u.Rate(ev.tail_slope_bytes_per_s) + ")";
     return ev;
   }
-  if (!tail_growing && !one_regime) {
+  //  One regime is one sustained growth only when it has not surely slowed
+  //  down: a rise that did is not yet known to go on.
+  const bool tail_keeps_pace = !slowed;
+  if (!tail_growing && (!one_regime || !tail_keeps_pace)) {
     ev.decide_window_s = 1.5 * window_s;
-    std::string reason = "grew " + u.Rate(ev.fit.slope) +
-                         ", but whether it still grows at the end cannot be told: the last third "
-                         "changes " +
-                         u.Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
-                         "), too uncertain either way";
+    std::string reason =
+        tail_keeps_pace
+            ? "grew " + u.Rate(ev.fit.slope) +
+                  ", but whether it still grows at the end cannot be told: the last third "
+                  "changes " +
+                  u.Rate(ev.tail_slope_bytes_per_s) + " (p = " + PValue(ev.tail_mk.p_value) +
+                  "), too uncertain either way"
+            : "grew " + u.Rate(ev.fit.slope) + ", but slows down: the last third grows only " +
+                  u.Rate(ev.tail_slope_bytes_per_s) +
+                  ", and whether it levels off cannot be told yet";
     return Insufficient(std::move(ev), std::move(reason));
   }
   ev.trend = Trend::kGrowing;
@@ -375,18 +393,12 @@ std::vector<double> DropStaleRepeats(std::span<const double> values,
     return false;
   };
   std::vector<size_t> repeats;
-  size_t pairs = 0;
   std::optional<size_t> previous;
   for (size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) continue;
-    if (previous) {
-      ++pairs;
-      if (values[i] == values[*previous] && stale(*previous, i)) repeats.push_back(i);
-    }
+    if (previous && values[i] == values[*previous] && stale(*previous, i)) repeats.push_back(i);
     previous = i;
   }
-  // A third: a staircase sampled even twice per step repeats half the time.
-  if (pairs == 0 || 3 * repeats.size() < pairs) return out;
   for (size_t i : repeats) out[i] = std::numeric_limits<double>::quiet_NaN();
   dropped = repeats.size();
   return out;

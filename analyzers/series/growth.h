@@ -145,15 +145,14 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
 // collection"), a JVM's heap-after-GC gauge likewise. Sampled faster than
 // collections happen, its series is a staircase whose repeated samples are
 // not observations, and whose last step is level only because no collection
-// came since. A repeat is stale when one of the `witnesses` (live figures
+// came since. Returns the values with every stale repeat made missing (NaN),
+// keeping the first sample of every step, and sets `dropped` to their
+// number. A repeat is stale when one of the `witnesses` (live figures
 // sampled at the same times: RSS, a request counter) changed between the two
 // samples, or when there are no witnesses; an idle process, whose every
-// figure stands still, repeats for real. When at least a third of the
-// consecutive pairs of finite samples are stale repeats, returns the values
-// with each of them made missing (NaN), keeping the first sample of every
-// step, and sets `dropped` to their number; otherwise returns the values
-// unchanged and sets it to 0. A live figure under load repeats to the byte
-// far more rarely.
+// figure stands still, repeats for real. For figures known to be reported so
+// (AnalyzeSeries reads Go's heap this way): a live figure can repeat a byte
+// count for real, between requests.
 std::vector<double> DropStaleRepeats(std::span<const double> values,
                                      const std::vector<std::span<const double>>& witnesses,
                                      size_t& dropped);

@@ -29,13 +29,19 @@ inline constexpr std::string_view kWorkersColumn = "workers";
 inline constexpr std::string_view kRequestsTotalColumn = "requests_total";
 inline constexpr std::string_view kKeysTotalColumn = "keys_total";
 inline constexpr std::string_view kReloadsTotalColumn = "reloads_total";
+// Bytes allocated so far (freed or not), from a heap profile's alloc_space:
+// what tells a Go heap profile that repeats itself because no collection
+// came (alloc_space stands still too) from one whose sampled live set is the
+// same after a collection (alloc_space moved). Written by `leaklab watch`
+// and for profiles given to `leaklab analyze`.
+inline constexpr std::string_view kHeapAllocatedBytesColumn = "heap_allocated_bytes";
 
 // The metric columns of the contract (the time column excluded), in the order
 // DESIGN.md lists them.
-inline constexpr std::array<std::string_view, 9> kKnownColumns = {
-    kRssBytesColumn,       kAnonBytesColumn,     kLazyfreeBytesColumn,
-    kHeapInuseBytesColumn, kHeapFreeBytesColumn, kWorkersColumn,
-    kRequestsTotalColumn,  kKeysTotalColumn,     kReloadsTotalColumn};
+inline constexpr std::array<std::string_view, 10> kKnownColumns = {
+    kRssBytesColumn,      kAnonBytesColumn,         kLazyfreeBytesColumn, kHeapInuseBytesColumn,
+    kHeapFreeBytesColumn, kWorkersColumn,           kRequestsTotalColumn, kKeysTotalColumn,
+    kReloadsTotalColumn,  kHeapAllocatedBytesColumn};
 
 // True for the metric columns DESIGN.md names (not for `t_s`).
 bool IsKnownColumn(std::string_view column);

@@ -110,7 +110,10 @@ series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profil
 
   series::Series s;
   s.source = std::move(source);
+  const bool allocated =
+      !heap.empty() && heap.front().profile.FindSampleType("alloc_space").has_value();
   if (!heap.empty()) s.columns.emplace_back(series::kHeapInuseBytesColumn);
+  if (allocated) s.columns.emplace_back(series::kHeapAllocatedBytesColumn);
   if (heap.empty() || both) s.columns.emplace_back(series::kWorkersColumn);
   s.values.resize(s.columns.size());
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -122,6 +125,10 @@ series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profil
     if (!heap.empty()) {
       const pprof::Profile& p = heap[i].profile;
       s.values[c++].push_back(static_cast<double>(p.TotalValue(*p.FindSampleType("inuse_space"))));
+      if (allocated) {
+        const std::optional<size_t> alloc = p.FindSampleType("alloc_space");
+        s.values[c++].push_back(alloc ? static_cast<double>(p.TotalValue(*alloc)) : std::nan(""));
+      }
     }
     if (heap.empty() || both)
       s.values[c++].push_back(static_cast<double>(workers[i].profile.TotalValue(0)));

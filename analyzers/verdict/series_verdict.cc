@@ -445,9 +445,16 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     const std::vector<double>* values = s.Find(name);
     if (values == nullptr) continue;
     size_t dropped = 0;
+    // The heap profile's own allocation total is the witness that says
+    // whether a collection came between two samples; without it, figures
+    // that move whenever the process is busy stand in.
     std::vector<std::span<const double>> witnesses;
-    for (std::string_view live : kLiveWitnesses) {
-      if (const std::vector<double>* w = s.Find(live)) witnesses.emplace_back(*w);
+    if (const std::vector<double>* allocated = s.Find(series::kHeapAllocatedBytesColumn)) {
+      witnesses.emplace_back(*allocated);
+    } else {
+      for (std::string_view live : kLiveWitnesses) {
+        if (const std::vector<double>* w = s.Find(live)) witnesses.emplace_back(*w);
+      }
     }
     // Only a heap known to be reported as of the last collection is read as
     // a staircase: a live heap figure can return to the same byte count
