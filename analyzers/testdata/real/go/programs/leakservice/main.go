@@ -54,7 +54,7 @@ var (
 	flagGarbage    = flag.Int("garbage-bytes", 10240, "garbage allocated (and dropped) by every business request")
 	flagHotBytes   = flag.Int("hot-bytes", 49152, "cache-unbounded: bytes allocated and dropped per request by main.toDomain (the red herring)")
 	flagWorkers    = flag.Int("workers-per-reload", 4, "reload-workers: goroutines started by every reload")
-	flagWorkerBuf  = flag.Int("worker-bytes", 4096, "reload-workers: state buffer each worker holds while it lives")
+	flagWorkerBuf  = flag.Int("worker-bytes", 16384, "reload-workers: state buffer each worker holds while it lives")
 	flagWorkerTick = flag.Duration("worker-poll", time.Second, "reload-workers: how often a worker wakes up to poll")
 	flagLRUBytes   = flag.Int("lru-bytes", 20<<20, "lru: capacity in payload bytes")
 	flagLRUEntry   = flag.Int("lru-entry-bytes", 1024, "lru: payload bytes per entry")
