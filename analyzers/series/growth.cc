@@ -59,6 +59,39 @@ GrowthEvidence Insufficient(GrowthEvidence ev, std::string reason) {
   return ev;
 }
 
+// See step 3 of AnalyzeGrowthOrThrow: the leading points of a short floor
+// that sit clearly below the line of the rest; 0 when there are none.
+size_t ShortWarmup(const Floor& floor, double warmup_limit_s, const GrowthOptions& options) {
+  const size_t n = floor.t_s.size();
+  size_t begin = 0;
+  for (size_t k = 1; k < n && floor.t_s[k] <= warmup_limit_s && n - k >= options.min_samples; ++k) {
+    const std::span<const double> rt(floor.t_s.data() + k, n - k),
+        ry(floor.values.data() + k, n - k);
+    if (rt.back() <= rt.front()) break;
+    const TheilSen line = TheilSenEstimate(rt, ry);
+    std::vector<double> residuals(ry.size());
+    for (size_t i = 0; i < ry.size(); ++i)
+      residuals[i] = ry[i] - (line.intercept + line.slope * rt[i]);
+    const double center = MedianOf(residuals);
+    for (double& r : residuals) r = std::fabs(r - center);
+    std::vector<double> level(ry.begin(), ry.end());
+    const double noise =
+        std::max(1.4826 * MedianOf(residuals),
+                 options.change_points.min_noise_fraction * std::fabs(MedianOf(level)));
+    bool below = true;
+    for (size_t i = 0; i < k && below; ++i) {
+      below = floor.values[i] < line.intercept + line.slope * floor.t_s[i] - 3 * noise;
+    }
+    // The fill is all the growth there is: the rest does not add the
+    // practical growth over its span. Otherwise the cut would only move the
+    // window into the middle of a longer fill, or of a leak.
+    const double practical =
+        std::max(options.min_growth, options.min_relative_growth * std::fabs(MedianOf(level)));
+    if (below && line.slope * (rt.back() - rt.front()) < practical) begin = k;
+  }
+  return begin;
+}
+
 GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
                                     std::span<const double> values, const GrowthOptions& options) {
   GrowthEvidence ev;
@@ -143,6 +176,17 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
         2.5 * regimes.noise *
         std::sqrt(4.0 / static_cast<double>(bt.size()) + 4.0 / static_cast<double>(at.size()));
     if (filled > chance) begin = cut;
+  }
+  //  Series too short to segment (a watch of 15 samples) still start with a
+  //  fill now and then: the first samples of a process warming up. The
+  //  warm-up is then the longest run of leading points, at most
+  //  max_warmup_fraction of the span and leaving min_samples, that all lie
+  //  below the rest's line, carried back, by more than chance (3 robust
+  //  noise deviations of the rest around its line, at least
+  //  min_noise_fraction of its level), where the rest itself does not grow
+  //  by a practical amount. A leak's early points lie on its line.
+  if (begin == 0 && floor.t_s.size() < options.change_points.min_points) {
+    begin = ShortWarmup(floor, warmup_limit_s, options);
   }
   ev.warmup_skipped = begin > 0;
   const std::span<const double> wt(floor.t_s.data() + begin, floor.t_s.size() - begin);
@@ -301,6 +345,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     ev.tail_slope_high_bytes_per_s = tail.fit.slope_high;
     ev.tail_begin_s = tt.front();
     tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
+    ev.tail_growing = tail_growing;
     tail_stopped = tail.fit.slope_high < share;
     //  Slowed down: the first third surely rose faster than the last third
     //  does (their 95 % intervals apart), as a cache filling up and a heap
@@ -379,15 +424,15 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
 }
 
 std::vector<double> DropStaleRepeats(std::span<const double> values,
-                                     const std::vector<std::span<const double>>& witnesses,
-                                     size_t& dropped) {
+                                     const StaleWitnesses& witnesses, size_t& dropped) {
   std::vector<double> out(values.begin(), values.end());
   dropped = 0;
-  // A repeat of sample `i` (equal to sample `j`, the finite one before) is stale when a witness
-  // moved.
+  // Is a repeat at sample `i` of sample `j` (the finite one before) stale?
   auto stale = [&](size_t j, size_t i) {
-    if (witnesses.empty()) return true;
-    for (std::span<const double> w : witnesses) {
+    const std::span<const double> c = witnesses.moves_at_collection;
+    if (i < c.size() && std::isfinite(c[i]) && std::isfinite(c[j])) return c[i] == c[j];
+    if (witnesses.moves_when_busy.empty()) return true;
+    for (std::span<const double> w : witnesses.moves_when_busy) {
       if (i < w.size() && std::isfinite(w[i]) && std::isfinite(w[j]) && w[i] != w[j]) return true;
     }
     return false;

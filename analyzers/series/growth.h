@@ -108,8 +108,9 @@ struct GrowthEvidence {
   // The plateau check.
   MannKendall tail_mk{};  // last third of the window
   double tail_slope_bytes_per_s = 0;
-  double tail_slope_high_bytes_per_s = 0;         // its upper bound at plateau_confidence
-  double tail_begin_s = 0;                        // where the last third starts
+  double tail_slope_high_bytes_per_s = 0;  // its upper bound at plateau_confidence
+  double tail_begin_s = 0;                 // where the last third starts
+  bool tail_growing = false;  // the last third grows significantly, at a good share of the slope
   double last_regime_begin_s = 0;                 // 0 when no last regime was judged
   double last_regime_slope_high_bytes_per_s = 0;  // its slope's upper 95 % bound
   // The floor itself (all of it, warm-up included), for regressions on it;
@@ -147,15 +148,23 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
 // not observations, and whose last step is level only because no collection
 // came since. Returns the values with every stale repeat made missing (NaN),
 // keeping the first sample of every step, and sets `dropped` to their
-// number. A repeat is stale when one of the `witnesses` (live figures
-// sampled at the same times: RSS, a request counter) changed between the two
-// samples, or when there are no witnesses; an idle process, whose every
-// figure stands still, repeats for real. For figures known to be reported so
-// (AnalyzeSeries reads Go's heap this way): a live figure can repeat a byte
-// count for real, between requests.
+// number. What says a repeat is stale, best first:
+struct StaleWitnesses {
+  // A figure that moves at every collection (the profile's own cumulative
+  // alloc_space, frozen with inuse between collections): the repeat is
+  // stale when it stood still too, and real (the sampled live set came out
+  // the same after a collection) when it moved.
+  std::span<const double> moves_at_collection;
+  // Without it, live figures sampled at the same times (RSS, a request
+  // counter): the repeat is stale when one of them moved, since a busy
+  // process's heap would have; an idle process, whose every figure stands
+  // still, repeats for real. With neither, every repeat is stale.
+  std::vector<std::span<const double>> moves_when_busy;
+};
+// For figures known to be reported so (AnalyzeSeries reads Go's heap this
+// way): a live figure can repeat a byte count for real, between requests.
 std::vector<double> DropStaleRepeats(std::span<const double> values,
-                                     const std::vector<std::span<const double>>& witnesses,
-                                     size_t& dropped);
+                                     const StaleWitnesses& witnesses, size_t& dropped);
 
 // When the signal's peaks (the floor line plus peak_bytes) reach `limit_bytes`
 // at the fitted slope: a time in the series' clock, or NaN when it does not

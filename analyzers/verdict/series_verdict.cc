@@ -135,14 +135,20 @@ double FiniteMedian(const std::vector<double>& v, size_t from, size_t to) {
 // peak (and kMinReleasedBytes), RSS kept at least kKeptShare of it, and
 // LazyFree plus allocator-free bytes explain at least kAccountedShare of what
 // RSS kept.
+// RSS that kept less than kKeptShare still counts when the freed-memory
+// figures account for what it kept and it is at least kAccountedKeptShare:
+// allocators give back part of a burst at once (jemalloc purges what its
+// decay allows while freeing) and hold the rest.
 constexpr double kReleasedShareOfRss = 0.25;
 constexpr double kMinReleasedBytes = 4 << 20;
 constexpr double kKeptShare = 0.5;
+constexpr double kAccountedKeptShare = 0.25;
 constexpr double kAccountedShare = 0.5;
 
 // Steps: 1. the heap's peak and its level at the end; 2. how much of the
 // released heap RSS still holds at the end, as growth of the RSS-minus-heap
-// gap; 3. how much of that LazyFree and the allocator's free bytes explain.
+// gap; 3. how much of that LazyFree and the allocator's free bytes explain;
+// 4. a peak between samples, from what those hold.
 ReleaseEvidence CheckRelease(const series::Series& s) {
   ReleaseEvidence r;
   const std::vector<double>* heap = s.Find(series::kHeapInuseBytesColumn);
@@ -175,9 +181,22 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   r.allocator_free_bytes = growth(series::kHeapFreeBytesColumn);
   r.heap_released =
       r.released_bytes >= kMinReleasedBytes && r.released_bytes >= kReleasedShareOfRss * rss_peak;
-  r.rss_kept = r.heap_released && r.kept_bytes >= kKeptShare * r.released_bytes;
-  r.accounted =
-      r.rss_kept && r.lazyfree_bytes + r.allocator_free_bytes >= kAccountedShare * r.kept_bytes;
+  // 4. A burst that came and went between two samples leaves no heap peak,
+  //    only its trace: freed memory that LazyFree or the allocator's free
+  //    bytes hold, more than the program holds at the end. It counts as a
+  //    release of that much.
+  const double freed = r.lazyfree_bytes + r.allocator_free_bytes;
+  if (!r.heap_released && freed >= kMinReleasedBytes && freed >= r.heap_end_bytes &&
+      freed >= kReleasedShareOfRss * rss_peak) {
+    r.heap_released = true;
+    r.peak_unseen = true;
+    r.released_bytes = freed;
+  }
+  const bool explained = freed >= kAccountedShare * r.kept_bytes;
+  r.rss_kept =
+      r.heap_released && (r.kept_bytes >= kKeptShare * r.released_bytes ||
+                          (explained && r.kept_bytes >= kAccountedKeptShare * r.released_bytes));
+  r.accounted = r.rss_kept && explained;
   return r;
 }
 
@@ -383,6 +402,74 @@ std::string BoundSentence(const std::optional<Bound>& b) {
   return text + ".";
 }
 
+// RSS minus the freed memory it holds (the allocator's free bytes, LazyFree):
+// what the program holds, judged when RSS grows while the heap in use does
+// not; nullopt otherwise, or when the series has neither figure.
+std::optional<series::GrowthEvidence> HeldByProgram(
+    const series::Series& s, const std::vector<series::GrowthEvidence>& signals,
+    const series::GrowthOptions& options) {
+  const series::GrowthEvidence* rss = nullptr;
+  const series::GrowthEvidence* heap = nullptr;
+  for (const auto& ev : signals) {
+    if (ev.signal == series::kRssBytesColumn) rss = &ev;
+    if (ev.signal == series::kHeapInuseBytesColumn) heap = &ev;
+  }
+  if (rss == nullptr || rss->trend != series::Trend::kGrowing || heap == nullptr ||
+      heap->trend == series::Trend::kGrowing) {
+    return std::nullopt;
+  }
+  const std::vector<double>* free = s.Find(series::kHeapFreeBytesColumn);
+  const std::vector<double>* lazy = s.Find(series::kLazyfreeBytesColumn);
+  if (free == nullptr && lazy == nullptr) return std::nullopt;
+  const std::vector<double>& r = *s.Find(series::kRssBytesColumn);
+  std::vector<double> held(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    held[i] = r[i] - (free ? (*free)[i] : 0.0) - (lazy ? (*lazy)[i] : 0.0);
+  }
+  return series::AnalyzeGrowth("rss_bytes - heap_free_bytes - lazyfree_bytes", s.t_s, held,
+                               options);
+}
+
+// "RSS grew 8.4 MB, and the allocator's free bytes and LazyFree 8.3 MB of it: ..."
+std::string KeptFreeSentence(const series::Series& s, const series::GrowthEvidence& held) {
+  auto change = [&](std::string_view column) {
+    const std::vector<double>* v = s.Find(column);
+    if (v == nullptr) return 0.0;
+    const size_t n = s.size(), tenth = std::max<size_t>(n / 10, 3);
+    const double d =
+        FiniteMedian(*v, n - std::min(tenth, n), n) - FiniteMedian(*v, 0, std::min(tenth, n));
+    return std::isfinite(d) ? d : 0.0;
+  };
+  const double rss = change(series::kRssBytesColumn);
+  const double kept = change(series::kHeapFreeBytesColumn) + change(series::kLazyfreeBytesColumn);
+  return "RSS grew " + HumanBytes(rss) + ", and " + HumanBytes(kept) +
+         " of that is memory the program freed and the allocator or the kernel keeps "
+         "(heap_free_bytes, "
+         "lazyfree_bytes); what the program holds, RSS minus that, is " +
+         series::TrendName(held.trend) + " (" + held.reason + ").";
+}
+
+// See step 2c of AnalyzeSeries: RSS grows, the heap in use and the workers
+// surely do not, and RSS's rise is not strong enough to stand against them.
+constexpr double kOutsideHeapFactor = 4;
+bool RssOutsideHeapUnsure(const series::Series& s,
+                          const std::vector<series::GrowthEvidence>& signals) {
+  (void)s;
+  const series::GrowthEvidence *rss = nullptr, *heap = nullptr, *workers = nullptr;
+  for (const auto& ev : signals) {
+    if (ev.signal == series::kRssBytesColumn) rss = &ev;
+    if (ev.signal == series::kHeapInuseBytesColumn) heap = &ev;
+    if (ev.signal == series::kWorkersColumn) workers = &ev;
+  }
+  if (rss == nullptr || rss->trend != series::Trend::kGrowing || heap == nullptr) return false;
+  const bool heap_level = heap->trend == series::Trend::kFlat ||
+                          heap->trend == series::Trend::kPlateaued ||
+                          heap->trend == series::Trend::kFalling;
+  if (!heap_level || (workers != nullptr && workers->trend == series::Trend::kGrowing))
+    return false;
+  return !(rss->tail_growing && rss->growth_bytes >= kOutsideHeapFactor * rss->practical_growth);
+}
+
 std::string WorkSentence(const std::vector<WorkExplanation>& work) {
   if (work.empty() || work.front().r_squared < kMinStatedRSquared ||
       !(work.front().bytes_per_unit > 0)) {
@@ -448,13 +535,12 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     // The heap profile's own allocation total is the witness that says
     // whether a collection came between two samples; without it, figures
     // that move whenever the process is busy stand in.
-    std::vector<std::span<const double>> witnesses;
+    series::StaleWitnesses witnesses;
     if (const std::vector<double>* allocated = s.Find(series::kHeapAllocatedBytesColumn)) {
-      witnesses.emplace_back(*allocated);
-    } else {
-      for (std::string_view live : kLiveWitnesses) {
-        if (const std::vector<double>* w = s.Find(live)) witnesses.emplace_back(*w);
-      }
+      witnesses.moves_at_collection = *allocated;
+    }
+    for (std::string_view live : kLiveWitnesses) {
+      if (const std::vector<double>* w = s.Find(live)) witnesses.moves_when_busy.emplace_back(*w);
     }
     // Only a heap known to be reported as of the last collection is read as
     // a staircase: a live heap figure can return to the same byte count
@@ -484,6 +570,19 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
+  // 2b. RSS that grows while the heap does not, by memory freed and kept
+  //     (the allocator's free bytes, LazyFree), grows by what the program
+  //     gave back, not by what it holds: RSS minus those is judged instead.
+  const std::optional<series::GrowthEvidence> held = HeldByProgram(s, v.signals, options.growth);
+  const bool rss_is_kept_free = held && held->trend != series::Trend::kGrowing;
+  // 2c. RSS that grows while the heap in use surely does not, nor the
+  //     workers, grows outside what the program holds: a runtime settling
+  //     (a collector's goal, a scavenger's lag), pages of code touched,
+  //     fragmentation; now and then a leak of mappings. Against a heap that
+  //     says otherwise, it takes more than one regime that rises: a rise
+  //     still significant at the end, of kOutsideHeapFactor practical
+  //     growths or more.
+  const bool rss_outside_unsure = RssOutsideHeapUnsure(s, v.signals) && !rss_is_kept_free;
   const series::GrowthEvidence* growing = nullptr;  // the memory signal that leaks
   const series::GrowthEvidence* workers = nullptr;
   bool any_decided = false;
@@ -491,7 +590,9 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     if (ev.trend != series::Trend::kInsufficient) any_decided = true;
     if (!IsMemory(ev)) {
       workers = &ev;
-    } else if (ev.trend == series::Trend::kGrowing && growing == nullptr) {
+    } else if (ev.trend == series::Trend::kGrowing && growing == nullptr &&
+               !((rss_is_kept_free || rss_outside_unsure) &&
+                 ev.signal == series::kRssBytesColumn)) {
       growing = &ev;
     }
   }
@@ -589,10 +690,18 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   v.release = CheckRelease(s);
   const ReleaseEvidence& r = v.release;
   if (r.rss_kept) {
-    std::string numbers = "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
-                          HumanBytes(r.heap_end_bytes) + ", but RSS still holds " +
-                          HumanBytes(r.kept_bytes) + " of it (RSS " + HumanBytes(r.rss_end_bytes) +
-                          " at the end)";
+    std::string numbers =
+        r.peak_unseen ? HumanBytes(r.released_bytes) +
+                            " was allocated and freed between two samples (the heap in use is " +
+                            HumanBytes(r.heap_end_bytes) +
+                            " at the end; the freed memory shows as LazyFree or as the "
+                            "allocator's free bytes), and RSS still holds " +
+                            HumanBytes(r.kept_bytes) + " of it (RSS " +
+                            HumanBytes(r.rss_end_bytes) + " at the end)"
+                      : "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
+                            HumanBytes(r.heap_end_bytes) + ", but RSS still holds " +
+                            HumanBytes(r.kept_bytes) + " of it (RSS " +
+                            HumanBytes(r.rss_end_bytes) + " at the end)";
     if (r.accounted) {
       v.kind = Kind::kLazyRelease;
       std::string who;
@@ -617,6 +726,38 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
         "heap_free_bytes (the allocator's free bytes) do not account for it");
     v.explanation = "Memory is not growing, but " + numbers +
                     ", and nothing in the data says who holds it: " + v.missing.back() + ".";
+    return v;
+  }
+
+  // 4b. RSS still grows, by freed memory kept: not the program's leak, but
+  //     not known to stop either (fragmentation, a free list that grows).
+  if (rss_is_kept_free) {
+    v.kind = Kind::kInconclusive;
+    v.missing.push_back(
+        "RSS that stops growing: it still grows, by freed memory the allocator keeps");
+    v.decide_window_s = 1.5 * (s.t_s.back() - s.t_s.front());
+    v.explanation =
+        "No leak in what the program holds, but RSS still grows: " + KeptFreeSentence(s, *held) +
+        " Whether the allocator's share levels off cannot be told yet." +
+        WatchLonger(s, v.decide_window_s);
+    return v;
+  }
+
+  // 4c. RSS rises outside a heap that does not: not enough to call a leak.
+  if (rss_outside_unsure) {
+    const series::GrowthEvidence* rss = nullptr;
+    for (const auto& ev : v.signals) {
+      if (ev.signal == series::kRssBytesColumn) rss = &ev;
+    }
+    v.kind = Kind::kInconclusive;
+    v.decide_window_s = 2 * (rss->t_end_s - rss->t_begin_s);
+    v.missing.push_back(
+        "RSS that either levels off or keeps rising at the end, over a longer watch");
+    v.explanation =
+        "The heap in use does not grow, but resident memory does: rss_bytes " + rss->reason +
+        ". Growth outside the heap (a runtime settling, code pages touched, fragmentation, or "
+        "now and then a leak of mapped memory) that a heap saying otherwise does not settle." +
+        WatchLonger(s, v.decide_window_s);
     return v;
   }
 

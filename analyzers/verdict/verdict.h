@@ -48,8 +48,11 @@ struct ReleaseEvidence {
   double lazyfree_bytes = 0;        // growth of LazyFree from start to end
   double allocator_free_bytes = 0;  // growth of heap_free_bytes from start to end
   bool heap_released = false;       // the heap gave back a substantial amount
-  bool rss_kept = false;            // and RSS kept most of it
-  bool accounted = false;           // and LazyFree / allocator-free bytes explain what RSS kept
+  // The heap's peak fell between samples: released_bytes is what the
+  // freed-memory figures (LazyFree, allocator-free) gained instead.
+  bool peak_unseen = false;
+  bool rss_kept = false;   // and RSS kept most of it
+  bool accounted = false;  // and LazyFree / allocator-free bytes explain what RSS kept
 };
 
 // When a growing signal will reach a memory limit: its peaks, the fitted

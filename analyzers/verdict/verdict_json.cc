@@ -182,6 +182,7 @@ std::string VerdictToJson(const Verdict& v) {
                {"lazyfree_bytes", Number(r.lazyfree_bytes)},
                {"allocator_free_bytes", Number(r.allocator_free_bytes)},
                {"heap_released", r.heap_released},
+               {"peak_unseen", r.peak_unseen},
                {"rss_kept", r.rss_kept},
                {"accounted", r.accounted}};
   }
