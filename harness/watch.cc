@@ -246,7 +246,7 @@ WatchOutcome Watch(const WatchOptions& options) {
         continue;
       }
       for (std::string_view name : d.names) {
-        series::MetricSelector selector{std::string(name), {}};
+        series::MetricSelector selector = series::ParseMetricSelector(name);
         if (!series::SumMatching(*first, selector)) continue;
         metric_columns.push_back({std::string(d.column), std::move(selector), 0});
         break;

@@ -213,6 +213,15 @@ const std::vector<DefaultMetric>& DefaultMetricColumns() {
       {kRequestsTotalColumn, {"leaklab_requests_total", "http_requests_total", "requests_total"}},
       {kKeysTotalColumn, {"leaklab_keys_total", "keys_total"}},
       {kReloadsTotalColumn, {"leaklab_reloads_total", "reloads_total"}},
+      // Go's client library, the JMX exporter, Micrometer, and the corpus's JVM service.
+      {kCollectionsTotalColumn,
+       {"leaklab_collections_total", "go_gc_duration_seconds_count",
+        "jvm_gc_collection_seconds_count", "jvm_gc_pause_seconds_count",
+        "jvm_gc_collections_total"}},
+      // Micrometer, the JMX exporter, and the corpus's JVM service.
+      {kHeapCommittedBytesColumn,
+       {"leaklab_heap_committed_bytes", "jvm_memory_committed_bytes{area=\"heap\"}",
+        "jvm_memory_bytes_committed{area=\"heap\"}", "jvm_heap_committed_bytes"}},
   };
   return kDefaults;
 }

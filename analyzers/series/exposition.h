@@ -56,8 +56,9 @@ std::optional<double> SumMatching(const std::vector<ExpositionSample>& samples,
                                   const MetricSelector& selector);
 
 // Where the Series CSV columns are found in a scrape when the user names
-// nothing: per column, the metric names to try in order (the first that the
-// first scrape has is used). Well-known names of Go's client library
+// nothing: per column, the selectors to try in order (the first that the
+// first scrape has is used), names with label sets where a client library
+// labels one metric for several things (area="heap"). Well-known names of Go's client library
 // (go_goroutines, go_memstats_heap_inuse_bytes), process exporters
 // (process_resident_memory_bytes), the common request counter
 // (http_requests_total) and leaklab's own servers (leaklab_<column>).

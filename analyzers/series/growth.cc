@@ -92,6 +92,42 @@ size_t ShortWarmup(const Floor& floor, double warmup_limit_s, const GrowthOption
   return begin;
 }
 
+// One-sided z for "slowed down": 2.58, a 0.5 % chance that a steady rise
+// is taken for one that slows (the check runs on every growing series).
+constexpr double kSlowedZ = 2.58;
+
+// Whether (tt, ty) rises surely slower than (ht, hy), and at most half as
+// fast: the difference of their Theil-Sen slopes against its standard error,
+// from the pooled robust noise around each part's line (1.4826 MAD) and the
+// spread of each part's times, as a least-squares slope's error is
+// (sigma / sqrt(sum (t - mean t)^2)), widened by the Hamed-Rao variance
+// factor of the whole window for correlated points.
+bool SlowedDown(std::span<const double> ht, std::span<const double> hy, std::span<const double> tt,
+                std::span<const double> ty, double variance_factor) {
+  const TheilSen head = TheilSenEstimate(ht, hy), tail = TheilSenEstimate(tt, ty);
+  if (!(head.slope > 0) || tail.slope > 0.5 * head.slope) return false;
+  std::vector<double> residuals;
+  double sxx_head = 0, sxx_tail = 0;
+  auto add = [&](std::span<const double> t, std::span<const double> y, const TheilSen& fit,
+                 double& sxx) {
+    double mean = 0;
+    for (double x : t) mean += x / static_cast<double>(t.size());
+    std::vector<double> r(y.size());
+    for (size_t i = 0; i < y.size(); ++i) {
+      r[i] = y[i] - (fit.intercept + fit.slope * t[i]);
+      sxx += (t[i] - mean) * (t[i] - mean);
+    }
+    const double center = MedianOf(r);
+    for (double x : r) residuals.push_back(std::fabs(x - center));
+  };
+  add(ht, hy, head, sxx_head);
+  add(tt, ty, tail, sxx_tail);
+  if (!(sxx_head > 0 && sxx_tail > 0)) return false;
+  const double sigma = 1.4826 * MedianOf(residuals) * std::sqrt(std::max(variance_factor, 1.0));
+  const double error = sigma * std::sqrt(1 / sxx_head + 1 / sxx_tail);
+  return head.slope - tail.slope > kSlowedZ * error;
+}
+
 GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> t_s,
                                     std::span<const double> values, const GrowthOptions& options) {
   GrowthEvidence ev;
@@ -347,15 +383,12 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
     ev.tail_growing = tail_growing;
     tail_stopped = tail.fit.slope_high < share;
-    //  Slowed down: the first third surely rose faster than the last third
-    //  does (their 95 % intervals apart), as a cache filling up and a heap
-    //  growing towards its collector's goal do; a steady leak's two ends
-    //  rise alike.
+    //  Slowed down: the last third rises at most half as fast as the first,
+    //  and surely slower (SlowedDown), as a cache filling up and a heap
+    //  nearing its collector's goal do; a steady leak's two ends rise alike.
     const std::span<const double> ht = wt.first(tail_n), hy = wy.first(tail_n);
     if (ht.back() > ht.front() && tail_n < ev.n) {
-      const double head_low = TestTrend(ht, hy).fit.slope_low;
-      const double tail_high = TestTrend(tt, ty).fit.slope_high;
-      slowed = head_low > tail_high;
+      slowed = SlowedDown(ht, hy, tt, ty, ev.mk.variance_factor);
     }
   }
   const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
@@ -371,8 +404,10 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   }
   //  One regime is one sustained growth only when it has not surely slowed
   //  down: a rise that did is not yet known to go on.
+  //  A last third that still grows, but surely slower than the first, is
+  //  no proof of a leak either.
   const bool tail_keeps_pace = !slowed;
-  if (!tail_growing && (!one_regime || !tail_keeps_pace)) {
+  if ((!tail_growing && !one_regime) || !tail_keeps_pace) {
     ev.decide_window_s = 1.5 * window_s;
     std::string reason =
         tail_keeps_pace
@@ -420,6 +455,17 @@ GrowthEvidence AnalyzeGrowth(std::string signal, std::span<const double> t_s,
     GrowthEvidence ev;
     ev.signal = std::move(signal);
     return Insufficient(std::move(ev), std::string("the values cannot be analysed: ") + e.what());
+  }
+}
+
+bool SlowsDown(std::span<const double> t, std::span<const double> y, double variance_factor) {
+  const size_t n = std::min(t.size(), y.size()), third = n / 3;
+  if (third < 2) return false;
+  try {
+    return SlowedDown(t.first(third), y.first(third), t.subspan(n - third, third),
+                      y.subspan(n - third, third), variance_factor);
+  } catch (const std::invalid_argument&) {
+    return false;
   }
 }
 

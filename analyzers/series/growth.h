@@ -166,6 +166,13 @@ struct StaleWitnesses {
 std::vector<double> DropStaleRepeats(std::span<const double> values,
                                      const StaleWitnesses& witnesses, size_t& dropped);
 
+// True when y(t) rises, and its last third rises at most half as fast as
+// its first third and surely slower (a one-sided 0.5 % test of the two
+// Theil-Sen slopes against the pooled robust noise). What a filling cache
+// or a counter of distinct keys over a bounded key space does; a steady
+// rise's two ends rise alike. Needs two points in each third at least.
+bool SlowsDown(std::span<const double> t, std::span<const double> y, double variance_factor = 1);
+
 // When the signal's peaks (the floor line plus peak_bytes) reach `limit_bytes`
 // at the fitted slope: a time in the series' clock, or NaN when it does not
 // grow.

@@ -35,10 +35,18 @@ inline constexpr std::string_view kReloadsTotalColumn = "reloads_total";
 // same after a collection (alloc_space moved). Written by `leaklab watch`
 // and for profiles given to `leaklab analyze`.
 inline constexpr std::string_view kHeapAllocatedBytesColumn = "heap_allocated_bytes";
+// Garbage collections so far (Go's go_gc_duration_seconds_count, a JVM's
+// collection counts): a heap figure reported as of the last collection is
+// new only when this moved.
+inline constexpr std::string_view kCollectionsTotalColumn = "collections_total";
+// Memory a runtime has committed (reserved) for its heap, a JVM's above all:
+// RSS that rises while this does not is the runtime touching what it had
+// already reserved, not new demand.
+inline constexpr std::string_view kHeapCommittedBytesColumn = "heap_committed_bytes";
 
 // The metric columns of the contract (the time column excluded), in the order
 // DESIGN.md lists them.
-inline constexpr std::array<std::string_view, 10> kKnownColumns = {
+inline constexpr std::array<std::string_view, 12> kKnownColumns = {
     kRssBytesColumn,      kAnonBytesColumn,         kLazyfreeBytesColumn, kHeapInuseBytesColumn,
     kHeapFreeBytesColumn, kWorkersColumn,           kRequestsTotalColumn, kKeysTotalColumn,
     kReloadsTotalColumn,  kHeapAllocatedBytesColumn};

@@ -56,6 +56,20 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
     if (int64_t limit = Int(flags, "mem_limit_bytes"); limit > 0)
       effective.limit_bytes = static_cast<double>(limit);
   }
+  // A watch that read the heap from a JVM's metrics (jvm_...) watched a
+  // generational collector.
+  if (m != nullptr) {
+    const json::value* target = m->if_contains("target");
+    const json::value* metrics = target != nullptr && target->is_object()
+                                     ? target->as_object().if_contains("metrics")
+                                     : nullptr;
+    if (metrics != nullptr && metrics->is_object()) {
+      for (const auto& kv : metrics->as_object()) {
+        if (kv.value().is_string() && kv.value().as_string().starts_with("jvm_"))
+          effective.generational_heap = true;
+      }
+    }
+  }
   Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
 

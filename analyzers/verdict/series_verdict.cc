@@ -259,6 +259,10 @@ std::string FloorNote(const series::GrowthEvidence& ev) {
   return note;
 }
 
+// An undecided signal shows no rise of its own when its Mann-Kendall test
+// is not significant at 5 %.
+constexpr double kNoRiseAlpha = 0.05;
+
 // Workers: growth that matters adds at least this many over the window (and
 // min_relative_growth of the level): fewer is the coming and going of
 // connections and requests in flight.
@@ -470,6 +474,71 @@ bool RssOutsideHeapUnsure(const series::Series& s,
   return !(rss->tail_growing && rss->growth_bytes >= kOutsideHeapFactor * rss->practical_growth);
 }
 
+constexpr double kKeysExplainRSquared = 0.8;
+
+// Whether keys_total, over a growing signal's window, slows down (new keys
+// come ever more rarely: a bounded key space being drawn).
+bool KeysLevelOff(const series::Series& s, const series::GrowthEvidence& ev) {
+  const std::vector<double>* keys = s.Find(series::kKeysTotalColumn);
+  if (keys == nullptr) return false;
+  std::vector<double> t, y;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.t_s[i] >= ev.t_begin_s && s.t_s[i] <= ev.t_end_s && std::isfinite((*keys)[i])) {
+      t.push_back(s.t_s[i]);
+      y.push_back((*keys)[i]);
+    }
+  }
+  return series::SlowsDown(t, y);
+}
+
+// A generational collector's heap that grew and never fell (no collection
+// in the window took old objects back) cannot tell promoted garbage from
+// kept objects: undecided, saying so.
+void ReadGenerational(const std::vector<double>& values, series::GrowthEvidence& ev) {
+  if (ev.trend != series::Trend::kGrowing) return;
+  double previous = std::numeric_limits<double>::quiet_NaN();
+  size_t steps = 0;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    if (std::isfinite(previous) && v < previous)
+      return;  // an old-generation collection took some back
+    if (v != previous) ++steps;
+    previous = v;
+  }
+  ev.trend = series::Trend::kInsufficient;
+  ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
+  ev.reason =
+      "rose " + HumanBytes(ev.growth_bytes) + " over " + std::to_string(steps) +
+      " collections and never fell: a generational collector's heap after young collections also "
+      "holds the objects they promoted that died since, until an old-generation collection takes "
+      "them "
+      "back, so garbage and kept objects cannot be told apart yet (" +
+      ev.reason + ")";
+}
+
+// RSS that rises while the heap a runtime committed does not, and stays
+// within it (RSS at the end no more than the committed heap plus RSS at
+// the start), is the runtime touching memory it had already reserved: no
+// new demand, and no leak on its own.
+void ReadFirstTouch(const series::Series& s, series::GrowthEvidence& ev) {
+  const std::vector<double>* committed = s.Find(series::kHeapCommittedBytesColumn);
+  const std::vector<double>* rss = s.Find(series::kRssBytesColumn);
+  if (ev.trend != series::Trend::kGrowing || committed == nullptr || rss == nullptr) return;
+  const size_t n = s.size(), tenth = std::max<size_t>(n / 10, 1);
+  const double c_start = FiniteMedian(*committed, 0, tenth),
+               c_end = FiniteMedian(*committed, n - tenth, n);
+  const double r_start = FiniteMedian(*rss, 0, tenth), r_end = FiniteMedian(*rss, n - tenth, n);
+  if (!(std::isfinite(c_start) && std::isfinite(c_end) && std::isfinite(r_start) &&
+        std::isfinite(r_end)))
+    return;
+  // Committed did not grow: by less than 1 % (or a MiB).
+  if (c_end - c_start > std::max(0.01 * c_start, 1048576.0) || r_end > c_end + r_start) return;
+  ev.trend = series::Trend::kInsufficient;
+  ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
+  ev.reason = "rises into the heap the runtime had already committed (" + HumanBytes(c_end) +
+              ", unchanged): first touches of reserved memory, not new demand (" + ev.reason + ")";
+}
+
 std::string WorkSentence(const std::vector<WorkExplanation>& work) {
   if (work.empty() || work.front().r_squared < kMinStatedRSquared ||
       !(work.front().bytes_per_unit > 0)) {
@@ -536,9 +605,9 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     // whether a collection came between two samples; without it, figures
     // that move whenever the process is busy stand in.
     series::StaleWitnesses witnesses;
-    if (const std::vector<double>* allocated = s.Find(series::kHeapAllocatedBytesColumn)) {
-      witnesses.moves_at_collection = *allocated;
-    }
+    const std::vector<double>* collections = s.Find(series::kHeapAllocatedBytesColumn);
+    if (collections == nullptr) collections = s.Find(series::kCollectionsTotalColumn);
+    if (collections != nullptr) witnesses.moves_at_collection = *collections;
     for (std::string_view live : kLiveWitnesses) {
       if (const std::vector<double>* w = s.Find(live)) witnesses.moves_when_busy.emplace_back(*w);
     }
@@ -546,13 +615,19 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     // a staircase: a live heap figure can return to the same byte count
     // between requests, and an exact level in a figure of unknown origin
     // may be real.
-    const bool staircase = name == series::kHeapInuseBytesColumn && options.heap_as_of_collection;
+    // A collection counter beside the heap says when the figure is new.
+    const bool staircase =
+        name == series::kHeapInuseBytesColumn &&
+        (options.heap_as_of_collection || s.Find(series::kCollectionsTotalColumn) != nullptr);
     const std::vector<double> steps =
         staircase ? series::DropStaleRepeats(*values, witnesses, dropped) : *values;
     series::GrowthEvidence ev =
         series::AnalyzeGrowth(std::string(name), s.t_s, steps, options.growth);
     ev.stale_repeats = dropped;
     if (dropped > 0) ev.reason = StaleNote(ev) + ev.reason;
+    if (name == series::kHeapInuseBytesColumn && options.generational_heap)
+      ReadGenerational(steps, ev);
+    if (name == series::kRssBytesColumn) ReadFirstTouch(s, ev);
     v.signals.push_back(std::move(ev));
   }
   if (const std::vector<double>* workers = s.Find(series::kWorkersColumn)) {
@@ -603,6 +678,28 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     v.explanation = "The data cannot decide: " + v.signals.front().reason + "." +
                     WatchLonger(s, v.decide_window_s);
     return v;
+  }
+
+  // 2d. Memory that grows with the distinct keys, while new keys come ever
+  //     more rarely, is a cache filling over a bounded key space: not a
+  //     sustained growth until the keys say so.
+  const series::GrowthEvidence* filling = nullptr;
+  if (growing != nullptr && KeysLevelOff(s, *growing)) {
+    // Keys explain a growing memory signal well (R² 0.8 or more: a sampled
+    // heap profile follows the keys with a lag, so RSS may show it better),
+    // though not always best: requests, which keep their pace, can fit a
+    // lagging figure as well.
+    for (const auto& ev : v.signals) {
+      if (!IsMemory(ev) || ev.trend != series::Trend::kGrowing) continue;
+      const std::vector<WorkExplanation> work = ExplainByWork(s, ev);
+      if (std::any_of(work.begin(), work.end(), [](const WorkExplanation& w) {
+            return w.counter == series::kKeysTotalColumn && w.r_squared >= kKeysExplainRSquared;
+          })) {
+        filling = growing;
+        growing = nullptr;
+        break;
+      }
+    }
   }
 
   // 3. Work explains the signal that grows, or else the most direct one with a floor.
@@ -686,6 +783,21 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
+  if (filling != nullptr) {
+    v.kind = Kind::kInconclusive;
+    v.decide_window_s = 2 * (filling->t_end_s - filling->t_begin_s);
+    v.missing.push_back(
+        "keys_total that stops growing, or keeps its pace: new keys come ever more rarely");
+    v.explanation = "Memory grows with the number of distinct keys (" + Describe(filling->signal) +
+                    " " + filling->reason +
+                    "), but new keys come ever more rarely: a cache over a bounded key space "
+                    "fills up this way and then stops, while one that keeps every key grows for as "
+                    "long as keys "
+                    "keep coming." +
+                    WatchLonger(s, v.decide_window_s);
+    return v;
+  }
+
   // 4. Not growing. Did RSS stay up after the heap was given back?
   v.release = CheckRelease(s);
   const ReleaseEvidence& r = v.release;
@@ -761,10 +873,15 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
-  // 5. RSS that could not be judged, next to a flat heap, does not make a
-  //    no-leak: memory outside the heap (stacks, mappings) may be what grows.
-  //    The reverse is fine: RSS holds the heap, so flat RSS bounds it. A
-  //    worker count alone that does not grow is no leak of workers.
+  // 5. One memory signal decided level, the other undecided: weigh them.
+  //    RSS undecided next to a heap that is level settles nothing when RSS
+  //    rises (memory outside the heap, stacks and mappings, may be what
+  //    grows), but it does when RSS only moves with the collector, with no
+  //    trend. A heap undecided inside an RSS that does not grow is held by it
+  //    only when the heap shows no rise of its own: a heap can grow inside
+  //    memory already resident (free pages an allocator reuses, a JVM's
+  //    committed regions), unseen by RSS. A worker count alone that does not
+  //    grow is no leak of workers.
   std::string text;
   bool first = true;
   for (const auto& ev : v.signals) {
@@ -772,28 +889,55 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
             ev.reason + ")";
     first = false;
   }
+  const series::GrowthEvidence *heap = nullptr, *rss = nullptr;
+  for (const auto& ev : v.signals) {
+    if (ev.signal == series::kHeapInuseBytesColumn) heap = &ev;
+    if (ev.signal == series::kRssBytesColumn) rss = &ev;
+  }
+  auto decided_level = [](const series::GrowthEvidence* ev) {
+    return ev != nullptr &&
+           (ev->trend == series::Trend::kFlat || ev->trend == series::Trend::kPlateaued ||
+            ev->trend == series::Trend::kFalling);
+  };
+  auto no_rise = [&](const series::GrowthEvidence* ev) {
+    return ev->n >= options.growth.min_samples &&
+           (ev->mk.p_value >= kNoRiseAlpha || !(ev->fit.slope > 0));
+  };
   std::vector<series::GrowthEvidence> undecided;
   bool memory_decided = false;
   for (const auto& ev : v.signals) {
     if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) memory_decided = true;
-    if (ev.trend == series::Trend::kInsufficient && ev.signal == series::kRssBytesColumn) {
-      undecided.push_back(ev);
-      v.missing.push_back(ev.signal + ": " + ev.reason);
-    }
+    if (ev.trend != series::Trend::kInsufficient || !IsMemory(ev)) continue;
+    const series::GrowthEvidence* other = &ev == rss ? heap : rss;
+    if (decided_level(other) && no_rise(&ev)) continue;  // weighed: the other settles it
+    undecided.push_back(ev);
+    v.missing.push_back(ev.signal + ": " + ev.reason);
   }
-  if (!undecided.empty()) {
+  if (!undecided.empty() && memory_decided) {
     v.kind = Kind::kInconclusive;
     v.decide_window_s = DecideWindow(undecided);
-    v.explanation = "The data cannot decide: " + text + "." + WatchLonger(s, v.decide_window_s);
+    const bool heap_inside = undecided.front().signal == series::kHeapInuseBytesColumn;
+    v.explanation =
+        "The data cannot decide: " + text + "." +
+        (heap_inside ? " Resident memory does not grow, but the heap can grow inside it, in memory "
+                       "already resident that the allocator or the runtime reuses, so it does not "
+                       "settle the heap."
+                     : " The heap does not grow, but resident memory rises outside it, which it "
+                       "does not settle.") +
+        WatchLonger(s, v.decide_window_s);
     return v;
   }
   v.kind = Kind::kNoLeak;
   std::string notes;
   for (const auto& ev : v.signals) {
     if (ev.trend == series::Trend::kInsufficient && IsMemory(ev)) {
-      notes += " The " + ev.signal +
-               " figures alone cannot decide, but resident memory holds them and does not grow, "
-               "so neither can they by more than it.";
+      notes += ev.signal == series::kRssBytesColumn
+                   ? " Resident memory alone cannot decide, but it shows no trend of its own (it "
+                     "moves with "
+                     "the collector and the allocator), and the heap it holds does not grow."
+                   : " The heap figures alone cannot decide, but they show no rise of their own, "
+                     "and resident "
+                     "memory, which holds them, does not grow.";
     }
   }
   if (!memory_decided)

@@ -116,6 +116,11 @@ struct AnalyzeOptions {
   // even with no live figure beside it to show that the process was busy
   // (series::DropStaleRepeats).
   bool heap_as_of_collection = false;
+  // heap_inuse_bytes is a generational collector's heap after collections
+  // (a JVM's): young collections promote objects that later die, and only
+  // an old-generation collection takes them back, so until one does (the
+  // figure falls), a rise is promoted garbage as much as kept objects.
+  bool generational_heap = false;
 };
 
 // Decides from a series alone. Never throws for odd data: too little, constant
