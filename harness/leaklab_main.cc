@@ -476,6 +476,8 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       }
       verdict::AnalyzeOptions options;
       options.heap_as_of_collection = verdict::HeapAsOfCollection(profiles);
+      // Without a CSV, the heap series is the profiles' sampled totals.
+      if (in.csvs.empty()) options.heap_sampling_bytes = verdict::HeapSamplingBytes(profiles);
       verdict::Verdict v =
           in.csvs.empty()
               ? verdict::AnalyzeSeries(verdict::SeriesFromProfiles(profiles, label), options)
@@ -532,11 +534,11 @@ int CmdWatch(const std::vector<std::string>& args) {
       "  leaklab reads it as such. Where a forced collection per sample is acceptable, ask Go for\n"
       "  the live heap instead: .../debug/pprof/heap?gc=1.\n"
       "  --metrics scrapes a Prometheus text endpoint (a service's /metrics) and takes, for the\n"
-      "  columns nothing else fills: rss_bytes from process_resident_memory_bytes, "
-      "heap_inuse_bytes\n"
-      "  from go_memstats_heap_inuse_bytes, workers from go_goroutines, requests_total from\n"
-      "  http_requests_total (summed over its labels), and leaklab_<column>; --metric maps "
-      "others,\n"
+      "  columns nothing else fills: rss_bytes from process_resident_memory_bytes,\n"
+      "  heap_inuse_bytes from go_memstats_heap_inuse_bytes, heap_free_bytes from Go's heap idle\n"
+      "  minus released, workers from go_goroutines, requests_total from http_requests_total\n"
+      "  (summed over its labels), collections_total and heap_committed_bytes from Go's and the\n"
+      "  JVM exporters' names, and leaklab_<column>; --metric maps others (a selector, or A - B),\n"
       "  e.g. --metric requests_total='http_server_requests_seconds_count{uri=\"/api\"}'.\n"
       "  A request counter lets the verdict say how much is kept per request.");
   std::string every = "1s", duration = "60s", out;

@@ -86,7 +86,7 @@ struct ProfileSource {
 // A column read from the metrics endpoint.
 struct MetricColumn {
   std::string column;
-  series::MetricSelector selector;
+  series::MetricExpression selector;
   size_t index = 0;  // position in a row
 };
 
@@ -218,7 +218,7 @@ WatchOutcome Watch(const WatchOptions& options) {
       }
       try {
         (void)series::FormatCsvHeader({m.column});
-        m.selector = series::ParseMetricSelector(std::string_view(text).substr(eq + 1));
+        m.selector = series::ParseMetricExpression(std::string_view(text).substr(eq + 1));
       } catch (const std::invalid_argument& e) {
         throw std::invalid_argument("--metric " + text + ": " + e.what());
       }
@@ -232,7 +232,7 @@ WatchOutcome Watch(const WatchOptions& options) {
         if (other.column == m.column)
           throw std::invalid_argument("--metric " + text + ": " + m.column + " is named twice");
       }
-      if (!series::SumMatching(*first, m.selector)) {
+      if (!m.selector.Evaluate(*first)) {
         throw std::invalid_argument("--metric " + text + ": " + *options.metrics_url +
                                     " has no sample of " + m.selector.ToString());
       }
@@ -246,8 +246,8 @@ WatchOutcome Watch(const WatchOptions& options) {
         continue;
       }
       for (std::string_view name : d.names) {
-        series::MetricSelector selector = series::ParseMetricSelector(name);
-        if (!series::SumMatching(*first, selector)) continue;
+        series::MetricExpression selector = series::ParseMetricExpression(name);
+        if (!selector.Evaluate(*first)) continue;
         metric_columns.push_back({std::string(d.column), std::move(selector), 0});
         break;
       }
@@ -386,7 +386,7 @@ WatchOutcome Watch(const WatchOptions& options) {
           FetchMetrics(*metrics_http, metrics_url.path, *options.metrics_url, error);
       if (scrape) {
         for (const MetricColumn& m : metric_columns) {
-          row[m.index] = series::SumMatching(*scrape, m.selector).value_or(kMissing);
+          row[m.index] = m.selector.Evaluate(*scrape).value_or(kMissing);
         }
       } else {
         AddEvent(events, row[0], "metrics_error", error);

@@ -440,8 +440,9 @@ WorkerAttribution AttributeWorkerGrowth(const std::vector<NamedProfile>& profile
     GrowingWorkerGroup g;
     g.workers = GrowthOf(x, stacks.values[s]);
     // At least one more worker at the end than at the start, and a fitted
-    // growth that rounds to one or more.
-    if (g.workers.growth < 0.5 || g.workers.last <= g.workers.first) continue;
+    // growth of one worker or more: a group that flickers (a connection
+    // that comes and goes) is not piling up.
+    if (g.workers.growth < 1 || g.workers.last <= g.workers.first) continue;
     const std::vector<uint32_t> ids = StackIds(stacks.keys[s]);
     // 1. Skip the runtime frames at the leaf, remembering the last one (the
     // blocking call); 2. the next frame is the wait point; 3. the outermost

@@ -29,7 +29,8 @@ class HeapBuilder {
                    int64_t line = 0) {
     Sample s;
     for (size_t i = 0; i < stack.size(); ++i) {
-      size_t f = p_.AddFunction({.name = stack[i], .system_name = stack[i], .filename = "", .start_line = 0});
+      size_t f = p_.AddFunction(
+          {.name = stack[i], .system_name = stack[i], .filename = "", .start_line = 0});
       Location loc;
       // Different addresses for the same function in different profiles (as
       // in two processes): attribution must key by name, not address.
@@ -47,8 +48,8 @@ class HeapBuilder {
   Profile p_;
 };
 
-NamedProfile Heap(const std::string& name, int64_t t_s, int64_t leak, int64_t steady, int64_t shrinking,
-                  uint64_t salt = 0) {
+NamedProfile Heap(const std::string& name, int64_t t_s, int64_t leak, int64_t steady,
+                  int64_t shrinking, uint64_t salt = 0) {
   HeapBuilder b(t_s * kSecond);
   b.Add({"Store::Add", "Handler::Serve", "main"}, leak, salt);
   b.Add({"Config::Load", "main"}, steady, salt);
@@ -103,8 +104,8 @@ TEST(AttributeHeapGrowthTest, SiteSkipsStandardLibraryFramesAtTheLeaf) {
   for (int i = 0; i < 3; ++i) {
     HeapBuilder b((i + 1) * kSecond);
     b.Add({"std::__new_allocator<char>::allocate(unsigned long, void const*)",
-           "std::__cxx11::basic_string<char>::_M_create(unsigned long&, unsigned long)", "ns::RepeatBytes(char)",
-           "ns::Track()"},
+           "std::__cxx11::basic_string<char>::_M_create(unsigned long&, unsigned long)",
+           "ns::RepeatBytes(char)", "ns::Track()"},
           1000 * (i + 1));
     b.Add({"std::__new_allocator<int>::allocate(unsigned long, void const*)"}, 10 * (i + 1));
     profiles.push_back({"p" + std::to_string(i), b.Build()});
@@ -112,16 +113,19 @@ TEST(AttributeHeapGrowthTest, SiteSkipsStandardLibraryFramesAtTheLeaf) {
   const HeapAttribution a = AttributeHeapGrowth(profiles);
   ASSERT_EQ(a.sites.size(), 2u);
   EXPECT_EQ(a.sites[0].site.function, "ns::RepeatBytes(char)");
-  EXPECT_EQ(a.sites[0].stack.front().function, "std::__new_allocator<char>::allocate(unsigned long, void const*)");
+  EXPECT_EQ(a.sites[0].stack.front().function,
+            "std::__new_allocator<char>::allocate(unsigned long, void const*)");
   // A stack of library frames only keeps its leaf.
-  EXPECT_EQ(a.sites[1].site.function, "std::__new_allocator<int>::allocate(unsigned long, void const*)");
+  EXPECT_EQ(a.sites[1].site.function,
+            "std::__new_allocator<int>::allocate(unsigned long, void const*)");
 }
 
 TEST(AttributeHeapGrowthTest, SitesAreFunctionAndLine) {
   std::vector<NamedProfile> profiles;
   for (int i = 0; i < 3; ++i) {
     HeapBuilder b((i + 1) * kSecond);
-    b.Add({"main.leak"}, 1000 * (i + 1), 0, /*line=*/23).Add({"main.leak"}, 10 * (i + 1), 0, /*line=*/40);
+    b.Add({"main.leak"}, 1000 * (i + 1), 0, /*line=*/23)
+        .Add({"main.leak"}, 10 * (i + 1), 0, /*line=*/40);
     profiles.push_back({"p" + std::to_string(i), b.Build()});
   }
   const HeapAttribution a = AttributeHeapGrowth(profiles);
@@ -163,7 +167,8 @@ TEST(AttributeHeapGrowthTest, RefusesBadInput) {
 
 TEST(OrderByTimeTest, UsesTimesThenNames) {
   // Names and times disagree: "b" was taken first.
-  std::vector<NamedProfile> p = {Heap("c", 3, 0, 0, 0), Heap("a", 2, 0, 0, 0), Heap("b", 1, 0, 0, 0)};
+  std::vector<NamedProfile> p = {Heap("c", 3, 0, 0, 0), Heap("a", 2, 0, 0, 0),
+                                 Heap("b", 1, 0, 0, 0)};
   EXPECT_TRUE(OrderByTime(p));
   EXPECT_EQ(p[0].name, "b");
   EXPECT_EQ(p[1].name, "a");
@@ -173,7 +178,8 @@ TEST(OrderByTimeTest, UsesTimesThenNames) {
   EXPECT_EQ(p[0].name, "a");
   EXPECT_EQ(p[1].name, "b");
   EXPECT_EQ(p[2].name, "c");
-  p[0].profile.time_nanos = p[1].profile.time_nanos = p[2].profile.time_nanos = 7;  // all equal: names
+  p[0].profile.time_nanos = p[1].profile.time_nanos = p[2].profile.time_nanos =
+      7;  // all equal: names
   EXPECT_FALSE(OrderByTime(p));
 }
 
@@ -186,7 +192,8 @@ Profile Goroutines(int64_t t_s, int waiting, int working) {
   auto add = [&p](std::vector<std::string> stack, int64_t count) {
     Sample s;
     for (const std::string& name : stack) {
-      size_t f = p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
+      size_t f =
+          p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
       Location loc;
       loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
       s.location_indexes.push_back(p.AddLocation(std::move(loc)));
@@ -194,8 +201,8 @@ Profile Goroutines(int64_t t_s, int waiting, int working) {
     s.values = {count};
     p.samples.push_back(std::move(s));
   };
-  add({"runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.watch", "main.startWatcher.func1",
-       "runtime.goexit"},
+  add({"runtime.gopark", "runtime.chanrecv", "runtime.chanrecv1", "main.watch",
+       "main.startWatcher.func1", "runtime.goexit"},
       waiting);
   add({"main.serve", "runtime.goexit"}, working);
   return p;
@@ -203,7 +210,8 @@ Profile Goroutines(int64_t t_s, int waiting, int working) {
 
 TEST(AttributeWorkerGrowthTest, FindsGroupThatPilesUpAndWhereItWaits) {
   std::vector<NamedProfile> profiles;
-  for (int i = 0; i < 4; ++i) profiles.push_back({"g" + std::to_string(i), Goroutines(i, 10 * (i + 1), 3)});
+  for (int i = 0; i < 4; ++i)
+    profiles.push_back({"g" + std::to_string(i), Goroutines(i, 10 * (i + 1), 3)});
   const WorkerAttribution a = AttributeWorkerGrowth(profiles);
   ASSERT_EQ(a.groups.size(), 1u);
   const GrowingWorkerGroup& g = a.groups[0];
@@ -215,6 +223,49 @@ TEST(AttributeWorkerGrowthTest, FindsGroupThatPilesUpAndWhereItWaits) {
   EXPECT_DOUBLE_EQ(g.workers.last, 40);
   EXPECT_DOUBLE_EQ(g.workers.share, 1);
   EXPECT_THROW(AttributeWorkerGrowth({profiles[0], Heap("heap", 1, 1, 1, 1)}), ProfileError);
+}
+
+// Groups that only flicker (+0 over the profiles), and the runtime's own
+// goroutines (GC workers: every frame the runtime's), are left out.
+TEST(AttributeWorkerGrowthTest, LeavesOutFlickerAndTheRuntimesOwn) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 4; ++i) {
+    Profile p = Goroutines(i, 10, 3 + (i % 2));  // main.serve: 3, 4, 3, 4
+    Sample gc;
+    for (const char* name : {"runtime.gopark", "runtime.gcBgMarkWorker", "runtime.goexit"}) {
+      size_t f =
+          p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
+      Location loc;
+      loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
+      gc.location_indexes.push_back(p.AddLocation(std::move(loc)));
+    }
+    gc.values = {i == 0 ? 0 : 2};  // started by the first collection
+    p.samples.push_back(std::move(gc));
+    profiles.push_back({"g" + std::to_string(i), std::move(p)});
+  }
+  const WorkerAttribution a = AttributeWorkerGrowth(profiles);
+  EXPECT_TRUE(a.groups.empty()) << a.groups.front().wait_point.function;
+}
+
+// The profiler's own allocations (Go writing a profile through
+// compress/flate) are kept out of the growing sites, and counted apart.
+TEST(AttributeHeapGrowthTest, TheProfilersOwnWorkIsNotAGrowingSite) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 3; ++i) {
+    HeapBuilder b(i * kSecond);
+    b.Add({"compress/flate.NewWriter", "compress/gzip.(*Writer).Write",
+           "runtime/pprof.(*profileBuilder).build", "runtime/pprof.writeHeapProto",
+           "net/http/pprof.handler.ServeHTTP"},
+          1'000'000 * (i + 1));
+    b.Add({"main.remember", "main.handle"}, 100'000 * (i + 1));
+    profiles.push_back({"h" + std::to_string(i), b.Build()});
+  }
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  ASSERT_EQ(a.sites.size(), 1u);
+  EXPECT_EQ(a.sites[0].site.function, "main.remember");
+  EXPECT_DOUBLE_EQ(a.profiler.growth, 2'000'000);
+  ASSERT_TRUE(a.allocated.has_value());
+  EXPECT_DOUBLE_EQ(a.allocated->growth, 2'200'000);
 }
 
 TEST(DiffProfilesTest, SubtractsBaseStackByStackAndDropsUnchanged) {
@@ -242,12 +293,17 @@ TEST(DiffProfilesTest, SubtractsBaseStackByStackAndDropsUnchanged) {
 
 TEST(FrameTest, ShortStringIsReadable) {
   auto short_name = [](const char* f) { return Frame{f, "", 0}.ShortString(); };
-  EXPECT_EQ(short_name("void boost::asio::io_context::basic_executor_type<std::allocator<void>, 0ul>::"
-                       "execute<boost::asio::detail::executor_function>(boost::asio::detail::executor_function&&) const"),
-            "boost::asio::io_context::basic_executor_type::execute");
-  EXPECT_EQ(short_name("leaklab::(anonymous namespace)::Local(std::vector<char*, std::allocator<char*> >&)"),
-            "leaklab::(anonymous namespace)::Local");
-  EXPECT_EQ(short_name("std::vector<int, std::allocator<int> >::operator[](unsigned long)"), "std::vector::operator[]");
+  EXPECT_EQ(
+      short_name("void boost::asio::io_context::basic_executor_type<std::allocator<void>, 0ul>::"
+                 "execute<boost::asio::detail::executor_function>(boost::asio::detail::executor_"
+                 "function&&) const"),
+      "boost::asio::io_context::basic_executor_type::execute");
+  EXPECT_EQ(
+      short_name(
+          "leaklab::(anonymous namespace)::Local(std::vector<char*, std::allocator<char*> >&)"),
+      "leaklab::(anonymous namespace)::Local");
+  EXPECT_EQ(short_name("std::vector<int, std::allocator<int> >::operator[](unsigned long)"),
+            "std::vector::operator[]");
   EXPECT_EQ(short_name("ns::Functor::operator()() const"), "ns::Functor::operator()");
   EXPECT_EQ(short_name("ns::Stream::operator<<(int)"), "ns::Stream::operator<<");
   EXPECT_EQ(short_name("ns::Handle::operator bool() const"), "ns::Handle::operator bool");
@@ -256,7 +312,8 @@ TEST(FrameTest, ShortStringIsReadable) {
   EXPECT_EQ(short_name("main.(*sessionStore).add"), "main.(*sessionStore).add");
   EXPECT_EQ(short_name("malloc"), "malloc");
   EXPECT_EQ((Frame{"main.leak", "/src/app/main.go", 23}.ShortString()), "main.leak (main.go:23)");
-  EXPECT_EQ((Frame{"main.leak", "/src/app/main.go", 23}.ToString()), "main.leak (/src/app/main.go:23)");
+  EXPECT_EQ((Frame{"main.leak", "/src/app/main.go", 23}.ToString()),
+            "main.leak (/src/app/main.go:23)");
   EXPECT_TRUE((Frame{"void std::vector<int>::push_back(int&&)", "", 0}.IsLibrary()));
   EXPECT_TRUE((Frame{"boost::asio::detail::scheduler::run()", "", 0}.IsLibrary()));
   EXPECT_FALSE((Frame{"ns::Cache::Put()", "", 0}.IsLibrary()));

@@ -203,11 +203,63 @@ std::optional<double> SumMatching(const std::vector<ExpositionSample>& samples,
   return sum;
 }
 
+std::optional<double> MetricExpression::Evaluate(
+    const std::vector<ExpositionSample>& samples) const {
+  const std::optional<double> a = SumMatching(samples, plus);
+  if (!a || !minus) return a;
+  const std::optional<double> b = SumMatching(samples, *minus);
+  if (!b) return std::nullopt;
+  return *a - *b;
+}
+
+std::string MetricExpression::ToString() const {
+  return minus ? plus.ToString() + " - " + minus->ToString() : plus.ToString();
+}
+
+MetricExpression ParseMetricExpression(std::string_view text) {
+  // A '-' outside a label set's quotes and braces: names cannot hold one.
+  std::vector<size_t> minus_at;
+  bool quoted = false;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        quoted = false;
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}') {
+      --depth;
+    } else if (c == '-' && depth == 0) {
+      minus_at.push_back(i);
+    }
+  }
+  if (minus_at.size() > 1) {
+    throw std::invalid_argument("'" + std::string(text) + "': at most one '-' (A - B)");
+  }
+  MetricExpression e;
+  if (minus_at.empty()) {
+    e.plus = ParseMetricSelector(text);
+    return e;
+  }
+  e.plus = ParseMetricSelector(text.substr(0, minus_at[0]));
+  e.minus = ParseMetricSelector(text.substr(minus_at[0] + 1));
+  return e;
+}
+
 const std::vector<DefaultMetric>& DefaultMetricColumns() {
   static const std::vector<DefaultMetric> kDefaults = {
       {kRssBytesColumn, {"leaklab_rss_bytes", "process_resident_memory_bytes"}},
       {kHeapInuseBytesColumn, {"leaklab_heap_inuse_bytes", "go_memstats_heap_inuse_bytes"}},
-      {kHeapFreeBytesColumn, {"leaklab_heap_free_bytes"}},
+      // Go's client library: spans the allocator holds free, less those it
+      // returned to the kernel.
+      {kHeapFreeBytesColumn,
+       {"leaklab_heap_free_bytes",
+        "go_memstats_heap_idle_bytes - go_memstats_heap_released_bytes"}},
       {kLazyfreeBytesColumn, {"leaklab_lazyfree_bytes"}},
       {kWorkersColumn, {"leaklab_workers", "go_goroutines"}},
       {kRequestsTotalColumn, {"leaklab_requests_total", "http_requests_total", "requests_total"}},

@@ -55,6 +55,21 @@ MetricSelector ParseMetricSelector(std::string_view text);
 std::optional<double> SumMatching(const std::vector<ExpositionSample>& samples,
                                   const MetricSelector& selector);
 
+// A selector, or the difference of two ("A - B"): a figure a client library
+// gives in two parts, such as the memory Go's allocator keeps free
+// (go_memstats_heap_idle_bytes - go_memstats_heap_released_bytes).
+struct MetricExpression {
+  MetricSelector plus;
+  std::optional<MetricSelector> minus;
+  // nullopt when a selector in it matches nothing.
+  std::optional<double> Evaluate(const std::vector<ExpositionSample>& samples) const;
+  std::string ToString() const;
+};
+
+// Throws std::invalid_argument as ParseMetricSelector does, or for more
+// than one '-' outside a label set.
+MetricExpression ParseMetricExpression(std::string_view text);
+
 // Where the Series CSV columns are found in a scrape when the user names
 // nothing: per column, the selectors to try in order (the first that the
 // first scrape has is used), names with label sets where a client library

@@ -92,3 +92,27 @@ TEST(ParseExposition, ReadsARealGoServiceScrape) {
 
 }  // namespace
 }  // namespace leaklab::series
+
+namespace leaklab::series {
+namespace {
+
+TEST(MetricExpression, DifferenceOfTwoSelectors) {
+  const auto samples = ParseExposition(
+      "go_memstats_heap_idle_bytes 5e6\ngo_memstats_heap_released_bytes 3e6\nx{a=\"b-c\"} 4\n",
+      "s");
+  const MetricExpression free =
+      ParseMetricExpression("go_memstats_heap_idle_bytes - go_memstats_heap_released_bytes");
+  EXPECT_EQ(free.Evaluate(samples), 2e6);
+  EXPECT_EQ(free.ToString(), "go_memstats_heap_idle_bytes - go_memstats_heap_released_bytes");
+  // A '-' inside a label value is not an operator.
+  EXPECT_EQ(ParseMetricExpression("x{a=\"b-c\"}").Evaluate(samples), 4);
+  EXPECT_EQ(ParseMetricExpression("x{a=\"b-c\"}-x").Evaluate(samples), 0);
+  // Either side missing: no value.
+  EXPECT_EQ(ParseMetricExpression("go_memstats_heap_idle_bytes - nothing").Evaluate(samples),
+            std::nullopt);
+  EXPECT_THROW(ParseMetricExpression("a - b - c"), std::invalid_argument);
+  EXPECT_THROW(ParseMetricExpression("a - "), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace leaklab::series

@@ -27,8 +27,12 @@ struct RealCase {
   bool decidable = true;
   double steady_after_s = 0;           // when the program has reached its steady state
   double retained_bytes_per_unit = 0;  // what the code keeps per unit of work (0: nothing)
-  series::Series series;               // series.csv, or the Prometheus series
-  verdict::AnalyzeOptions options;     // as AnalyzeResultsFolder would set them
+  // For a collector whose heap figure moves by cycles (a JVM's old-generation
+  // collections), the independent samples in the steady part; -1 when the
+  // samples are independent themselves.
+  int steady_cycles = -1;
+  series::Series series;                             // series.csv, or the Prometheus series
+  verdict::AnalyzeOptions options;                   // as AnalyzeResultsFolder would set them
   std::vector<std::filesystem::path> heap_profiles;  // in time order
 };
 

@@ -42,7 +42,33 @@ Verdict AnalyzeSeriesFile(const std::filesystem::path& csv, const AnalyzeOptions
 
 namespace {
 
-Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptions& options) {
+// Whether the folder's heap_inuse_bytes is the totals of its heap profiles:
+// a watch that fetched a heap profile, or an analysis of profiles without a
+// CSV beside them (`leaklab analyze heap-*.pb.gz --out DIR`).
+bool HeapFromProfiles(const json::object& manifest) {
+  const json::value* kind = manifest.if_contains("kind");
+  const json::value* target = manifest.if_contains("target");
+  if (kind != nullptr && kind->is_string() && kind->as_string() == "watch" && target != nullptr &&
+      target->is_object()) {
+    const json::value* pprof = target->as_object().if_contains("pprof");
+    if (pprof == nullptr || !pprof->is_array()) return false;
+    for (const json::value& p : pprof->as_array()) {
+      const json::value* k = p.is_object() ? p.as_object().if_contains("kind") : nullptr;
+      if (k != nullptr && k->is_string() && k->as_string() == "heap") return true;
+    }
+    return false;
+  }
+  const json::value* inputs = manifest.if_contains("inputs");
+  if (manifest.if_contains("origin") == nullptr || inputs == nullptr || !inputs->is_array())
+    return false;
+  for (const json::value& i : inputs->as_array()) {
+    if (i.is_string() && i.as_string().ends_with(".csv")) return false;
+  }
+  return true;
+}
+
+Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptions& options,
+                            double heap_sampling_bytes) {
   const std::filesystem::path csv = dir / "series.csv";
   if (!std::filesystem::exists(csv)) {
     throw series::InputError(dir.string() + ": not a results folder (no series.csv)");
@@ -70,6 +96,7 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
       }
     }
   }
+  if (m != nullptr && HeapFromProfiles(*m)) effective.heap_sampling_bytes = heap_sampling_bytes;
   Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
 
@@ -135,18 +162,20 @@ Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOpti
   std::optional<ProfileEvidence> evidence;
   std::string profile_problem;
   AnalyzeOptions effective = options;
+  double sampling = 0;
   try {
     const std::vector<std::filesystem::path> files = ResultsFolderProfiles(dir);
     if (!files.empty()) {
       std::vector<pprof::NamedProfile> profiles = ReadProfiles(files);
       effective.heap_as_of_collection =
           effective.heap_as_of_collection || HeapAsOfCollection(profiles);
+      sampling = HeapSamplingBytes(profiles);
       evidence = AnalyzeProfiles(std::move(profiles));
     }
   } catch (const pprof::ProfileError& e) {
     profile_problem = e.what();
   }
-  Verdict v = AnalyzeFolderSeries(dir, effective);
+  Verdict v = AnalyzeFolderSeries(dir, effective, sampling);
   if (evidence) AddProfileEvidence(v, std::move(*evidence));
   if (!profile_problem.empty())
     v.explanation += " Note: the profiles were left out: " + profile_problem + ".";

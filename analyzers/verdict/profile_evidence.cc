@@ -143,6 +143,16 @@ bool HeapAsOfCollection(const std::vector<pprof::NamedProfile>& profiles) {
   return false;
 }
 
+double HeapSamplingBytes(const std::vector<pprof::NamedProfile>& profiles) {
+  for (const pprof::NamedProfile& p : profiles) {
+    if (pprof::KindOf(p.profile) != pprof::ProfileKind::kHeap) continue;
+    if (p.profile.period_type == pprof::ValueType{"space", "bytes"} && p.profile.period > 1) {
+      return static_cast<double>(p.profile.period);
+    }
+  }
+  return 0;
+}
+
 void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
   const bool explain = v.kind == Kind::kLeak || v.kind == Kind::kInconclusive;
   std::string text;

@@ -40,6 +40,11 @@ series::Series SeriesFromProfiles(const std::vector<pprof::NamedProfile>& profil
 // is a staircase (AnalyzeOptions::heap_as_of_collection).
 bool HeapAsOfCollection(const std::vector<pprof::NamedProfile>& profiles);
 
+// The sampling period of the heap profiles among `profiles` (bytes
+// allocated per sample, for profiles whose period type is space/bytes and
+// whose period is above 1), 0 when they are exact or absent.
+double HeapSamplingBytes(const std::vector<pprof::NamedProfile>& profiles);
+
 // Attaches the evidence to `v` and, where it helps explain a leak or an
 // undecided run, says in the explanation where the growth is allocated.
 void AddProfileEvidence(Verdict& v, ProfileEvidence evidence);

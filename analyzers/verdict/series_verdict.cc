@@ -22,6 +22,11 @@ constexpr std::string_view kLiveWitnesses[] = {series::kRssBytesColumn, series::
                                                series::kRequestsTotalColumn,
                                                series::kKeysTotalColumn};
 
+// A sampled heap profile's total moves by whole samples: growth that left
+// no new sample behind is up to about 3 periods (the 95 % Poisson bound for
+// none seen), whatever the slope's interval says.
+constexpr double kSamplesUnseen = 3;
+
 struct Counter {
   std::string_view column;
   const char* unit;
@@ -166,11 +171,28 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   r.heap_end_bytes = FiniteMedian(*heap, n - tenth, n);
   r.rss_end_bytes = FiniteMedian(*rss, n - tenth, n);
   double kept = FiniteMedian(gap, n - tenth, n) - FiniteMedian(gap, 0, tenth);
-  if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) || !std::isfinite(kept))
+  if (!std::isfinite(r.heap_peak_bytes) || !std::isfinite(r.heap_end_bytes) ||
+      !std::isfinite(kept)) {
     return r;
+  }
   r.checked = true;
   r.released_bytes = r.heap_peak_bytes - r.heap_end_bytes;
   r.kept_bytes = kept;
+  // The heap came down once: it crossed halfway from its peak to its end
+  // level on the way down a single time. A collector's sawtooth comes down
+  // and goes back up, again and again, and is no release.
+  const double halfway = r.heap_end_bytes + 0.5 * r.released_bytes;
+  int falls = 0;
+  bool above = false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite((*heap)[i])) continue;
+    if ((*heap)[i] > halfway) above = true;
+    if (above && (*heap)[i] < halfway) {
+      ++falls;
+      above = false;
+    }
+  }
+  const bool stayed_down = falls == 1;
   auto growth = [&](std::string_view column) {
     const std::vector<double>* v = s.Find(column);
     if (v == nullptr) return 0.0;
@@ -179,8 +201,17 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   };
   r.lazyfree_bytes = growth(series::kLazyfreeBytesColumn);
   r.allocator_free_bytes = growth(series::kHeapFreeBytesColumn);
-  r.heap_released =
-      r.released_bytes >= kMinReleasedBytes && r.released_bytes >= kReleasedShareOfRss * rss_peak;
+  // A runtime without an allocator-free figure (a JVM) keeps freed heap as
+  // committed heap not in use: committed minus in use.
+  const std::vector<double>* committed = s.Find(series::kHeapCommittedBytesColumn);
+  if (s.Find(series::kHeapFreeBytesColumn) == nullptr && committed != nullptr) {
+    std::vector<double> spare(n);
+    for (size_t i = 0; i < n; ++i) spare[i] = (*committed)[i] - (*heap)[i];
+    const double d = FiniteMedian(spare, n - tenth, n) - FiniteMedian(spare, 0, tenth);
+    r.allocator_free_bytes = std::isfinite(d) ? std::max(d, 0.0) : 0.0;
+  }
+  r.heap_released = stayed_down && r.released_bytes >= kMinReleasedBytes &&
+                    r.released_bytes >= kReleasedShareOfRss * rss_peak;
   // 4. A burst that came and went between two samples leaves no heap peak,
   //    only its trace: freed memory that LazyFree or the allocator's free
   //    bytes hold, more than the program holds at the end. It counts as a
@@ -347,10 +378,19 @@ double CounterAt(const series::Series& s, const std::vector<double>& counter, do
 // whole window; a plateaued one's last regime or last third), and that bound
 // per unit of work where a counter moved there.
 std::optional<Bound> BoundGrowth(const series::Series& s,
-                                 const std::vector<series::GrowthEvidence>& signals) {
+                                 const std::vector<series::GrowthEvidence>& signals,
+                                 double heap_sampling_bytes) {
+  // The heap, where decided: what the program holds, which a flat RSS does
+  // not bound (the heap can grow inside memory already resident). RSS
+  // otherwise: then the bound is on the process's footprint.
   std::optional<Bound> best;
+  const bool heap_decided =
+      std::any_of(signals.begin(), signals.end(), [](const series::GrowthEvidence& ev) {
+        return ev.signal == series::kHeapInuseBytesColumn &&
+               ev.trend != series::Trend::kInsufficient && ev.trend != series::Trend::kGrowing;
+      });
   for (const auto& ev : signals) {
-    if (!IsMemory(ev)) continue;
+    if (!IsMemory(ev) || (heap_decided && ev.signal != series::kHeapInuseBytesColumn)) continue;
     Bound b;
     b.signal = ev.signal;
     b.t_end_s = ev.t_end_s;
@@ -376,6 +416,11 @@ std::optional<Bound> BoundGrowth(const series::Series& s,
     }
     if (!std::isfinite(b.max_bytes_per_s) || !(b.t_end_s > b.t_begin_s)) continue;
     b.max_bytes_per_s = std::max(b.max_bytes_per_s, 0.0);
+    // A sampled heap hides growth of up to a few sampling periods.
+    if (ev.signal == series::kHeapInuseBytesColumn && heap_sampling_bytes > 0) {
+      b.max_bytes_per_s = std::max(
+          b.max_bytes_per_s, kSamplesUnseen * heap_sampling_bytes / (b.t_end_s - b.t_begin_s));
+    }
     if (best && best->max_bytes_per_s <= b.max_bytes_per_s) continue;
     for (const Counter& c : kCounters) {
       const std::vector<double>* counter = s.Find(c.column);
@@ -489,6 +534,65 @@ bool KeysLevelOff(const series::Series& s, const series::GrowthEvidence& ev) {
     }
   }
   return series::SlowsDown(t, y);
+}
+
+// Growth that keeps less than this share of what each unit of work
+// allocates is too little to call a leak: under 1 byte in 20.
+constexpr double kKeptShareOfAllocation = 0.05;
+// Per-unit figures need this many units at least.
+constexpr double kMinBoundUnits = 100;
+
+// The most a sampled heap can have grown over [from, to], in bytes: its
+// slope's upper bound, and no less than what its sampling hides.
+double MaxHeapGrowth(double from, double to, double upper_slope, double sampling_bytes) {
+  return std::max(std::max(upper_slope, 0.0) * (to - from), kSamplesUnseen * sampling_bytes);
+}
+
+// A heap read from sampled profiles: (1) a flat or levelled reading finer
+// than its sampling is no reading; (2) with its own allocation total and a
+// work counter, growth is judged per unit of work instead: at most
+// kKeptShareOfAllocation of what each unit allocates is too little to
+// matter, however small the heap.
+void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
+                     series::GrowthEvidence& ev) {
+  const double sampling = options.heap_sampling_bytes;
+  if (sampling <= 0 || ev.trend == series::Trend::kGrowing || ev.trend == series::Trend::kFalling)
+    return;
+  const double hidden = kSamplesUnseen * sampling;
+  const bool too_coarse = hidden >= ev.practical_growth;
+  if (ev.trend != series::Trend::kInsufficient && !too_coarse) return;
+  // (2) Per unit of work, over the analysed window.
+  const std::vector<double>* allocated = s.Find(series::kHeapAllocatedBytesColumn);
+  if (allocated != nullptr && ev.n >= 2) {
+    for (const Counter& c : kCounters) {
+      const std::vector<double>* counter = s.Find(c.column);
+      if (counter == nullptr) continue;
+      const double units =
+          CounterAt(s, *counter, ev.t_end_s, true) - CounterAt(s, *counter, ev.t_begin_s, false);
+      const double bytes = CounterAt(s, *allocated, ev.t_end_s, true) -
+                           CounterAt(s, *allocated, ev.t_begin_s, false);
+      if (!(units >= kMinBoundUnits) || !(bytes > 0)) continue;
+      const double upper = std::isfinite(ev.fit.slope_high) ? ev.fit.slope_high : 0;
+      const double kept = MaxHeapGrowth(ev.t_begin_s, ev.t_end_s, upper, sampling) / units;
+      const double per_unit = bytes / units;
+      if (std::isfinite(ev.fit.slope_high) && kept < kKeptShareOfAllocation * per_unit) {
+        ev.trend = series::Trend::kFlat;
+        ev.reason = "keeps at most " + HumanBytes(kept) + " per " + c.unit + " of the " +
+                    HumanBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) +
+                    " %), too little to matter (" + ev.reason + ")";
+        return;
+      }
+      break;
+    }
+  }
+  // (1) Too coarse to tell flat from practical growth.
+  if (too_coarse && ev.trend != series::Trend::kInsufficient) {
+    ev.trend = series::Trend::kInsufficient;
+    ev.reason = "its profiles take one sample per " + HumanBytes(sampling) +
+                " allocated, so growth under about " + HumanBytes(hidden) +
+                " leaves no trace in them, where " + HumanBytes(ev.practical_growth) +
+                " would matter (" + ev.reason + ")";
+  }
 }
 
 // A generational collector's heap that grew and never fell (no collection
@@ -627,6 +731,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     if (dropped > 0) ev.reason = StaleNote(ev) + ev.reason;
     if (name == series::kHeapInuseBytesColumn && options.generational_heap)
       ReadGenerational(steps, ev);
+    if (name == series::kHeapInuseBytesColumn) ReadSampledHeap(s, options, ev);
     if (name == series::kRssBytesColumn) ReadFirstTouch(s, ev);
     v.signals.push_back(std::move(ev));
   }
@@ -841,19 +946,13 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     return v;
   }
 
-  // 4b. RSS still grows, by freed memory kept: not the program's leak, but
-  //     not known to stop either (fragmentation, a free list that grows).
-  if (rss_is_kept_free) {
-    v.kind = Kind::kInconclusive;
-    v.missing.push_back(
-        "RSS that stops growing: it still grows, by freed memory the allocator keeps");
-    v.decide_window_s = 1.5 * (s.t_s.back() - s.t_s.front());
-    v.explanation =
-        "No leak in what the program holds, but RSS still grows: " + KeptFreeSentence(s, *held) +
-        " Whether the allocator's share levels off cannot be told yet." +
-        WatchLonger(s, v.decide_window_s);
-    return v;
-  }
+  // 4b. RSS grows by freed memory kept, while what the program holds does
+  //     not: no leak of the program's; the allocator's share is said.
+  std::string kept_free_note;
+  if (rss_is_kept_free)
+    kept_free_note = " " + KeptFreeSentence(s, *held) +
+                     " That is the allocator's, not a leak of the program's: malloc_trim or a "
+                     "release returns it.";
 
   // 4c. RSS rises outside a heap that does not: not enough to call a leak.
   if (rss_outside_unsure) {
@@ -899,9 +998,12 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
            (ev->trend == series::Trend::kFlat || ev->trend == series::Trend::kPlateaued ||
             ev->trend == series::Trend::kFalling);
   };
+  // No rise of its own: enough points for the question, and either no
+  // significant trend, or one whose estimate adds less than matters.
   auto no_rise = [&](const series::GrowthEvidence* ev) {
-    return ev->n >= options.growth.min_samples &&
-           (ev->mk.p_value >= kNoRiseAlpha || !(ev->fit.slope > 0));
+    return ev->n >= options.growth.min_tail_samples &&
+           (ev->mk.p_value >= kNoRiseAlpha ||
+            !(ev->fit.slope * (ev->t_end_s - ev->t_begin_s) >= ev->practical_growth));
   };
   std::vector<series::GrowthEvidence> undecided;
   bool memory_decided = false;
@@ -949,8 +1051,8 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       break;
     }
   }
-  v.bound = BoundGrowth(s, v.signals);
-  v.explanation = "No leak: " + text + "." + notes + BoundSentence(v.bound);
+  v.bound = BoundGrowth(s, v.signals, options.heap_sampling_bytes);
+  v.explanation = "No leak: " + text + "." + notes + kept_free_note + BoundSentence(v.bound);
   return v;
 }
 

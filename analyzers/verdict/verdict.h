@@ -121,6 +121,12 @@ struct AnalyzeOptions {
   // an old-generation collection takes them back, so until one does (the
   // figure falls), a rise is promoted garbage as much as kept objects.
   bool generational_heap = false;
+  // heap_inuse_bytes came from sampled heap profiles that take one sample
+  // per this many bytes allocated on average (their period: 512 KiB for Go
+  // and leaklab's servers); 0 when it is exact. Growth of fewer than a few
+  // periods over a window leaves no new sample behind, so a flat heap figure
+  // bounds growth no closer than that.
+  double heap_sampling_bytes = 0;
 };
 
 // Decides from a series alone. Never throws for odd data: too little, constant
