@@ -281,11 +281,13 @@ std::string FloorNote(const series::GrowthEvidence& ev) {
   }
   if (ev.stale_repeats > 0) {
     note +=
-        " The heap figure repeats itself between garbage collections (Go's heap profile reports "
-        "the heap "
-        "as of the last one), so each step counts once, and a step that has not ended yet is no "
-        "sign of "
-        "levelling off; a heap profile taken with ?gc=1 gives the live heap at every sample.";
+        " The heap figure repeats itself between garbage collections (it is reported as of the "
+        "last "
+        "one, as Go's heap profile and a JVM's heap-after-collection figures are), so each step "
+        "counts "
+        "once, and a step that has not ended yet is no sign of levelling off; for Go, a heap "
+        "profile "
+        "taken with ?gc=1 gives the live heap at every sample.";
   }
   return note;
 }
@@ -561,25 +563,33 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
   const double hidden = kSamplesUnseen * sampling;
   const bool too_coarse = hidden >= ev.practical_growth;
   if (ev.trend != series::Trend::kInsufficient && !too_coarse) return;
-  // (2) Per unit of work, over the analysed window.
+  // (2) Per unit of work, where the signal is judged level: the analysed
+  //     window, or a plateau's last regime (its last third without one).
+  double from = ev.t_begin_s, upper = ev.fit.slope_high;
+  if (ev.trend == series::Trend::kPlateaued) {
+    const bool regime = ev.last_regime_begin_s > 0;
+    from = regime ? ev.last_regime_begin_s : ev.tail_begin_s;
+    upper = regime ? ev.last_regime_slope_high_bytes_per_s : ev.tail_slope_high_bytes_per_s;
+  }
   const std::vector<double>* allocated = s.Find(series::kHeapAllocatedBytesColumn);
-  if (allocated != nullptr && ev.n >= 2) {
+  if (allocated != nullptr && ev.n >= 2 && std::isfinite(upper) && ev.t_end_s > from) {
     for (const Counter& c : kCounters) {
       const std::vector<double>* counter = s.Find(c.column);
       if (counter == nullptr) continue;
       const double units =
-          CounterAt(s, *counter, ev.t_end_s, true) - CounterAt(s, *counter, ev.t_begin_s, false);
-      const double bytes = CounterAt(s, *allocated, ev.t_end_s, true) -
-                           CounterAt(s, *allocated, ev.t_begin_s, false);
+          CounterAt(s, *counter, ev.t_end_s, true) - CounterAt(s, *counter, from, false);
+      const double bytes =
+          CounterAt(s, *allocated, ev.t_end_s, true) - CounterAt(s, *allocated, from, false);
       if (!(units >= kMinBoundUnits) || !(bytes > 0)) continue;
-      const double upper = std::isfinite(ev.fit.slope_high) ? ev.fit.slope_high : 0;
-      const double kept = MaxHeapGrowth(ev.t_begin_s, ev.t_end_s, upper, sampling) / units;
+      const double kept = MaxHeapGrowth(from, ev.t_end_s, upper, sampling) / units;
       const double per_unit = bytes / units;
-      if (std::isfinite(ev.fit.slope_high) && kept < kKeptShareOfAllocation * per_unit) {
-        ev.trend = series::Trend::kFlat;
-        ev.reason = "keeps at most " + HumanBytes(kept) + " per " + c.unit + " of the " +
-                    HumanBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) +
-                    " %), too little to matter (" + ev.reason + ")";
+      if (kept < kKeptShareOfAllocation * per_unit) {
+        if (ev.trend == series::Trend::kInsufficient) ev.trend = series::Trend::kFlat;
+        ev.reason =
+            "keeps at most " + HumanBytes(kept) + " per " + c.unit + " of the " +
+            HumanBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) + " %)" +
+            (from > ev.t_begin_s ? " since t = " + series::FormatDuration(from) : std::string()) +
+            ", too little to matter (" + ev.reason + ")";
         return;
       }
       break;
@@ -1015,7 +1025,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     undecided.push_back(ev);
     v.missing.push_back(ev.signal + ": " + ev.reason);
   }
-  if (!undecided.empty() && memory_decided) {
+  if (!undecided.empty()) {
     v.kind = Kind::kInconclusive;
     v.decide_window_s = DecideWindow(undecided);
     const bool heap_inside = undecided.front().signal == series::kHeapInuseBytesColumn;

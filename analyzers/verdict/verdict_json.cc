@@ -246,11 +246,16 @@ std::string VerdictSummary(const Verdict& v) {
         w.units < kMinQuotedUnits || w.points < kMinQuotedPoints) {
       continue;
     }
-    char line[256];
-    std::snprintf(line, sizeof line, "  %.*g %s per %s (R^2 %.2f over %.0f %ss)\n",
-                  w.bytes_per_unit >= 100 ? 12 : 2, w.bytes_per_unit,
-                  w.signal == series::kWorkersColumn ? "workers" : "bytes", w.unit.c_str(),
+    char fit[96];
+    std::snprintf(fit, sizeof fit, " per %s (R^2 %.2f over %.0f %ss)\n", w.unit.c_str(),
                   w.r_squared, w.units, w.unit.c_str());
+    char workers[32];
+    std::snprintf(workers, sizeof workers, "%.2g workers", w.bytes_per_unit);
+    const std::string line =
+        "  " +
+        (w.signal == series::kWorkersColumn ? std::string(workers)
+                                            : series::FormatBytes(w.bytes_per_unit)) +
+        fit;
     out += line;
   }
   if (v.bound) {
