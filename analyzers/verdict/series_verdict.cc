@@ -356,7 +356,7 @@ std::string WatchLonger(const series::Series& s, double decide_window_s) {
   const double spacing = span / static_cast<double>(s.size() - 1);
   const double more = std::max(decide_window_s - span, spacing);
   return " Watching about " + series::FormatDuration(more) + " longer (" +
-         Count(std::ceil(more / spacing)) + " more samples at this rate) would decide it.";
+         Count(std::ceil(more / spacing - 1e-6)) + " more samples at this rate) would decide it.";
 }
 
 // The counter's value at the first sample at or after `t` (at or before
@@ -603,6 +603,24 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
                 " leaves no trace in them, where " + HumanBytes(ev.practical_growth) +
                 " would matter (" + ev.reason + ")";
   }
+}
+
+// Where a signal judged level is level from: its window, or a plateau's
+// last regime (its last third without one).
+double LevelSince(const series::GrowthEvidence& ev) {
+  if (ev.trend != series::Trend::kPlateaued) return ev.t_begin_s;
+  return ev.last_regime_begin_s > 0 ? ev.last_regime_begin_s : ev.tail_begin_s;
+}
+
+// One column of the series analysed from `from` on.
+series::GrowthEvidence AnalyzeSince(const series::Series& s, std::string_view column, double from,
+                                    const series::GrowthOptions& options) {
+  const std::vector<double>& values = *s.Find(column);
+  const auto first =
+      static_cast<size_t>(std::lower_bound(s.t_s.begin(), s.t_s.end(), from) - s.t_s.begin());
+  const std::span<const double> t(s.t_s.data() + first, s.size() - first),
+      v(values.data() + first, s.size() - first);
+  return series::AnalyzeGrowth(std::string(column), t, v, options);
 }
 
 // A generational collector's heap that grew and never fell (no collection
@@ -1022,6 +1040,17 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     if (ev.trend != series::Trend::kInsufficient || !IsMemory(ev)) continue;
     const series::GrowthEvidence* other = &ev == rss ? heap : rss;
     if (decided_level(other) && no_rise(&ev)) continue;  // weighed: the other settles it
+    // RSS since the heap levelled off: a rise of both (a cache filling)
+    // before it is no rise of RSS's own. (Not the other way round: the heap
+    // can grow inside resident memory that RSS already counts.)
+    if (&ev == rss && decided_level(other) && LevelSince(*other) > ev.t_begin_s) {
+      const series::GrowthEvidence since =
+          AnalyzeSince(s, ev.signal, LevelSince(*other), options.growth);
+      if (since.trend == series::Trend::kFlat || since.trend == series::Trend::kPlateaued ||
+          since.trend == series::Trend::kFalling || no_rise(&since)) {
+        continue;
+      }
+    }
     undecided.push_back(ev);
     v.missing.push_back(ev.signal + ": " + ev.reason);
   }
