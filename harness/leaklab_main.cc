@@ -451,13 +451,21 @@ int CmdAnalyze(const std::vector<std::string>& args) {
       }
       analyses.push_back(std::move(a));
     }
+    // A fleet's series, most severe first: leaks by how soon they add
+    // their level again, however slow.
+    std::vector<Analysis> series_analyses;
     for (const fs::path& file : in.prometheus) {
       for (const series::Series& s : series::ReadPrometheusQueryRange(file)) {
         verdict::Verdict v = verdict::AnalyzeSeries(s, {});
         v.source = s.source;
-        analyses.push_back({s.source, std::move(v)});
+        series_analyses.push_back({s.source, std::move(v)});
       }
     }
+    std::stable_sort(series_analyses.begin(), series_analyses.end(),
+                     [](const Analysis& a, const Analysis& b) {
+                       return verdict::MoreSevere(a.verdict, b.verdict);
+                     });
+    for (Analysis& a : series_analyses) analyses.push_back(std::move(a));
     if (in.folders.empty() && in.prometheus.empty()) {
       std::vector<pprof::NamedProfile> profiles = verdict::ReadProfiles(in.profiles);
       std::string label = in.csvs.empty() ? "" : in.csvs[0].string();

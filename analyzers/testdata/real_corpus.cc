@@ -59,6 +59,7 @@ void ApplyLabel(const json::object& label, const std::string& where, RealCase& c
   c.decidable = decidable == nullptr || !decidable->is_bool() || decidable->as_bool();
   c.steady_after_s = Number(label, "steady_after_s", 0);
   c.retained_bytes_per_unit = Number(label, "retained_bytes_per_unit", 0);
+  c.rate_per_s = Number(label, "rate_per_s", 0);
   c.steady_cycles = static_cast<int>(Number(label, "steady_cycles", -1));
 }
 

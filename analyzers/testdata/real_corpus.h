@@ -27,6 +27,7 @@ struct RealCase {
   bool decidable = true;
   double steady_after_s = 0;           // when the program has reached its steady state
   double retained_bytes_per_unit = 0;  // what the code keeps per unit of work (0: nothing)
+  double rate_per_s = 0;               // the load's rate, units of work per second
   // For a collector whose heap figure moves by cycles (a JVM's old-generation
   // collections), the independent samples in the steady part; -1 when the
   // samples are independent themselves.

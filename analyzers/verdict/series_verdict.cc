@@ -247,6 +247,42 @@ const char* KindName(Kind kind) {
   return "?";
 }
 
+namespace {
+
+// Seconds for a leak to add its growing signal's level again; infinity for
+// anything else.
+double SecondsToDouble(const Verdict& v) {
+  double best = std::numeric_limits<double>::infinity();
+  if (v.kind != Kind::kLeak) return best;
+  for (const auto& ev : v.signals) {
+    if (ev.trend == series::Trend::kGrowing && ev.fit.slope > 0 && ev.level_bytes > 0) {
+      best = std::min(best, ev.level_bytes / ev.fit.slope);
+    }
+  }
+  return best;
+}
+
+int KindRank(Kind k) {
+  switch (k) {
+    case Kind::kLeak:
+      return 0;
+    case Kind::kInconclusive:
+      return 1;
+    case Kind::kLazyRelease:
+      return 2;
+    case Kind::kNoLeak:
+      return 3;
+  }
+  return 4;
+}
+
+}  // namespace
+
+bool MoreSevere(const Verdict& a, const Verdict& b) {
+  if (KindRank(a.kind) != KindRank(b.kind)) return KindRank(a.kind) < KindRank(b.kind);
+  return SecondsToDouble(a) < SecondsToDouble(b);
+}
+
 std::optional<Kind> ParseKind(std::string_view name) {
   for (Kind k : {Kind::kLeak, Kind::kNoLeak, Kind::kLazyRelease, Kind::kInconclusive}) {
     if (name == KindName(k)) return k;
@@ -503,9 +539,7 @@ std::string KeptFreeSentence(const series::Series& s, const series::GrowthEviden
 // See step 2c of AnalyzeSeries: RSS grows, the heap in use and the workers
 // surely do not, and RSS's rise is not strong enough to stand against them.
 constexpr double kOutsideHeapFactor = 4;
-bool RssOutsideHeapUnsure(const series::Series& s,
-                          const std::vector<series::GrowthEvidence>& signals) {
-  (void)s;
+bool RssOutsideHeapUnsure(const std::vector<series::GrowthEvidence>& signals) {
   const series::GrowthEvidence *rss = nullptr, *heap = nullptr, *workers = nullptr;
   for (const auto& ev : signals) {
     if (ev.signal == series::kRssBytesColumn) rss = &ev;
@@ -790,7 +824,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   //     says otherwise, it takes more than one regime that rises: a rise
   //     still significant at the end, of kOutsideHeapFactor practical
   //     growths or more.
-  const bool rss_outside_unsure = RssOutsideHeapUnsure(s, v.signals) && !rss_is_kept_free;
+  const bool rss_outside_unsure = RssOutsideHeapUnsure(v.signals) && !rss_is_kept_free;
   const series::GrowthEvidence* growing = nullptr;  // the memory signal that leaks
   const series::GrowthEvidence* workers = nullptr;
   bool any_decided = false;

@@ -133,6 +133,11 @@ struct AnalyzeOptions {
 // or disordered data gives kInconclusive with the reason.
 Verdict AnalyzeSeries(const series::Series& series, const AnalyzeOptions& options);
 
+// For ranking many verdicts (a fleet, a Prometheus export): leaks first,
+// the fastest relative growth first (the least time to add the signal's
+// level again), however slow; then inconclusive, lazy-release, no-leak.
+bool MoreSevere(const Verdict& a, const Verdict& b);
+
 // verdict.json: schema_version, verdict, evidence, explanation.
 std::string VerdictToJson(const Verdict& verdict);
 // A few lines for a terminal.

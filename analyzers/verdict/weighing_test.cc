@@ -220,6 +220,24 @@ TEST(SlowLeak, TwentyPercentOfTheLevelADayIsALeak) {
   EXPECT_NE(v.explanation.find("an hour"), std::string::npos) << v.explanation;
 }
 
+TEST(Severity, LeaksRankFirstTheFastestRelativeGrowthFirst) {
+  auto leak = [](double level, double bytes_per_s) {
+    return Make(120, 30, {{"rss_bytes", [=](size_t i, double t) {
+                             return level + bytes_per_s * t + Noise(8, i, 1e5);
+                           }}});
+  };
+  const Verdict fast = AnalyzeSeries(leak(100 * kMB, 20e3), {});  // its level again in 83 min
+  const Verdict slow = AnalyzeSeries(leak(10 * kMB, 1e3), {});    // in 2.8 h
+  const Verdict flat = AnalyzeSeries(leak(10 * kMB, 0), {});
+  ASSERT_EQ(fast.kind, Kind::kLeak) << fast.explanation;
+  ASSERT_EQ(slow.kind, Kind::kLeak) << slow.explanation;
+  ASSERT_EQ(flat.kind, Kind::kNoLeak) << flat.explanation;
+  EXPECT_TRUE(MoreSevere(fast, slow));
+  EXPECT_FALSE(MoreSevere(slow, fast));
+  EXPECT_TRUE(MoreSevere(slow, flat));
+  EXPECT_FALSE(MoreSevere(flat, slow));
+}
+
 TEST(Inconclusive, SaysHowMuchLongerToWatch) {
   const series::Series s = Make(
       16, 2, {{"rss_bytes", [](size_t i, double) { return 12 * kMB + Noise(7, i, 0.8 * kMB); }}});
