@@ -163,8 +163,17 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   }
   const double span_s = t.back() - t.front();
 
-  // 2. The floor.
+  // 2. The floor. A cycle too long for this span to floor it (a sliding
+  //    minimum that would leave fewer than min_samples points) is read
+  //    through the samples themselves: their spread widens the interval,
+  //    where a handful of minima would decide nothing.
   ev.floor = ComputeFloor(t, y, options.floor);
+  if (ev.floor.t_s.size() < options.min_samples && ev.floor.window_s > 0 &&
+      t.size() >= options.min_samples) {
+    FloorOptions samples_only = options.floor;
+    samples_only.min_peak_correlation = 2;  // no autocorrelation reaches it: no cycle
+    ev.floor = ComputeFloor(t, y, samples_only);
+  }
   for (size_t& i : ev.floor.index) i = rows[i];
   const Floor& floor = ev.floor;
   ev.block = floor.block;

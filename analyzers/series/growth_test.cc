@@ -69,6 +69,18 @@ TEST(AnalyzeGrowth, SawtoothOnALeakIsGrowingAtTheLeaksRate) {
   EXPECT_GT(ev.peak_bytes, 15e6);  // the peaks stand well above the floor
 }
 
+TEST(AnalyzeGrowth, CycleTooLongToFloorIsReadThroughTheSamples) {
+  // 40 samples, 5 cycles of a 2 MB sawtooth on 40 MB: a sliding minimum a
+  // cycle and a half wide would leave 6 points, too few to decide; the
+  // samples themselves show a level series.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const GrowthEvidence ev =
+        Analyze(Make(40, 1, 5e4, seed, [](double t) { return 40e6 + Saw(t, 8, 2e6); }));
+    EXPECT_NE(ev.trend, Trend::kInsufficient) << seed << ": " << ev.reason;
+    EXPECT_NE(ev.trend, Trend::kGrowing) << seed << ": " << ev.reason;
+  }
+}
+
 TEST(AnalyzeGrowth, SlowLeakUnderABigSawtoothIsFoundInTheFloor) {
   // 60 KB/s under a 20 MB sawtooth, ending near a peak. The samples
   // themselves give a slope far too steep and no verdict of growth;
