@@ -113,6 +113,33 @@ TEST(VerdictJson, CarriesSchemaVerdictEvidenceAndExplanation) {
   }
 }
 
+TEST(VerdictSummary, QuotesAnExactFitOverFewUnitsAndDropsLooseOnes) {
+  Verdict v;
+  v.kind = Kind::kLeak;
+  auto fit = [](const char* counter, const char* unit, double bytes, double r2, double units) {
+    WorkExplanation w;
+    w.signal = "heap_inuse_bytes";
+    w.counter = counter;
+    w.unit = unit;
+    w.bytes_per_unit = bytes;
+    w.r_squared = r2;
+    w.units = units;
+    w.points = 12;
+    return w;
+  };
+  v.work = {fit("reloads_total", "reload", 4.97e6, 0.999, 8),
+            fit("requests_total", "request", 97e3, 0.99, 408),
+            fit("keys_total", "key", 3e3, 0.6, 5)};
+  const std::string summary = VerdictSummary(v);
+  EXPECT_NE(summary.find("per reload (R^2 1.00 over 8 reloads)"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("per request (R^2 0.99 over 408 requests)"), std::string::npos) << summary;
+  EXPECT_EQ(summary.find("per key"), std::string::npos) << summary;    // 5 keys, R^2 0.6
+  EXPECT_LT(summary.find("per reload"), summary.find("per request"));  // best first
+
+  v.kind = Kind::kNoLeak;  // per-unit growth is quoted for leaks only
+  EXPECT_EQ(VerdictSummary(v).find(" per "), std::string::npos);
+}
+
 TEST(ParseKind, RoundTripsNames) {
   for (Kind k : {Kind::kLeak, Kind::kNoLeak, Kind::kLazyRelease, Kind::kInconclusive}) {
     EXPECT_EQ(ParseKind(KindName(k)), k);
