@@ -382,14 +382,24 @@ std::string StackText(const std::vector<std::string>& stack, size_t skip) {
 
 std::string SitesTable(const VerdictView& v) {
   if (v.sites.empty()) return "";
+  // Under a verdict that memory does not grow, the sites that grew are the
+  // heap's contents moving at a level total (or a sampled profile's noise):
+  // shown, under a heading that does not call them a leak.
+  const bool grows = v.verdict == "leak" || v.verdict == "inconclusive";
   std::string out =
-      "<h2>Where it grows: allocation sites</h2><p class=\"note\">From the heap profiles";
+      grows ? "<h2>Where it grows: allocation sites</h2>" : "<h2>Allocation sites that moved</h2>";
+  out += "<p class=\"note\">From the heap profiles";
   if (!v.heap_profiles_note.empty()) out += " (" + Escape(v.heap_profiles_note) + ")";
   out +=
       ": the sites whose memory in use grew, most first, with the stack that grew most (callers "
-      "below "
-      "the site).</p><table class=\"sites\"><tr><th>share of the growth</th><th>grew by</th><th>in "
-      "use, "
+      "below the site).";
+  if (!grows) {
+    out += " The verdict is " + Escape(v.verdict) +
+           ": the memory signals did not grow, so these are shifts within the heap (or a sampled "
+           "profile's noise), not a leak.";
+  }
+  out +=
+      "</p><table class=\"sites\"><tr><th>share of the growth</th><th>grew by</th><th>in use, "
       "first → last</th><th>allocation site and callers</th></tr>";
   for (size_t i = 0; i < v.sites.size() && i < kMaxSites; ++i) {
     const SiteView& s = v.sites[i];

@@ -279,7 +279,13 @@ std::string VerdictSummary(const Verdict& v) {
     }
     out += "\n";
   }
-  if (v.profiles && v.profiles->heap) {
+  // Growing sites and worker groups are evidence of a leak, or of one not
+  // ruled out. Under a verdict that memory does not grow, a site that "grew"
+  // is the heap's contents shifting at a level total, or the sampling noise
+  // of a sampled heap profile (600 buffers of 8 KB drawn again at every
+  // reload vary by a megabyte at Go's 512 KiB rate): verdict.json keeps them.
+  const bool explain = v.kind == Kind::kLeak || v.kind == Kind::kInconclusive;
+  if (explain && v.profiles && v.profiles->heap) {
     const pprof::HeapAttribution& h = *v.profiles->heap;
     for (size_t i = 0; i < h.sites.size() && i < 3; ++i) {
       const pprof::GrowingSite& s = h.sites[i];
@@ -296,7 +302,7 @@ std::string VerdictSummary(const Verdict& v) {
       out += "\n";
     }
   }
-  if (v.profiles && v.profiles->workers) {
+  if (explain && v.profiles && v.profiles->workers) {
     for (size_t i = 0; i < v.profiles->workers->groups.size() && i < 3; ++i) {
       const pprof::GrowingWorkerGroup& g = v.profiles->workers->groups[i];
       char line[160];

@@ -140,6 +140,24 @@ TEST(VerdictSummary, QuotesAnExactFitOverFewUnitsAndDropsLooseOnes) {
   EXPECT_EQ(VerdictSummary(v).find(" per "), std::string::npos);
 }
 
+TEST(VerdictSummary, ListsGrowingSitesOnlyWhereMemoryMayGrow) {
+  Verdict v;
+  ProfileEvidence evidence;
+  pprof::HeapAttribution heap;
+  pprof::GrowingSite site;
+  site.site.function = "Watcher";
+  site.bytes.growth = 1.8e6;
+  site.bytes.share = 1;
+  heap.sites = {site};
+  evidence.heap = heap;
+  v.profiles = evidence;
+  for (Kind k : {Kind::kLeak, Kind::kInconclusive, Kind::kNoLeak, Kind::kLazyRelease}) {
+    v.kind = k;
+    const bool listed = VerdictSummary(v).find("grows at") != std::string::npos;
+    EXPECT_EQ(listed, k == Kind::kLeak || k == Kind::kInconclusive) << KindName(k);
+  }
+}
+
 TEST(ParseKind, RoundTripsNames) {
   for (Kind k : {Kind::kLeak, Kind::kNoLeak, Kind::kLazyRelease, Kind::kInconclusive}) {
     EXPECT_EQ(ParseKind(KindName(k)), k);
