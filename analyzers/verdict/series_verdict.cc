@@ -305,15 +305,16 @@ std::string TwoDigits(double x) {
 std::string FloorNote(const series::GrowthEvidence& ev) {
   std::string note;
   if (ev.period_s > 0) {
-    note += " Its samples repeat a pattern about every " + series::FormatDuration(ev.period_s) +
+    note += " The samples of " + Describe(ev.signal) + " repeat a pattern about every " +
+            series::FormatDuration(ev.period_s) +
             ", so each judgement uses the lowest value over " +
             series::FormatDuration(ev.floor_window_s) +
             " windows (the floor): a leak raises the floor, a sawtooth of allocations and "
             "frees does not.";
   }
   if (ev.warmup_skipped) {
-    note += " The first " + series::FormatDuration(ev.t_begin_s) +
-            " were warm-up (memory settling at its working level) and are left out.";
+    note += " The first " + series::FormatDuration(ev.t_begin_s) + " of " + Describe(ev.signal) +
+            " were warm-up (settling at its working level) and are left out.";
   }
   if (ev.stale_repeats > 0) {
     note +=
