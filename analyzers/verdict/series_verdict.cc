@@ -37,6 +37,24 @@ constexpr Counter kCounters[] = {{series::kRequestsTotalColumn, "request"},
 
 std::string HumanBytes(double bytes) { return series::FormatBytes(bytes); }
 
+// "about 5.0 MB/s; with 95 % confidence between 4.7 MB/s and 6.2 MB/s", or,
+// when the interval is too narrow for the rounded figures to differ (a
+// steady leak over many samples), its width as a share of the rate instead of
+// "between 10 MB/s and 10 MB/s".
+std::string RateWithInterval(const series::TheilSen& fit) {
+  const std::string low = HumanBytes(std::max(fit.slope_low, 0.0));
+  const std::string high = HumanBytes(fit.slope_high);
+  std::string text = "about " + HumanBytes(fit.slope) + "/s";
+  if (low != high || !(fit.slope > 0) || !std::isfinite(fit.slope_high)) {
+    return text + "; with 95 % confidence between " + low + "/s and " + high + "/s";
+  }
+  const double half_width = std::max(fit.slope_high - fit.slope, fit.slope - fit.slope_low);
+  char share[64];
+  std::snprintf(share, sizeof share, "; within %.2g %% of that with 95 %% confidence",
+                std::max(100 * half_width / fit.slope, 0.01));
+  return text + share;
+}
+
 // The signal named for a reader.
 std::string Describe(std::string_view signal) {
   if (signal == series::kHeapInuseBytesColumn) return "the heap in use (heap_inuse_bytes)";
@@ -891,11 +909,9 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
       text = "Memory is leaking: " + Describe(growing->signal) + " grew from " + HumanBytes(start) +
              " to " + HumanBytes(start + growing->growth_bytes) + " in " +
-             series::FormatDuration(growing->t_end_s - growing->t_begin_s) + " (about " +
-             HumanBytes(growing->fit.slope) + "/s; with 95 % confidence between " +
-             HumanBytes(std::max(growing->fit.slope_low, 0.0)) + "/s and " +
-             HumanBytes(growing->fit.slope_high) +
-             "/s), and it was still growing at the end, with no sign of levelling off." +
+             series::FormatDuration(growing->t_end_s - growing->t_begin_s) + " (" +
+             RateWithInterval(growing->fit) +
+             "), and it was still growing at the end, with no sign of levelling off." +
              Severity(*growing);
       text += FloorNote(*growing);
       text += WorkSentence(v.work);

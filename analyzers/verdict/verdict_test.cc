@@ -40,6 +40,22 @@ TEST(AnalyzeSeries, PerRequestGrowthIsALeakWithBytesPerRequest) {
   EXPECT_NE(v.explanation.find("per request"), std::string::npos) << v.explanation;
 }
 
+TEST(AnalyzeSeries, ANarrowIntervalIsGivenAsAShareNotAsTwoEqualFigures) {
+  // 10 MB/s with 50 KB of noise: the interval is far narrower than the
+  // rounding of "10 MB/s".
+  const Verdict narrow = AnalyzeSeries(MakeSeries(100, 1e6, 10'000, 1000, 50'000), {});
+  ASSERT_EQ(narrow.kind, Kind::kLeak) << narrow.explanation;
+  EXPECT_EQ(narrow.explanation.find("between 10 MB/s and 10 MB/s"), std::string::npos)
+      << narrow.explanation;
+  EXPECT_NE(narrow.explanation.find("% of that with 95 % confidence"), std::string::npos)
+      << narrow.explanation;
+  // A noisy one keeps its two ends.
+  const Verdict wide = AnalyzeSeries(MakeSeries(100, 1e6, 1'000, 1000, 2e6), {});
+  ASSERT_EQ(wide.kind, Kind::kLeak) << wide.explanation;
+  EXPECT_NE(wide.explanation.find("with 95 % confidence between"), std::string::npos)
+      << wide.explanation;
+}
+
 TEST(AnalyzeSeries, PredictsWhenAGrowingSignalReachesALimit) {
   // 10 MB/s from 1 MB: a 101 MB limit is reached at t = 10 s.
   series::Series s = MakeSeries(60, 1e6, 10'000, 1000, 0);
