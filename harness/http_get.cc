@@ -1,11 +1,10 @@
 #include "harness/http_get.h"
 
-#include <optional>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -13,6 +12,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
+#include <vector>
 
 namespace leaklab::harness {
 
@@ -50,15 +51,24 @@ class HttpGetter::Impl {
                                   std::chrono::milliseconds timeout, HttpReply& reply) {
     beast::error_code ec;
     if (!stream_) {
+      // A numeric address is used as it is; a name ("localhost") is
+      // resolved, within the same timeout, and its addresses are tried in
+      // the resolver's order (::1 then 127.0.0.1 for localhost on Debian).
+      std::vector<tcp::endpoint> endpoints;
+      const asio::ip::address address = asio::ip::make_address(host_, ec);
+      if (!ec) {
+        endpoints.emplace_back(address, port_);
+      } else {
+        endpoints = co_await Resolve(timeout, ec);
+        if (ec || endpoints.empty()) {
+          reply.error = "cannot resolve host " + host_ + ": " +
+                        (ec ? ec.message() : std::string("no addresses"));
+          co_return;
+        }
+      }
       stream_.emplace(ioc_);
       stream_->expires_after(timeout);
-      tcp::endpoint endpoint(asio::ip::make_address(host_, ec), port_);
-      if (ec) {
-        reply.error = "bad address " + host_;
-        stream_.reset();
-        co_return;
-      }
-      co_await stream_->async_connect(endpoint, asio::redirect_error(asio::use_awaitable, ec));
+      co_await stream_->async_connect(endpoints, asio::redirect_error(asio::use_awaitable, ec));
       if (ec) {
         reply.error = "connect to " + host_ + ":" + std::to_string(port_) + ": " + ec.message();
         stream_.reset();
@@ -91,6 +101,26 @@ class HttpGetter::Impl {
     }
     reply.error = method + " " + target + ": " + ec.message();
     stream_.reset();
+  }
+
+  // The addresses of host_, or ec set; the lookup is cancelled after
+  // `timeout` (a name server that does not answer must not hang a watch).
+  asio::awaitable<std::vector<tcp::endpoint>> Resolve(std::chrono::milliseconds timeout,
+                                                      beast::error_code& ec) {
+    tcp::resolver resolver(ioc_);
+    asio::steady_timer deadline(ioc_, timeout);
+    deadline.async_wait([&resolver](beast::error_code wait_ec) {
+      if (!wait_ec) resolver.cancel();
+    });
+    const tcp::resolver::results_type results = co_await resolver.async_resolve(
+        host_, std::to_string(port_), asio::redirect_error(asio::use_awaitable, ec));
+    deadline.cancel();
+    if (ec == asio::error::operation_aborted) ec = asio::error::timed_out;
+    std::vector<tcp::endpoint> out;
+    if (!ec) {
+      for (const auto& entry : results) out.push_back(entry.endpoint());
+    }
+    co_return out;
   }
 
   std::string host_;

@@ -1,0 +1,84 @@
+#include "harness/http_get.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+#include <string>
+#include <thread>
+
+namespace leaklab::harness {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// Answers one HTTP request on 127.0.0.1 with "ok", the way a scenario server
+// or a Go service would, then closes.
+class OneReplyServer {
+ public:
+  OneReplyServer() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this] {
+      boost::system::error_code ec;
+      tcp::socket socket(ioc_);
+      acceptor_.accept(socket, ec);
+      if (ec) return;
+      asio::streambuf request;
+      asio::read_until(socket, request, "\r\n\r\n", ec);
+      const std::string reply =
+          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+      asio::write(socket, asio::buffer(reply), ec);
+    });
+  }
+  ~OneReplyServer() {
+    boost::system::error_code ec;
+    acceptor_.close(ec);
+    thread_.join();
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+
+ private:
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::thread thread_;
+};
+
+TEST(HttpGetter, ReachesAServerByNumericAddress) {
+  OneReplyServer server;
+  HttpGetter http("127.0.0.1", server.port());
+  const HttpReply reply = http.Request("GET", "/debug/pprof/heap", std::chrono::seconds(5));
+  EXPECT_EQ(reply.error, "");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "ok");
+}
+
+// `leaklab watch --pprof http://localhost:6060/...` used to fail with "bad
+// address localhost": names are resolved, and each address tried in turn
+// (the server listens on 127.0.0.1 only, localhost may come first as ::1).
+TEST(HttpGetter, ReachesAServerByName) {
+  OneReplyServer server;
+  HttpGetter http("localhost", server.port());
+  const HttpReply reply = http.Request("GET", "/debug/pprof/heap", std::chrono::seconds(5));
+  EXPECT_EQ(reply.error, "");
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, "ok");
+}
+
+TEST(HttpGetter, NoServerIsAnErrorNamingHostAndPort) {
+  uint16_t port = 0;
+  {
+    OneReplyServer gone;  // a port that was free a moment ago
+    port = gone.port();
+    HttpGetter(std::string("127.0.0.1"), port).Request("GET", "/", std::chrono::seconds(5));
+  }
+  HttpGetter http("127.0.0.1", port);
+  const HttpReply reply = http.Request("GET", "/", std::chrono::seconds(5));
+  EXPECT_NE(reply.error.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << reply.error;
+}
+
+}  // namespace
+}  // namespace leaklab::harness
