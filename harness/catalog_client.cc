@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <stdexcept>
-
 #include <boost/json.hpp>
+#include <stdexcept>
 
 #include "harness/child_process.h"
 
@@ -47,7 +46,8 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       try {
         e.schedule = loadgen::ParseSchedule(schedule);
       } catch (const std::invalid_argument& bad) {
-        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule + "': " + bad.what());
+        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule +
+                                 "': " + bad.what());
       }
       if (e.schedule.phases.empty()) {
         throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule +
@@ -57,8 +57,8 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       out.push_back(std::move(e));
     }
   } catch (const std::exception& ex) {
-    throw std::runtime_error(std::string("bad scenario catalog from leaklab-scenario --list --json: ") +
-                             ex.what());
+    throw std::runtime_error(
+        std::string("bad scenario catalog from leaklab-scenario --list --json: ") + ex.what());
   }
   return out;
 }

@@ -71,7 +71,7 @@ ChildProcess::~ChildProcess() {
 }
 
 std::optional<std::string> ChildProcess::ReadFirstLine(std::chrono::milliseconds timeout,
-                                                      size_t max_bytes) {
+                                                       size_t max_bytes) {
   std::string line;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (line.size() < max_bytes) {

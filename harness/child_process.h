@@ -13,9 +13,9 @@ namespace leaklab::harness {
 
 // How a child process ended, in words for the manifest.
 struct ExitInfo {
-  bool exited = false;  // false: still running
-  int exit_code = -1;   // when it exited normally
-  int signal = 0;       // when a signal killed it
+  bool exited = false;           // false: still running
+  int exit_code = -1;            // when it exited normally
+  int signal = 0;                // when a signal killed it
   std::string Describe() const;  // "exit code 0", "killed by SIGKILL", ...
 };
 

@@ -36,7 +36,8 @@ TEST(ChildProcess, ReportsExitCode) {
 }
 
 TEST(ChildProcess, IgnoredSigtermEndsInSigkill) {
-  ChildProcess child("/bin/sh", {"-c", "trap '' TERM; echo up; while :; do sleep 0.05; done"}, "/dev/null");
+  ChildProcess child("/bin/sh", {"-c", "trap '' TERM; echo up; while :; do sleep 0.05; done"},
+                     "/dev/null");
   ASSERT_EQ(child.ReadFirstLine(milliseconds(5000)), "up");
   ExitInfo exit = child.Stop(milliseconds(200));
   EXPECT_EQ(exit.signal, SIGKILL);

@@ -4,8 +4,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <csignal>
+#include <boost/json.hpp>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -15,8 +16,6 @@
 #include <string_view>
 #include <thread>
 #include <utility>
-
-#include <boost/json.hpp>
 
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
@@ -51,7 +50,7 @@ constexpr milliseconds kStopGrace{5'000};
 constexpr milliseconds kProfileTimeout{3'000};
 
 const std::vector<std::string> kColumns = {
-    "rss_bytes",  "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
+    "rss_bytes",          "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
     "malloc_inuse_bytes", "workers",    "requests_total", "keys_total",       "reloads_total"};
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
@@ -102,7 +101,8 @@ std::string HumanMB(double bytes) {
 // Everything the run writes, kept in memory and written whole (temp + rename).
 class ResultsWriter {
  public:
-  ResultsWriter(fs::path dir, json::object manifest) : dir_(std::move(dir)), manifest_(std::move(manifest)) {
+  ResultsWriter(fs::path dir, json::object manifest)
+      : dir_(std::move(dir)), manifest_(std::move(manifest)) {
     csv_ = series::FormatCsvHeader([] {
       std::vector<std::string> all = {"t_s"};
       all.insert(all.end(), kColumns.begin(), kColumns.end());
@@ -132,8 +132,12 @@ class ResultsWriter {
     WriteFileAtomically(dir_ / "series.csv", csv_);
     WriteFileAtomically(dir_ / "events.csv", events_);
   }
-  void WriteManifest() { WriteFileAtomically(dir_ / "manifest.json", json::serialize(manifest_) + "\n"); }
-  void WriteFile(const char* name, const std::string& contents) { WriteFileAtomically(dir_ / name, contents); }
+  void WriteManifest() {
+    WriteFileAtomically(dir_ / "manifest.json", json::serialize(manifest_) + "\n");
+  }
+  void WriteFile(const char* name, const std::string& contents) {
+    WriteFileAtomically(dir_ / name, contents);
+  }
 
  private:
   fs::path dir_;
@@ -162,8 +166,9 @@ class ProfileCapture {
         continue;
       }
       if (!reply.ok()) {
-        results.AddEvent(t_s, "profile", std::string(k.name) + ": " +
-                                             (reply.error.empty() ? std::to_string(reply.status) : reply.error));
+        results.AddEvent(t_s, "profile",
+                         std::string(k.name) + ": " +
+                             (reply.error.empty() ? std::to_string(reply.status) : reply.error));
         continue;
       }
       if (!created_) {
@@ -198,8 +203,10 @@ class ProfileCapture {
 // `leaklab run` knows the flags that set them.
 std::string WithFlag(const std::string& message) {
   static constexpr std::pair<std::string_view, std::string_view> kFlagOfField[] = {
-      {"connections", "--connections"}, {"duration", "--duration"},
-      {"schedule", "--schedule"},       {"keys", "--keys"},
+      {"connections", "--connections"},
+      {"duration", "--duration"},
+      {"schedule", "--schedule"},
+      {"keys", "--keys"},
   };
   for (const auto& [field, flag] : kFlagOfField) {
     if (message.starts_with(field)) return std::string(flag) + ": " + message;
@@ -225,19 +232,22 @@ class EventQueue {
   std::vector<loadgen::LoadEvent> events_;
 };
 
-fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant, const RunOptions& options) {
+fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant,
+                      const RunOptions& options) {
   fs::path dir = options.out_dir;
   if (dir.empty()) {
-    dir = fs::path("results") / (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S"));
+    dir =
+        fs::path("results") / (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S"));
     // Two runs started in the same second get distinct folders.
     for (int i = 2; fs::exists(dir); ++i) {
-      dir = fs::path("results") /
-            (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S") + "-" + std::to_string(i));
+      dir = fs::path("results") / (scenario.name + "-" + variant + "-" +
+                                   UtcTimestamp("%Y%m%d-%H%M%S") + "-" + std::to_string(i));
     }
   }
   // Never overwrite a recorded run.
   if (fs::exists(dir / "manifest.json")) {
-    throw UsageError("--out " + dir.string() + " already holds a run (manifest.json); choose another folder");
+    throw UsageError("--out " + dir.string() +
+                     " already holds a run (manifest.json); choose another folder");
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -248,17 +258,20 @@ fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant,
 }  // namespace
 
 RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options) {
-  const std::string variant = options.variant.empty() ? scenario.variants.front().name : options.variant;
+  const std::string variant =
+      options.variant.empty() ? scenario.variants.front().name : options.variant;
   if (!scenario.HasVariant(variant)) {
     std::string names;
     for (const auto& v : scenario.variants) names += " " + v.name;
-    throw UsageError("--variant " + variant + ": scenario " + scenario.name + " has no such variant; it has:" +
-                     names);
+    throw UsageError("--variant " + variant + ": scenario " + scenario.name +
+                     " has no such variant; it has:" + names);
   }
-  if (options.sample_interval < milliseconds(50) || options.sample_interval > milliseconds(60'000)) {
+  if (options.sample_interval < milliseconds(50) ||
+      options.sample_interval > milliseconds(60'000)) {
     throw UsageError("--interval must be between 50ms and 60s");
   }
-  if (options.startup_timeout < milliseconds(100) || options.startup_timeout > milliseconds(600'000)) {
+  if (options.startup_timeout < milliseconds(100) ||
+      options.startup_timeout > milliseconds(600'000)) {
     throw UsageError("--startup-timeout must be between 100ms and 10m");
   }
   // Every scenario's load, its default included, is a load generator schedule.
@@ -271,7 +284,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   load.schedule = options.schedule.value_or(scenario.schedule);
   // --duration, else as long as the schedule's phases.
   const milliseconds phases = load.schedule.PhasesDuration();
-  load.duration = options.duration.value_or(phases > milliseconds(0) ? phases : scenario.duration());
+  load.duration =
+      options.duration.value_or(phases > milliseconds(0) ? phases : scenario.duration());
   if (load.duration <= milliseconds(0)) throw UsageError("--duration must be positive");
   if (options.rate_per_s) {
     load.schedule.phases = loadgen::Schedule::Steady(load.duration, *options.rate_per_s).phases;
@@ -300,17 +314,17 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       {"schema_version", kManifestSchemaVersion},
       {"scenario", scenario.name},
       {"variant", variant},
-      {"flags",
-       json::object{{"duration_ms", load.duration.count()},
-                    {"sample_interval_ms", options.sample_interval.count()},
-                    {"connections", load.connections},
-                    {"schedule", load.schedule.ToString()},
-                    {"keys", loadgen::FormatKeySpec(load.keys)},
-                    {"path_template", load.path_template},
-                    {"headers", json::value_from(load.headers)},
-                    {"mem_limit_bytes", options.mem_limit_bytes ? json::value(*options.mem_limit_bytes)
-                                                                : json::value(nullptr)},
-                    {"out", outcome.out_dir.string()}}},
+      {"flags", json::object{{"duration_ms", load.duration.count()},
+                             {"sample_interval_ms", options.sample_interval.count()},
+                             {"connections", load.connections},
+                             {"schedule", load.schedule.ToString()},
+                             {"keys", loadgen::FormatKeySpec(load.keys)},
+                             {"path_template", load.path_template},
+                             {"headers", json::value_from(load.headers)},
+                             {"mem_limit_bytes", options.mem_limit_bytes
+                                                     ? json::value(*options.mem_limit_bytes)
+                                                     : json::value(nullptr)},
+                             {"out", outcome.out_dir.string()}}},
       {"command_line", std::move(argv)},
       {"seed", options.seed},
       {"git_revision", GitRevision()},
@@ -337,26 +351,32 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   const fs::path server_log = outcome.out_dir / "server.log";
   // One deadline for the whole start-up: printing the port and answering /healthz.
   const Clock::time_point startup_deadline = Clock::now() + options.startup_timeout;
-  std::vector<std::string> server_args = {"--scenario", scenario.name, "--variant", variant, "--port", "0",
-                                          "--parent-pid", std::to_string(::getpid())};
+  std::vector<std::string> server_args = {
+      "--scenario", scenario.name, "--variant",    variant,
+      "--port",     "0",           "--parent-pid", std::to_string(::getpid())};
   std::optional<MemoryCgroup> cgroup;
   if (options.mem_limit_bytes) {
-    cgroup.emplace(outcome.out_dir.filename().string() + "-" + std::to_string(::getpid()), *options.mem_limit_bytes);
+    cgroup.emplace(outcome.out_dir.filename().string() + "-" + std::to_string(::getpid()),
+                   *options.mem_limit_bytes);
     server_args.push_back("--cgroup");
     server_args.push_back(cgroup->path().string());
   }
   ChildProcess server(options.scenario_binary, server_args, server_log);
-  results.manifest()["server"] = json::object{{"binary", options.scenario_binary.string()}, {"pid", server.pid()}};
+  results.manifest()["server"] =
+      json::object{{"binary", options.scenario_binary.string()}, {"pid", server.pid()}};
   auto fail_start = [&](const std::string& what) -> RunOutcome {
     ExitInfo exit = server.Stop(milliseconds(1000));
-    std::string detail = what + " (server " + exit.Describe() + "); server.log: " + LastLines(server_log, 400);
+    std::string detail =
+        what + " (server " + exit.Describe() + "); server.log: " + LastLines(server_log, 400);
     finish("server_failed_to_start", detail);
     throw std::runtime_error(detail);
   };
   auto port_line = server.ReadFirstLine(options.startup_timeout);
   int port = 0;
-  if (!port_line || std::sscanf(port_line->c_str(), "%d", &port) != 1 || port <= 0 || port > 65535) {
-    return fail_start("the server printed no port within " + FormatDuration(options.startup_timeout));
+  if (!port_line || std::sscanf(port_line->c_str(), "%d", &port) != 1 || port <= 0 ||
+      port > 65535) {
+    return fail_start("the server printed no port within " +
+                      FormatDuration(options.startup_timeout));
   }
   results.manifest()["server"].as_object()["port"] = port;
   results.WriteManifest();
@@ -367,7 +387,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     if (debug.Get("/healthz", milliseconds(500)).ok()) break;
     if (server.Poll().exited) return fail_start("the server exited before it became healthy");
     if (Clock::now() > startup_deadline) {
-      return fail_start("the server did not answer /healthz within " + FormatDuration(options.startup_timeout));
+      return fail_start("the server did not answer /healthz within " +
+                        FormatDuration(options.startup_timeout));
     }
     std::this_thread::sleep_for(milliseconds(50));
   }
@@ -405,7 +426,9 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   load_thread.thread = std::thread([&] {
     loadgen::RunControl control;
     control.stop = &stop_load;
-    control.on_progress = [&load_rate](const loadgen::Progress& p) { load_rate = p.requests_per_s; };
+    control.on_progress = [&load_rate](const loadgen::Progress& p) {
+      load_rate = p.requests_per_s;
+    };
     control.on_event = [&load_events](const loadgen::LoadEvent& e) { load_events.Push(e); };
     try {
       load_result = loadgen::RunLoad(load, control);
@@ -424,67 +447,68 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   // A failure of the harness itself (e.g. the disk is full) still ends the
   // run properly: server stopped, what was sampled written if possible.
   try {
-  for (;;) {
-    // Interruption first: Ctrl-C is ours, and must not read as a server exit.
-    if (options.interrupted != nullptr && options.interrupted->load()) {
-      reason = "interrupted";
-      detail = "interrupted after " + Seconds(elapsed_s());
-      break;
-    }
-    ExitInfo exit = server.Poll();
-    if (exit.exited) {
-      end_t_s = elapsed_s();
-      reason = "server_exited";
-      detail = "the server " + exit.Describe() + " after " + Seconds(end_t_s);
-      if (cgroup && exit.signal == SIGKILL && cgroup->ReadStats().oom_kills > 0) {
-        reason = "oom_killed";
-        detail = "the kernel's OOM killer ended the server at its " +
-                 std::to_string(*options.mem_limit_bytes >> 20) + " MiB cgroup limit after " +
-                 Seconds(end_t_s);
+    for (;;) {
+      // Interruption first: Ctrl-C is ours, and must not read as a server exit.
+      if (options.interrupted != nullptr && options.interrupted->load()) {
+        reason = "interrupted";
+        detail = "interrupted after " + Seconds(elapsed_s());
+        break;
       }
-      results.AddEvent(end_t_s, "server_exit", exit.Describe());
-      break;
-    }
-    if (Clock::now() - start >= load.duration) break;
-    if (options.profile_every > milliseconds(0) && Clock::now() >= next_profile) {
-      profiles.Capture(results, elapsed_s());
-      next_profile += options.profile_every;
-    }
-    log_load_events();
+      ExitInfo exit = server.Poll();
+      if (exit.exited) {
+        end_t_s = elapsed_s();
+        reason = "server_exited";
+        detail = "the server " + exit.Describe() + " after " + Seconds(end_t_s);
+        if (cgroup && exit.signal == SIGKILL && cgroup->ReadStats().oom_kills > 0) {
+          reason = "oom_killed";
+          detail = "the kernel's OOM killer ended the server at its " +
+                   std::to_string(*options.mem_limit_bytes >> 20) + " MiB cgroup limit after " +
+                   Seconds(end_t_s);
+        }
+        results.AddEvent(end_t_s, "server_exit", exit.Describe());
+        break;
+      }
+      if (Clock::now() - start >= load.duration) break;
+      if (options.profile_every > milliseconds(0) && Clock::now() >= next_profile) {
+        profiles.Capture(results, elapsed_s());
+        next_profile += options.profile_every;
+      }
+      log_load_events();
 
-    ProcMemory mem = procfs.Sample();
-    row[0] = elapsed_s();
-    auto bytes = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
-    row[1] = bytes(mem.rss_bytes);
-    row[2] = bytes(mem.anon_bytes);
-    row[3] = bytes(mem.lazyfree_bytes);
-    HttpReply reply = debug.Get("/debug/memstats", kMemstatsTimeout);
-    json::object stats;
-    if (reply.ok()) {
-      boost::system::error_code ec;
-      json::value v = json::parse(reply.body, ec);
-      if (!ec && v.is_object()) stats = std::move(v.as_object());
-    }
-    const char* fields[] = {"heap_inuse_bytes", "heap_free_bytes", "malloc_inuse_bytes",   "workers",
-                            "requests_total",   "keys_total",      "reloads_total"};
-    for (size_t i = 0; i < std::size(fields); ++i) row[4 + i] = Field(stats, fields[i]);
-    results.AddSample(row);
+      ProcMemory mem = procfs.Sample();
+      row[0] = elapsed_s();
+      auto bytes = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
+      row[1] = bytes(mem.rss_bytes);
+      row[2] = bytes(mem.anon_bytes);
+      row[3] = bytes(mem.lazyfree_bytes);
+      HttpReply reply = debug.Get("/debug/memstats", kMemstatsTimeout);
+      json::object stats;
+      if (reply.ok()) {
+        boost::system::error_code ec;
+        json::value v = json::parse(reply.body, ec);
+        if (!ec && v.is_object()) stats = std::move(v.as_object());
+      }
+      const char* fields[] = {"heap_inuse_bytes", "heap_free_bytes", "malloc_inuse_bytes",
+                              "workers",          "requests_total",  "keys_total",
+                              "reloads_total"};
+      for (size_t i = 0; i < std::size(fields); ++i) row[4 + i] = Field(stats, fields[i]);
+      results.AddSample(row);
 
-    Clock::time_point now = Clock::now();
-    if (now - last_flush >= kFlushInterval) {
-      results.FlushSeries();
-      last_flush = now;
+      Clock::time_point now = Clock::now();
+      if (now - last_flush >= kFlushInterval) {
+        results.FlushSeries();
+        last_flush = now;
+      }
+      if (options.progress && now - last_progress >= milliseconds(500)) {
+        std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", row[0],
+                     HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), load_rate.load());
+        last_progress = now;
+      }
+      // Fixed schedule: a slow sample delays the next one, but never shifts the grid.
+      next += options.sample_interval;
+      if (next < Clock::now()) next = Clock::now();
+      std::this_thread::sleep_until(next);
     }
-    if (options.progress && now - last_progress >= milliseconds(500)) {
-      std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", row[0],
-                   HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), load_rate.load());
-      last_progress = now;
-    }
-    // Fixed schedule: a slow sample delays the next one, but never shifts the grid.
-    next += options.sample_interval;
-    if (next < Clock::now()) next = Clock::now();
-    std::this_thread::sleep_until(next);
-  }
   } catch (const std::exception& e) {
     reason = "harness_error";
     detail = e.what();
@@ -532,7 +556,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   try {
     WriteHeapDiffProfile(outcome.verdict, outcome.out_dir / "heap-diff.pb.gz");
   } catch (const std::exception& e) {
-    outcome.verdict.explanation += std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
+    outcome.verdict.explanation +=
+        std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
   }
   results.WriteFile("verdict.json", verdict::VerdictToJson(outcome.verdict));
 

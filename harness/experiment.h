@@ -40,7 +40,7 @@ struct RunOptions {
   // series it records.
   std::chrono::milliseconds profile_every{2000};
   std::filesystem::path out_dir;  // empty: results/<scenario>-<variant>-<timestamp>
-  uint64_t seed = 1;  // the load generator's key choice
+  uint64_t seed = 1;              // the load generator's key choice
   std::filesystem::path scenario_binary;
   // How long the server may take to print its port and answer /healthz.
   std::chrono::milliseconds startup_timeout{10'000};

@@ -9,7 +9,6 @@
 #include <stdexcept>
 #include <thread>
 
-
 namespace leaklab::harness {
 namespace {
 
@@ -53,12 +52,14 @@ MemoryCgroup::MemoryCgroup(const std::string& name, int64_t limit_bytes) {
   path_ = fs::path(kRoot) / "leaklab" / name;
   std::error_code ec;
   fs::create_directories(path_, ec);
-  if (ec) throw std::runtime_error("--mem-limit: cannot create " + path_.string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("--mem-limit: cannot create " + path_.string() + ": " + ec.message());
   std::ofstream limit(path_ / "memory.limit_in_bytes");
   limit << limit_bytes;
   limit.close();
   if (!limit || ReadInt(path_ / "memory.limit_in_bytes") <= 0) {
-    throw std::runtime_error("--mem-limit: cannot set " + (path_ / "memory.limit_in_bytes").string());
+    throw std::runtime_error("--mem-limit: cannot set " +
+                             (path_ / "memory.limit_in_bytes").string());
   }
 }
 

@@ -5,14 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <boost/json.hpp>
 
 #include "harness/catalog_client.h"
 #include "harness/child_process.h"
@@ -37,7 +36,9 @@ struct Case {
   double max_bytes_per_unit = 0;
 };
 
-std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.scenario << "/" << c.variant; }
+std::ostream& operator<<(std::ostream& os, const Case& c) {
+  return os << c.scenario << "/" << c.variant;
+}
 
 std::string ReadFile(const fs::path& p) {
   std::ifstream in(p);
@@ -61,13 +62,14 @@ TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
   ExitInfo run;
   {
     ChildProcess leaklab(Bin("leaklab"),
-                         {"run", c.scenario, "--variant", c.variant, "--duration", c.duration, "--out",
-                          dir.string(), "--expect", c.expect},
+                         {"run", c.scenario, "--variant", c.variant, "--duration", c.duration,
+                          "--out", dir.string(), "--expect", c.expect},
                          log);
     run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
   }
   std::string verdict_text = ReadFile(dir / "verdict.json");
-  ASSERT_EQ(run.exit_code, 0) << "leaklab run " << run.Describe() << "\n" << ReadFile(log) << verdict_text;
+  ASSERT_EQ(run.exit_code, 0) << "leaklab run " << run.Describe() << "\n"
+                              << ReadFile(log) << verdict_text;
 
   json::object verdict = json::parse(verdict_text).as_object();
   EXPECT_EQ(verdict.at("verdict").as_string(), c.expect) << verdict_text;
@@ -97,24 +99,28 @@ TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
   // The folder alone is enough to reach the same verdict.
   ChildProcess analyze(Bin("leaklab"), {"analyze", dir.string(), "--expect", c.expect}, log);
   ExitInfo offline = analyze.Wait(std::chrono::seconds(30), milliseconds(1000));
-  EXPECT_EQ(offline.exit_code, 0) << "leaklab analyze " << offline.Describe() << "\n" << ReadFile(log);
+  EXPECT_EQ(offline.exit_code, 0) << "leaklab analyze " << offline.Describe() << "\n"
+                                  << ReadFile(log);
 }
 
 // The tracker keeps a 10,000-byte buffer per request: with the vector's own
 // slot and allocator rounding, 9.5 to 11.5 KB per request.
 INSTANTIATE_TEST_SUITE_P(
     GlobalRequestTracker, ScenarioVerdict,
-    ::testing::Values(Case{"global-request-tracker", "leaky", "leak", "6s", "requests_total", 9'500, 11'500},
+    ::testing::Values(Case{"global-request-tracker", "leaky", "leak", "6s", "requests_total", 9'500,
+                           11'500},
                       Case{"global-request-tracker", "fixed", "no-leak", "8s"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
 
 // About 2.2 KB kept per request: the parsed request with its six header lines
 // and a 1 KB session.
-INSTANTIATE_TEST_SUITE_P(
-    GlobalRequestMap, ScenarioVerdict,
-    ::testing::Values(Case{"global-request-map", "leaky", "leak", "6s", "requests_total", 1'800, 2'800},
-                      Case{"global-request-map", "fixed", "no-leak", "8s"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
+INSTANTIATE_TEST_SUITE_P(GlobalRequestMap, ScenarioVerdict,
+                         ::testing::Values(Case{"global-request-map", "leaky", "leak", "6s",
+                                                "requests_total", 1'800, 2'800},
+                                           Case{"global-request-map", "fixed", "no-leak", "8s"}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.variant);
+                         });
 
 // About 2.9 KB per key: the cache's encoded copy of a 32-record result. Every
 // request is a new key, so keys and requests explain it equally well.
@@ -134,22 +140,23 @@ INSTANTIATE_TEST_SUITE_P(
 
 // A 256 MB burst at 1.5 s, freed at about 3.3 s; the rest of the run shows
 // whether RSS stays up.
-INSTANTIATE_TEST_SUITE_P(
-    LazyRelease, ScenarioVerdict,
-    ::testing::Values(Case{"lazy-release", "madv-free", "lazy-release", "8s"},
-                      Case{"lazy-release", "madv-dontneed", "no-leak", "8s"},
-                      Case{"lazy-release", "retain", "lazy-release", "8s"}),
-    [](const ::testing::TestParamInfo<Case>& info) {
-      std::string name = info.param.variant;
-      for (char& ch : name) {
-        if (ch == '-') ch = '_';
-      }
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(LazyRelease, ScenarioVerdict,
+                         ::testing::Values(Case{"lazy-release", "madv-free", "lazy-release", "8s"},
+                                           Case{"lazy-release", "madv-dontneed", "no-leak", "8s"},
+                                           Case{"lazy-release", "retain", "lazy-release", "8s"}),
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           std::string name = info.param.variant;
+                           for (char& ch : name) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return name;
+                         });
 
 INSTANTIATE_TEST_SUITE_P(SteadyState, ScenarioVerdict,
                          ::testing::Values(Case{"steady-state", "control", "no-leak", "10s"}),
-                         [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
+                         [](const ::testing::TestParamInfo<Case>& info) {
+                           return std::string(info.param.variant);
+                         });
 
 // The incident's team diffed heap snapshots with go tool pprof; the profiles
 // a run saves must support exactly that, and name the allocation site.
@@ -164,7 +171,8 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
                          {"run", "global-request-tracker", "--variant", "leaky", "--duration", "5s",
                           "--profile-every", "2s", "--out", dir.string()},
                          log);
-    ASSERT_EQ(leaklab.Wait(std::chrono::seconds(60), milliseconds(3000)).exit_code, 0) << ReadFile(log);
+    ASSERT_EQ(leaklab.Wait(std::chrono::seconds(60), milliseconds(3000)).exit_code, 0)
+        << ReadFile(log);
   }
   std::vector<fs::path> heaps;
   for (const auto& e : fs::directory_iterator(dir / "profiles")) {
@@ -178,8 +186,9 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
   auto pprof_top = [&](const std::string& extra) {
     fs::path out = dir / "pprof-top.txt";
     std::string cmd = "HOME=" + home.string() + " GOCACHE=" + (home / "cache").string() +
-                      " go tool pprof -top " + extra + " -sample_index=inuse_space -base " + heaps.front().string() +
-                      " " + heaps.back().string() + " > " + out.string() + " 2>&1";
+                      " go tool pprof -top " + extra + " -sample_index=inuse_space -base " +
+                      heaps.front().string() + " " + heaps.back().string() + " > " + out.string() +
+                      " 2>&1";
     EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(out);
     return ReadFile(out);
   };
@@ -211,11 +220,14 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
   header = diff.find("flat%");
   ASSERT_NE(header, std::string::npos) << diff;
   first_row = diff.substr(diff.find('\n', header) + 1);
-  EXPECT_NE(first_row.substr(0, first_row.find('\n')).find("RepeatBytes"), std::string::npos) << diff;
+  EXPECT_NE(first_row.substr(0, first_row.find('\n')).find("RepeatBytes"), std::string::npos)
+      << diff;
   // leaklab's own attribution agrees with pprof.
   json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
-  const json::object& site = verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
-  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos) << site;
+  const json::object& site =
+      verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
+  EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos)
+      << site;
   EXPECT_GT(site.at("share").to_number<double>(), 0.9) << site;
 }
 
@@ -230,14 +242,15 @@ TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
   ExitInfo run;
   {
     ChildProcess leaklab(Bin("leaklab"),
-                         {"run", "global-request-tracker", "--variant", "leaky", "--mem-limit", "64M",
-                          "--duration", "15s", "--out", dir.string(), "--expect", "leak"},
+                         {"run", "global-request-tracker", "--variant", "leaky", "--mem-limit",
+                          "64M", "--duration", "15s", "--out", dir.string(), "--expect", "leak"},
                          log);
     run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
   }
   ASSERT_EQ(run.exit_code, 0) << ReadFile(log);
   json::object manifest = json::parse(ReadFile(dir / "manifest.json")).as_object();
-  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "oom_killed") << ReadFile(dir / "manifest.json");
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "oom_killed")
+      << ReadFile(dir / "manifest.json");
   EXPECT_GE(manifest.at("mem_limit").at("oom_kills").as_int64(), 1);
   json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
   const json::object& e = verdict.at("evidence").at("exhaustion").as_object();

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -13,8 +14,6 @@
 #include <regex>
 #include <sstream>
 #include <string>
-
-#include <boost/json.hpp>
 
 #include "harness/child_process.h"
 
@@ -39,12 +38,14 @@ TEST(Workshop, RunAllWritesAnIndexLinkingAReportForEveryVariant) {
   ExitInfo run;
   const auto start = std::chrono::steady_clock::now();
   {
-    ChildProcess leaklab(fs::path(LEAKLAB_BIN_DIR) / "leaklab",
-                         {"run", "--all", "--duration", "2s", "--profile-every", "1s", "--out", dir.string()}, log);
+    ChildProcess leaklab(
+        fs::path(LEAKLAB_BIN_DIR) / "leaklab",
+        {"run", "--all", "--duration", "2s", "--profile-every", "1s", "--out", dir.string()}, log);
     // 13 variants of 2 s, each with start-up, profiles and analysis: about 40 s.
     run = leaklab.Wait(std::chrono::seconds(200), std::chrono::milliseconds(3000));
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("seconds", std::to_string(seconds));
   ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n" << ReadFile(log);
 
@@ -60,20 +61,24 @@ TEST(Workshop, RunAllWritesAnIndexLinkingAReportForEveryVariant) {
     EXPECT_TRUE(fs::exists(dir / folder / "report.html")) << folder;
     EXPECT_TRUE(fs::exists(dir / folder / "verdict.json")) << folder;
     EXPECT_NE(html.find("<a href=\"" + folder + "/report.html\">"), std::string::npos) << folder;
-    EXPECT_NE(html.find("data-expected=\"" + std::string(r.at("expected").as_string()) + "\" data-actual=\"" +
-                        std::string(r.at("actual").as_string()) + "\""),
+    EXPECT_NE(html.find("data-expected=\"" + std::string(r.at("expected").as_string()) +
+                        "\" data-actual=\"" + std::string(r.at("actual").as_string()) + "\""),
               std::string::npos)
         << folder;
   }
-  EXPECT_EQ(html.find("http-equiv=\"refresh\""), std::string::npos) << "a finished index does not refresh";
+  EXPECT_EQ(html.find("http-equiv=\"refresh\""), std::string::npos)
+      << "a finished index does not refresh";
 
-  if (std::system("command -v chromium >/dev/null 2>&1") != 0) GTEST_SKIP() << "chromium is not installed";
+  if (std::system("command -v chromium >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "chromium is not installed";
   const fs::path png = dir / "index.png";
-  const std::string cmd = "timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
-                          "--user-data-dir=" + (dir / "chromium-profile").string() +
-                          " --window-size=1280,2000 --screenshot=" + png.string() + " 'file://" +
-                          fs::absolute(dir / "index.html").string() + "' > " + (dir / "chromium.log").string() +
-                          " 2>&1";
+  const std::string cmd =
+      "timeout -k 5 60 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+      "--user-data-dir=" +
+      (dir / "chromium-profile").string() +
+      " --window-size=1280,2000 --screenshot=" + png.string() + " 'file://" +
+      fs::absolute(dir / "index.html").string() + "' > " + (dir / "chromium.log").string() +
+      " 2>&1";
   EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir / "chromium.log");
   EXPECT_GT(fs::file_size(png), 10'000u);
 }

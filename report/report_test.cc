@@ -170,21 +170,24 @@ TEST_F(ReportTest, FloorAndLevelShiftAreDrawnWhenTheVerdictGivesThem) {
 
 TEST_F(ReportTest, InconclusiveRunShowsWhatIsMissingTheLimitAndTheServerExit) {
   WriteFile(dir_ / "series.csv", "t_s,rss_bytes\n0,10000000\n1,30000000\n2,50000000\n3,60000000\n");
-  WriteFile(dir_ / "events.csv", "t_s,event,detail\n0,phase,steady\n3.2,server_exit,killed by SIGKILL\n");
+  WriteFile(dir_ / "events.csv",
+            "t_s,event,detail\n0,phase,steady\n3.2,server_exit,killed by SIGKILL\n");
   WriteFile(dir_ / "verdict.json", R"({"verdict": "inconclusive", "explanation": "Too short.",
       "missing": ["a run of 20 s or more", "heap in use"],
       "evidence": {"exhaustion": {"limit_bytes": 64000000, "signal": "rss_bytes", "predicted_t_s": 3.1,
                                   "observed_t_s": 3.2}}})");
   const std::string html = RenderReport(dir_);
-  EXPECT_NE(html.find("class=\"verdict v-inconclusive\" id=\"verdict\" data-verdict=\"inconclusive\">"
-                      "<div class=\"kind\">INCONCLUSIVE"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("class=\"verdict v-inconclusive\" id=\"verdict\" data-verdict=\"inconclusive\">"
+                "<div class=\"kind\">INCONCLUSIVE"),
+      std::string::npos);
   EXPECT_NE(html.find("<li>a run of 20 s or more</li><li>heap in use</li>"), std::string::npos);
   EXPECT_NE(html.find("<line class=\"limit\""), std::string::npos);
   EXPECT_NE(html.find(">memory limit 64.0 MB</text>"), std::string::npos);
   EXPECT_NE(html.find("reaches the 64.0 MB limit at t = 3.1 s; the server was killed at t = 3.2 s"),
             std::string::npos);
-  EXPECT_NE(html.find("<title>the server exited at 3.2 s: killed by SIGKILL</title>"), std::string::npos);
+  EXPECT_NE(html.find("<title>the server exited at 3.2 s: killed by SIGKILL</title>"),
+            std::string::npos);
   EXPECT_NE(html.find(">server exited</text>"), std::string::npos);
 }
 

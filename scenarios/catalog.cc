@@ -33,8 +33,9 @@ std::string CatalogJson() {
   for (const auto& info : Catalog()) {
     boost::json::array variants;
     for (const auto& v : info.variants) {
-      variants.push_back(boost::json::object{
-          {"name", v.name}, {"description", v.description}, {"expected_verdict", v.expected_verdict}});
+      variants.push_back(boost::json::object{{"name", v.name},
+                                             {"description", v.description},
+                                             {"expected_verdict", v.expected_verdict}});
     }
     boost::json::array headers;
     for (const auto& h : info.load.headers) headers.push_back(boost::json::string(h));

@@ -10,17 +10,16 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
-#include <boost/program_options.hpp>
-
 #include "scenarios/catalog.h"
 #include "scenarios/runtime/heap_profiler.h"
-#include "scenarios/runtime/profiles.h"
 #include "scenarios/runtime/http_server.h"
+#include "scenarios/runtime/profiles.h"
 #include "scenarios/runtime/router.h"
 
 namespace po = boost::program_options;
@@ -33,7 +32,8 @@ constexpr int kUsageError = 2;
 void PrintList() {
   for (const ScenarioInfo& info : leaklab::scenarios::Catalog()) {
     std::cout << info.name << "  " << info.description << "\n";
-    for (const auto& v : info.variants) std::cout << "    " << v.name << "  " << v.description << "\n";
+    for (const auto& v : info.variants)
+      std::cout << "    " << v.name << "  " << v.description << "\n";
   }
 }
 
@@ -45,16 +45,17 @@ int main(int argc, char** argv) {
   std::string scenario_name, variant;
   int port = 0;
   int64_t heap_profile_rate = leaklab::runtime::heap_profiler::kDefaultSampleRateBytes;
-  desc.add_options()("help,h", "show this help")(
-      "list", "list scenarios and their variants")("json", "with --list: print JSON")(
-      "scenario", po::value(&scenario_name), "scenario to serve")(
+  desc.add_options()("help,h", "show this help")("list", "list scenarios and their variants")(
+      "json", "with --list: print JSON")("scenario", po::value(&scenario_name),
+                                         "scenario to serve")(
       "variant", po::value(&variant), "variant (default: the scenario's first)")(
       "address", po::value(&server.address)->default_value(server.address),
-      "listen address (loopback by default)")(
-      "port", po::value(&port)->default_value(0), "listen port; 0 = pick a free one")(
+      "listen address (loopback by default)")("port", po::value(&port)->default_value(0),
+                                              "listen port; 0 = pick a free one")(
       "threads", po::value(&server.threads)->default_value(server.threads), "I/O threads")(
       "parent-pid", po::value<int>(), "exit when this process (the harness) dies")(
-      "cgroup", po::value<std::string>(), "join this cgroup (a folder with cgroup.procs) before serving")(
+      "cgroup", po::value<std::string>(),
+      "join this cgroup (a folder with cgroup.procs) before serving")(
       "heap-profile-rate", po::value(&heap_profile_rate)->default_value(heap_profile_rate),
       "mean bytes between heap profile samples (like Go's MemProfileRate); 0 = off");
   po::variables_map vm;
@@ -118,7 +119,8 @@ int main(int argc, char** argv) {
     // the server holds is charged to the group and its limit applies.
     std::string procs = vm["cgroup"].as<std::string>() + "/cgroup.procs";
     FILE* f = std::fopen(procs.c_str(), "w");
-    if (f == nullptr || std::fprintf(f, "%d\n", static_cast<int>(::getpid())) < 0 || std::fclose(f) != 0) {
+    if (f == nullptr || std::fprintf(f, "%d\n", static_cast<int>(::getpid())) < 0 ||
+        std::fclose(f) != 0) {
       std::fprintf(stderr, "leaklab-scenario: cannot join cgroup via %s\n", procs.c_str());
       return 1;
     }
@@ -126,9 +128,8 @@ int main(int argc, char** argv) {
 
   auto scenario = info->create(variant);
   leaklab::runtime::Router router(*scenario);
-  leaklab::runtime::HttpServer http(server, [&router](const leaklab::runtime::Request& r) {
-    return router.Handle(r);
-  });
+  leaklab::runtime::HttpServer http(
+      server, [&router](const leaklab::runtime::Request& r) { return router.Handle(r); });
   // Before the port is announced: the harness's first sample then already
   // includes what taking profiles pages in once.
   leaklab::runtime::WarmUpProfiles();

@@ -134,7 +134,7 @@ std::string Gzip(std::string_view raw) {
   // that a program that redirects operator new (the scenario server builds
   // profiles in a scratch arena) also redirects this.
   stream.zalloc = [](voidpf, uInt items, uInt size) -> voidpf {
-    return ::operator new(std::size_t{items} * size, std::nothrow);
+    return ::operator new (std::size_t{items} * size, std::nothrow);
   };
   stream.zfree = [](voidpf, voidpf p) { ::operator delete(p); };
   if (int rc = deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, kGzipWindowBits,

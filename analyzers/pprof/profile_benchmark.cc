@@ -1,6 +1,7 @@
 // Analysis speed on large profiles: decode, diff, and growth attribution, at
 // 10^3 .. 10^6 samples. Run by hand (not by ctest):
-//   build/release/bin/profile_benchmark --benchmark_repetitions=5 --benchmark_report_aggregates_only
+//   build/release/bin/profile_benchmark --benchmark_repetitions=5
+//   --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -13,12 +14,17 @@ namespace leaklab::pprof {
 namespace {
 
 void BM_DecodeProfile(benchmark::State& state) {
-  const std::string bytes = EncodeProfile(SyntheticHeapProfile(static_cast<size_t>(state.range(0)), 42, 0));
+  const std::string bytes =
+      EncodeProfile(SyntheticHeapProfile(static_cast<size_t>(state.range(0)), 42, 0));
   for (auto _ : state) benchmark::DoNotOptimize(DecodeProfile(bytes));
   state.SetComplexityN(state.range(0));
   state.counters["compressed_bytes"] = static_cast<double>(bytes.size());
 }
-BENCHMARK(BM_DecodeProfile)->RangeMultiplier(10)->Range(1000, 1'000'000)->Unit(benchmark::kMillisecond)->Complexity();
+BENCHMARK(BM_DecodeProfile)
+    ->RangeMultiplier(10)
+    ->Range(1000, 1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity();
 
 void BM_DiffProfiles(benchmark::State& state) {
   const Profile base = SyntheticHeapProfile(static_cast<size_t>(state.range(0)), 42, 0);
@@ -26,12 +32,17 @@ void BM_DiffProfiles(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(DiffProfiles(base, source));
   state.SetComplexityN(state.range(0));
 }
-BENCHMARK(BM_DiffProfiles)->RangeMultiplier(10)->Range(1000, 1'000'000)->Unit(benchmark::kMillisecond)->Complexity();
+BENCHMARK(BM_DiffProfiles)
+    ->RangeMultiplier(10)
+    ->Range(1000, 1'000'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity();
 
 void BM_AttributeHeapGrowth(benchmark::State& state) {
   std::vector<NamedProfile> profiles;
   for (int round = 0; round < 2; ++round) {
-    profiles.push_back({std::to_string(round), SyntheticHeapProfile(static_cast<size_t>(state.range(0)), 42, round)});
+    profiles.push_back({std::to_string(round),
+                        SyntheticHeapProfile(static_cast<size_t>(state.range(0)), 42, round)});
   }
   for (auto _ : state) benchmark::DoNotOptimize(AttributeHeapGrowth(profiles));
   state.SetComplexityN(state.range(0));

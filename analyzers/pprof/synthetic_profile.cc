@@ -16,11 +16,13 @@ Profile SyntheticHeapProfile(std::size_t samples, uint64_t seed, int round) {
   p.time_nanos = int64_t{1'000'000'000} * (1 + round);
   const std::size_t functions = samples / 4 + 64;
   for (std::size_t f = 0; f < functions; ++f) {
-    const std::string name = "service::module" + std::to_string(f % 97) + "::Function" + std::to_string(f) + "(int)";
+    const std::string name =
+        "service::module" + std::to_string(f % 97) + "::Function" + std::to_string(f) + "(int)";
     p.AddFunction({.name = name, .system_name = name, .filename = "service.cc", .start_line = 0});
     Location location;
     location.address = 0x400000 + 64 * f;
-    location.lines.push_back({.function_index = f, .line = static_cast<int64_t>(f % 500), .column = 0});
+    location.lines.push_back(
+        {.function_index = f, .line = static_cast<int64_t>(f % 500), .column = 0});
     p.AddLocation(std::move(location));
   }
   // The stacks depend on the seed only, so every round has the same ones.

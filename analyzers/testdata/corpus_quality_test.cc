@@ -337,7 +337,7 @@ TEST(RealCorpus, VerdictsHoldOnRecordedRuntimes) {
       if (c.decidable) {
         EXPECT_EQ(v.kind, verdict::Kind::kLeak) << why;
       }
-            // A leak called no-leak must at least say a bound that holds it: per
+      // A leak called no-leak must at least say a bound that holds it: per
       // unit of work where a counter moved, else per hour at the load's rate.
       if (v.kind == verdict::Kind::kNoLeak) {
         ASSERT_TRUE(v.bound) << why;

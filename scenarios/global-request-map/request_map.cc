@@ -157,9 +157,10 @@ runtime::ScenarioInfo GlobalRequestMapInfo() {
   info.name = "global-request-map";
   info.description = "per-request values kept in a process-wide map keyed by the request";
   info.variants = {
-      {"leaky",
-       "handlers are not wrapped: every request's entry (request, headers, session) stays", "leak"},
-      {"fixed", "a scope guard clears the request's entry when the handler returns or throws", "no-leak"},
+      {"leaky", "handlers are not wrapped: every request's entry (request, headers, session) stays",
+       "leak"},
+      {"fixed", "a scope guard clears the request's entry when the handler returns or throws",
+       "no-leak"},
   };
   // About 2.5 KB kept per request (parsed request with these headers, plus
   // the session); 1500 req/s is about 4 MB/s, 40 MB over a run.

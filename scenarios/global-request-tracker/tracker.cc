@@ -25,7 +25,8 @@ constexpr size_t kBufferBytes = 10'000;
 // same thing per request and differ only in what they keep.
 uint64_t Checksum(const std::string& buffer) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a offset basis
-  for (size_t i = 0; i < buffer.size(); i += 64) h = (h ^ static_cast<uint8_t>(buffer[i])) * 1099511628211ULL;
+  for (size_t i = 0; i < buffer.size(); i += 64)
+    h = (h ^ static_cast<uint8_t>(buffer[i])) * 1099511628211ULL;
   return h;
 }
 

@@ -419,11 +419,12 @@ runtime::ScenarioInfo LazyReleaseInfo() {
   info.description =
       "a 256 MB burst is freed; RSS stays up or drops by release policy (not a leak)";
   info.variants = {
-      {"madv-free",
-       "page heap returns freed spans with MADV_FREE: RSS stays up, LazyFree shows it", "lazy-release"},
-      {"madv-dontneed", "page heap returns freed spans with MADV_DONTNEED: RSS drops at once", "no-leak"},
-      {"retain",
-       "glibc malloc keeps freed chunks in its arena (no trim): heap_free_bytes shows it", "lazy-release"},
+      {"madv-free", "page heap returns freed spans with MADV_FREE: RSS stays up, LazyFree shows it",
+       "lazy-release"},
+      {"madv-dontneed", "page heap returns freed spans with MADV_DONTNEED: RSS drops at once",
+       "no-leak"},
+      {"retain", "glibc malloc keeps freed chunks in its arena (no trim): heap_free_bytes shows it",
+       "lazy-release"},
   };
   // No background load: the one burst is the load test, and what matters is
   // what RSS does for the ten seconds after it. The burst starts at 1.5 s,

@@ -14,6 +14,12 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <cstdio>
 #include <exception>
 #include <future>
@@ -23,13 +29,6 @@
 #include <tuple>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 
 #include "scenarios/runtime/worker_registry.h"
 
@@ -425,7 +424,8 @@ runtime::ScenarioInfo RunawayWorkersInfo() {
   info.name = "runaway-workers";
   info.description = "every reload starts 600 watcher workers on one 1000-stream connection";
   info.variants = {
-      {"leaky", "a reload starts a new generation of watchers and leaves the old ones running", "leak"},
+      {"leaky", "a reload starts a new generation of watchers and leaves the old ones running",
+       "leak"},
       {"fixed", "a reload cancels the previous generation before starting the next", "no-leak"},
   };
   // A light business load keeps the server realistic and gives the analyzer

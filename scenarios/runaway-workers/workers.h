@@ -7,15 +7,14 @@
 // the fixed one cancels the previous generation first. See README.md beside
 // this file.
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "scenarios/runtime/scenario.h"
 

@@ -1,13 +1,5 @@
 #include "scenarios/runtime/http_server.h"
 
-#include <csignal>
-#include <mutex>
-#include <set>
-#include <stdexcept>
-#include <thread>
-#include <utility>
-#include <vector>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -24,6 +16,13 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <csignal>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace leaklab::runtime {
 
@@ -164,8 +163,9 @@ class HttpServer::Impl {
         request.body = req.body();
         headers.clear();
         for (const auto& field : req) {
-          headers.push_back({std::string_view(field.name_string().data(), field.name_string().size()),
-                             std::string_view(field.value().data(), field.value().size())});
+          headers.push_back(
+              {std::string_view(field.name_string().data(), field.name_string().size()),
+               std::string_view(field.value().data(), field.value().size())});
         }
         request.headers = headers;
         res = ToBeast(CallHandler(request), req.version(), req.method() == http::verb::head);

@@ -2,16 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
-#include <string>
-#include <thread>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
 
 namespace leaklab::runtime {
 namespace {
@@ -43,12 +42,13 @@ class ServerFixture : public ::testing::Test {
 
   // Reads one response whose body length is given by Content-Length.
   static std::string ReadResponse(tcp::socket& s, std::string& buffered) {
-    size_t header_end = asio::read_until(s, asio::dynamic_buffer(buffered), "\r\n\r\n") ;
+    size_t header_end = asio::read_until(s, asio::dynamic_buffer(buffered), "\r\n\r\n");
     std::string head = buffered.substr(0, header_end);
     size_t cl = head.find("Content-Length: ");
     size_t len = cl == std::string::npos ? 0 : std::stoul(head.substr(cl + 16));
     if (buffered.size() < header_end + len) {
-      asio::read(s, asio::dynamic_buffer(buffered), asio::transfer_exactly(header_end + len - buffered.size()));
+      asio::read(s, asio::dynamic_buffer(buffered),
+                 asio::transfer_exactly(header_end + len - buffered.size()));
     }
     std::string response = buffered.substr(0, header_end + len);
     buffered.erase(0, header_end + len);
@@ -90,7 +90,8 @@ TEST_F(ServerFixture, OversizedBodyIsRefusedWith413) {
   o.body_limit_bytes = 100;
   StartServer(o);
   tcp::socket s = Connect();
-  asio::write(s, asio::buffer("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'b')));
+  asio::write(
+      s, asio::buffer("POST / HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'b')));
   std::string buffered;
   EXPECT_NE(ReadResponse(s, buffered).find("413"), std::string::npos);
 }

@@ -63,14 +63,14 @@ std::string FormatMemStatsJson(const MemStats& s) {
   char buf[1024];
   std::snprintf(buf, sizeof buf,
                 "{\"heap_inuse_bytes\":%" PRId64 ",\"malloc_inuse_bytes\":%" PRId64
-                ",\"heap_free_bytes\":%" PRId64
-                ",\"heap_mmapped_bytes\":%" PRId64 ",\"live_bytes\":%" PRId64
-                ",\"live_objects\":%" PRId64 ",\"live_counted\":%s,\"rss_bytes\":%" PRId64
-                ",\"workers\":%" PRId64 ",\"requests_total\":%" PRIu64 ",\"keys_total\":%" PRIu64
+                ",\"heap_free_bytes\":%" PRId64 ",\"heap_mmapped_bytes\":%" PRId64
+                ",\"live_bytes\":%" PRId64 ",\"live_objects\":%" PRId64
+                ",\"live_counted\":%s,\"rss_bytes\":%" PRId64 ",\"workers\":%" PRId64
+                ",\"requests_total\":%" PRIu64 ",\"keys_total\":%" PRIu64
                 ",\"reloads_total\":%" PRIu64 "}\n",
-                s.heap_inuse_bytes, s.malloc_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes, s.live_bytes,
-                s.live_objects, s.live_counted ? "true" : "false", s.rss_bytes, s.workers,
-                s.requests_total, s.keys_total, s.reloads_total);
+                s.heap_inuse_bytes, s.malloc_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes,
+                s.live_bytes, s.live_objects, s.live_counted ? "true" : "false", s.rss_bytes,
+                s.workers, s.requests_total, s.keys_total, s.reloads_total);
   return buf;
 }
 
@@ -78,8 +78,8 @@ std::string FormatPrometheusMetrics(const MemStats& s) {
   std::string out;
   auto metric = [&out](const char* name, const char* type, const char* help, double value) {
     char buf[512];
-    std::snprintf(buf, sizeof buf, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name,
-                  type, name, value);
+    std::snprintf(buf, sizeof buf, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", name, help, name, type,
+                  name, value);
     out += buf;
   };
   metric("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",

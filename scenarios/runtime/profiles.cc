@@ -9,8 +9,8 @@
 #include <future>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 
 #include "analyzers/pprof/profile.h"
@@ -263,7 +263,8 @@ std::string HeapProfileNow() {
 }
 
 std::string WorkerProfileNow() {
-  return pprof::EncodeProfile(BuildWorkerProfile(WorkerRegistry::Global().Groups(), NowUnixNanos()));
+  return pprof::EncodeProfile(
+      BuildWorkerProfile(WorkerRegistry::Global().Groups(), NowUnixNanos()));
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ std::string FormatWorkersJson(const std::vector<WorkerRegistry::Group>& groups) 
   std::string out = "{\"groups\":[";
   for (size_t i = 0; i < groups.size(); ++i) {
     if (i > 0) out += ",";
-    out += "{\"spawn_site\":\"" + groups[i].spawn_site + "\",\"wait_point\":\"" + groups[i].wait_point +
-           "\",\"count\":" + std::to_string(groups[i].count) + "}";
+    out += "{\"spawn_site\":\"" + groups[i].spawn_site + "\",\"wait_point\":\"" +
+           groups[i].wait_point + "\",\"count\":" + std::to_string(groups[i].count) + "}";
   }
   return out + "]}\n";
 }
@@ -61,7 +61,8 @@ Response Router::Handle(const Request& request) {
     if (!get && request.method != "POST") return MethodNotAllowed();
     ReleaseResult r = ReleaseFreeMemory([this] { scenario_.ReleaseMemory(); });
     char buf[160];
-    std::snprintf(buf, sizeof buf, "{\"rss_before_bytes\":%" PRId64 ",\"rss_after_bytes\":%" PRId64 "}\n",
+    std::snprintf(buf, sizeof buf,
+                  "{\"rss_before_bytes\":%" PRId64 ",\"rss_after_bytes\":%" PRId64 "}\n",
                   r.rss_before_bytes, r.rss_after_bytes);
     return {200, "application/json", buf};
   }

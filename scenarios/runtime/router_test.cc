@@ -14,7 +14,8 @@ class EchoScenario : public Scenario {
  public:
   Response Handle(const Request& r) override {
     if (r.path == "/boom") throw std::runtime_error("kaput");
-    return {200, "text/plain", std::string(r.path) + "|" + std::string(r.QueryParam("id").value_or("-"))};
+    return {200, "text/plain",
+            std::string(r.path) + "|" + std::string(r.QueryParam("id").value_or("-"))};
   }
 };
 
@@ -49,8 +50,9 @@ TEST(Router, MetricsIsPrometheusText) {
   Router router(s);
   Response r = router.Handle(Get("/metrics"));
   EXPECT_EQ(r.status, 200);
-  EXPECT_NE(r.body.find("# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "),
-            std::string::npos);
+  EXPECT_NE(
+      r.body.find("# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "),
+      std::string::npos);
   EXPECT_NE(r.body.find("leaklab_heap_inuse_bytes "), std::string::npos);
   EXPECT_NE(r.body.find("# TYPE leaklab_requests_total counter"), std::string::npos);
 }
@@ -60,8 +62,9 @@ TEST(Router, MemstatsReportsAllocatorAndRss) {
   Router router(s);
   Response r = router.Handle(Get("/debug/memstats"));
   EXPECT_EQ(r.content_type, "application/json");
-  for (const char* field : {"\"heap_inuse_bytes\":", "\"heap_free_bytes\":", "\"heap_mmapped_bytes\":",
-                            "\"live_bytes\":", "\"workers\":", "\"requests_total\":", "\"rss_bytes\":"}) {
+  for (const char* field :
+       {"\"heap_inuse_bytes\":", "\"heap_free_bytes\":", "\"heap_mmapped_bytes\":",
+        "\"live_bytes\":", "\"workers\":", "\"requests_total\":", "\"rss_bytes\":"}) {
     EXPECT_NE(r.body.find(field), std::string::npos) << field;
   }
   MemStats m = TakeMemStats();
@@ -120,11 +123,13 @@ TEST(WorkerRegistry, CountsAndGroupsBySpawnSiteAndWaitPoint) {
     EchoScenario s;
     Router router(s);
     Response r = router.Handle(Get("/debug/workers"));
-    EXPECT_NE(r.body.find("{\"spawn_site\":\"Discovery::Reload\",\"wait_point\":\"SharedConnection::AcquireStream\","
+    EXPECT_NE(r.body.find("{\"spawn_site\":\"Discovery::Reload\",\"wait_point\":\"SharedConnection:"
+                          ":AcquireStream\","
                           "\"count\":2}"),
               std::string::npos)
         << r.body;
-    EXPECT_NE(router.Handle(Get("/debug/memstats")).body.find("\"workers\":" + std::to_string(before + 3)),
+    EXPECT_NE(router.Handle(Get("/debug/memstats"))
+                  .body.find("\"workers\":" + std::to_string(before + 3)),
               std::string::npos);
   }
   EXPECT_EQ(WorkerRegistry::Global().Count(), before);

@@ -64,7 +64,7 @@ struct LoadDefaults {
   // "{n}" is replaced by a per-request counter.
   std::string path_template = "/";
   std::vector<std::string> headers;  // "Name: value", sent with every request
-  int connections = 4;  // 0 = no background load, only the schedule's events
+  int connections = 4;               // 0 = no background load, only the schedule's events
   // The load over time, in the load generator's schedule language
   // (loadgen/README.md): phases ("steady 10s at 1000/s", "idle 2s", "ramp 5s
   // to 1000/s") and event requests apart from the load ("event reload POST

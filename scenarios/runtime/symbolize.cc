@@ -87,7 +87,8 @@ struct ProcessSymbolizer::ObjectFile {
     const Elf64_Shdr* table = nullptr;
     for (uint32_t wanted : {uint32_t{SHT_SYMTAB}, uint32_t{SHT_DYNSYM}}) {
       for (size_t i = 0; i < ehdr->e_shnum && table == nullptr; ++i) {
-        if (sections[i].sh_type == wanted && sections[i].sh_link < ehdr->e_shnum) table = &sections[i];
+        if (sections[i].sh_type == wanted && sections[i].sh_link < ehdr->e_shnum)
+          table = &sections[i];
       }
       if (table != nullptr) break;
     }
@@ -106,8 +107,8 @@ struct ProcessSymbolizer::ObjectFile {
     for (size_t i = 0; i < count; ++i) {
       const Elf64_Sym& s = syms[i];
       const unsigned type = ELF64_ST_TYPE(s.st_info);
-      if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || s.st_size == 0 ||
-          s.st_name >= strings.sh_size) {
+      if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+          s.st_size == 0 || s.st_name >= strings.sh_size) {
         continue;
       }
       symbols.push_back({s.st_value, s.st_size, names + s.st_name});
@@ -152,7 +153,8 @@ struct ProcessSymbolizer::ObjectFile {
         const uint64_t desc_at = name_at + pad(note->n_namesz);
         if (desc_at > ph.p_filesz || note->n_descsz > ph.p_filesz - desc_at) break;
         const char* name = reinterpret_cast<const char*>(file + ph.p_offset + name_at);
-        if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 && std::memcmp(name, "GNU", 4) == 0) {
+        if (note->n_type == NT_GNU_BUILD_ID && note->n_namesz == 4 &&
+            std::memcmp(name, "GNU", 4) == 0) {
           std::string hex;
           const unsigned char* desc = file + ph.p_offset + desc_at;
           for (uint32_t b = 0; b < note->n_descsz; ++b) {
@@ -201,7 +203,8 @@ int AddObject(dl_phdr_info* info, size_t, void* data) {
 ProcessSymbolizer::ProcessSymbolizer() {
   char path[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-  ListContext context{&segments_, n > 0 ? std::string(path, static_cast<size_t>(n)) : "/proc/self/exe"};
+  ListContext context{&segments_,
+                      n > 0 ? std::string(path, static_cast<size_t>(n)) : "/proc/self/exe"};
   dl_iterate_phdr(&AddObject, &context);
   files_.resize(segments_.size());
 }
@@ -214,7 +217,8 @@ ProcessSymbolizer::ObjectFile* ProcessSymbolizer::FileOf(int index) {
     const LoadedSegment& segment = segments_[static_cast<size_t>(index)];
     // The executable is opened through /proc/self/exe: its path may have been
     // replaced on disk (a rebuild) while this process runs.
-    slot = std::make_unique<ObjectFile>(segment.main_program ? "/proc/self/exe" : segment.path.c_str());
+    slot = std::make_unique<ObjectFile>(segment.main_program ? "/proc/self/exe"
+                                                             : segment.path.c_str());
   }
   return slot.get();
 }

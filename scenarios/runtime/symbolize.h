@@ -28,11 +28,11 @@ struct SymbolizedFrame {
 // An executable segment of an ELF object loaded into this process: what a
 // pprof Mapping describes.
 struct LoadedSegment {
-  std::string path;  // the object's file; /proc/self/exe for the executable
+  std::string path;     // the object's file; /proc/self/exe for the executable
   uintptr_t start = 0;  // runtime addresses [start, limit)
   uintptr_t limit = 0;
-  uint64_t file_offset = 0;  // of `start` in the file
-  uintptr_t load_bias = 0;   // runtime address minus link-time address
+  uint64_t file_offset = 0;   // of `start` in the file
+  uintptr_t load_bias = 0;    // runtime address minus link-time address
   bool main_program = false;  // the executable, not a shared library
 };
 

@@ -42,8 +42,10 @@ std::vector<WorkerRegistry::Group> WorkerRegistry::Groups() const {
     for (const auto& [id, e] : workers_) ++counts[{e.spawn_site, e.wait_point}];
   }
   std::vector<Group> groups;
-  for (const auto& [key, n] : counts) groups.push_back({std::string(key.first), std::string(key.second), n});
-  std::stable_sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) { return a.count > b.count; });
+  for (const auto& [key, n] : counts)
+    groups.push_back({std::string(key.first), std::string(key.second), n});
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const Group& a, const Group& b) { return a.count > b.count; });
   return groups;
 }
 

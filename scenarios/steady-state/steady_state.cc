@@ -79,7 +79,7 @@ class SteadyState : public runtime::Scenario {
   std::array<std::string, kRingSize> ring_;  // guarded by mu_
   std::vector<std::string> batch_;           // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
-  std::thread flusher_;  // last: started after everything it uses
+  std::thread flusher_;                      // last: started after everything it uses
 };
 
 }  // namespace
@@ -89,7 +89,8 @@ runtime::ScenarioInfo SteadyStateInfo() {
   info.name = "steady-state";
   info.description = "control: a fixed working set and a batch flushed every second (a sawtooth)";
   info.variants = {
-      {"control", "records batched and flushed every second; table and ring of fixed size", "no-leak"},
+      {"control", "records batched and flushed every second; table and ring of fixed size",
+       "no-leak"},
   };
   info.load.path_template = "/ingest?id={n}";
   info.load.connections = 4;

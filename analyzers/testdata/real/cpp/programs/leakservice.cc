@@ -175,16 +175,16 @@ HeapFigures ReadHeap() {
     // Freed but kept: slack in active pages, plus dirty pages waiting for decay and
     // muzzy ones (MADV_FREE'd, counted by the kernel as LazyFree until reclaimed).
     h.free = double(active - std::min(active, allocated)) + double((pdirty + pmuzzy) * page);
-    h.raw = {{"stats.allocated", double(allocated)}, {"stats.active", double(active)},
-             {"stats.resident", double(resident)},   {"stats.mapped", double(mapped)},
-             {"stats.retained", double(retained)},   {"stats.metadata", double(metadata)},
+    h.raw = {{"stats.allocated", double(allocated)},  {"stats.active", double(active)},
+             {"stats.resident", double(resident)},    {"stats.mapped", double(mapped)},
+             {"stats.retained", double(retained)},    {"stats.metadata", double(metadata)},
              {"pdirty_bytes", double(pdirty * page)}, {"pmuzzy_bytes", double(pmuzzy * page)}};
   } else if (g_alloc.tc_get) {
-    const char* names[] = {"generic.current_allocated_bytes", "generic.heap_size",
-                           "tcmalloc.pageheap_free_bytes", "tcmalloc.pageheap_unmapped_bytes",
-                           "tcmalloc.central_cache_free_bytes",
-                           "tcmalloc.transfer_cache_free_bytes",
-                           "tcmalloc.thread_cache_free_bytes"};
+    const char* names[] = {
+        "generic.current_allocated_bytes",   "generic.heap_size",
+        "tcmalloc.pageheap_free_bytes",      "tcmalloc.pageheap_unmapped_bytes",
+        "tcmalloc.central_cache_free_bytes", "tcmalloc.transfer_cache_free_bytes",
+        "tcmalloc.thread_cache_free_bytes"};
     size_t v[7] = {};
     h.ok = true;
     for (int i = 0; i < 7; ++i) {
@@ -525,14 +525,22 @@ struct Response {
 
 const char* Reason(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 413: return "Payload Too Large";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Payload Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
   }
   return "Error";
 }
@@ -589,24 +597,24 @@ std::string Metrics() {
   HeapFigures h = ReadHeap();
   if (h.ok) {
     AppendMetric(out, "leaklab_heap_inuse_bytes", "gauge",
-                 "Bytes the allocator has handed out and not got back (its own figure).",
-                 h.inuse);
+                 "Bytes the allocator has handed out and not got back (its own figure).", h.inuse);
     AppendMetric(out, "leaklab_heap_free_bytes", "gauge",
                  "Bytes freed but kept by the allocator (its own figure).", h.free);
   }
-  out += "# HELP leaklab_allocator_stat The allocator's own statistics, by its own names.\n"
-         "# TYPE leaklab_allocator_stat gauge\n";
+  out +=
+      "# HELP leaklab_allocator_stat The allocator's own statistics, by its own names.\n"
+      "# TYPE leaklab_allocator_stat gauge\n";
   for (auto& [name, value] : h.raw) {
     char buf[256];
     std::snprintf(buf, sizeof buf, "leaklab_allocator_stat{allocator=\"%s\",name=\"%s\"} %.17g\n",
                   g_alloc.name.c_str(), name.c_str(), value);
     out += buf;
   }
-  out += "# HELP leaklab_info The allocator in use and the service's mode.\n"
-         "# TYPE leaklab_info gauge\n";
+  out +=
+      "# HELP leaklab_info The allocator in use and the service's mode.\n"
+      "# TYPE leaklab_info gauge\n";
   out += "leaklab_info{allocator=\"" + g_alloc.name + "\",version=\"" + g_alloc.version +
-         "\",mode=\"" + g_opt.mode + "\",fixed=\"" + (g_opt.fixed ? "true" : "false") +
-         "\"} 1\n";
+         "\",mode=\"" + g_opt.mode + "\",fixed=\"" + (g_opt.fixed ? "true" : "false") + "\"} 1\n";
   return out;
 }
 
@@ -808,28 +816,29 @@ void ConnectionThread(int fd) {
 // Flags.
 
 void Usage() {
-  std::fprintf(stderr,
-               "usage: leakservice [--port N] --mode MODE [options]\n"
-               "  modes: retain cache-unbounded request-map reload-threads lru steady burst\n"
-               "         arena-retention\n"
-               "  --port N              0 = pick one (printed as 'listening on 127.0.0.1:PORT')\n"
-               "  --fixed               request-map, reload-threads: the fixed version\n"
-               "  --garbage-bytes N     allocated and freed per request (10240)\n"
-               "  --kept-bytes N        retain: kept per request (4096)\n"
-               "  --value-bytes N       cache-unbounded: kept per new key (2048)\n"
-               "  --state-bytes N       request-map: per-request state (2048)\n"
-               "  --lru-bytes N         lru: capacity in payload bytes (20971520)\n"
-               "  --entry-bytes N       lru: payload per entry (1024)\n"
-               "  --reload-workers N    reload-threads: threads per reload (4)\n"
-               "  --worker-stack-bytes N  reload-threads: stack each worker touches (65536)\n"
-               "  --max-workers N       reload-threads: refuse reloads beyond this (4096)\n"
-               "  --burst-after S       burst: seconds before the first burst (3)\n"
-               "  --burst-every S       burst: repeat every S seconds (0 = once)\n"
-               "  --burst-mb N          burst: megabytes of small blocks (200)\n"
-               "  --release             burst: release free memory after each burst\n"
-               "  --arena-threads N     arena-retention: threads (16)\n"
-               "  --arena-mb N          arena-retention: megabytes per thread burst (2)\n"
-               "  --arena-stagger S     arena-retention: thread i starts after i*S seconds (0.25)\n");
+  std::fprintf(
+      stderr,
+      "usage: leakservice [--port N] --mode MODE [options]\n"
+      "  modes: retain cache-unbounded request-map reload-threads lru steady burst\n"
+      "         arena-retention\n"
+      "  --port N              0 = pick one (printed as 'listening on 127.0.0.1:PORT')\n"
+      "  --fixed               request-map, reload-threads: the fixed version\n"
+      "  --garbage-bytes N     allocated and freed per request (10240)\n"
+      "  --kept-bytes N        retain: kept per request (4096)\n"
+      "  --value-bytes N       cache-unbounded: kept per new key (2048)\n"
+      "  --state-bytes N       request-map: per-request state (2048)\n"
+      "  --lru-bytes N         lru: capacity in payload bytes (20971520)\n"
+      "  --entry-bytes N       lru: payload per entry (1024)\n"
+      "  --reload-workers N    reload-threads: threads per reload (4)\n"
+      "  --worker-stack-bytes N  reload-threads: stack each worker touches (65536)\n"
+      "  --max-workers N       reload-threads: refuse reloads beyond this (4096)\n"
+      "  --burst-after S       burst: seconds before the first burst (3)\n"
+      "  --burst-every S       burst: repeat every S seconds (0 = once)\n"
+      "  --burst-mb N          burst: megabytes of small blocks (200)\n"
+      "  --release             burst: release free memory after each burst\n"
+      "  --arena-threads N     arena-retention: threads (16)\n"
+      "  --arena-mb N          arena-retention: megabytes per thread burst (2)\n"
+      "  --arena-stagger S     arena-retention: thread i starts after i*S seconds (0.25)\n");
 }
 
 bool ParseFlags(int argc, char** argv) {
@@ -863,22 +872,38 @@ bool ParseFlags(int argc, char** argv) {
       std::fprintf(stderr, "%s: '%s' is not a non-negative number\n", f.c_str(), v);
       return false;
     }
-    if (f == "--port") g_opt.port = int(d);
-    else if (f == "--garbage-bytes") g_opt.garbage_bytes = size_t(d);
-    else if (f == "--kept-bytes") g_opt.kept_bytes = size_t(d);
-    else if (f == "--value-bytes") g_opt.value_bytes = std::max<size_t>(1, size_t(d));
-    else if (f == "--state-bytes") g_opt.state_bytes = std::max<size_t>(1, size_t(d));
-    else if (f == "--lru-bytes") g_opt.lru_bytes = size_t(d);
-    else if (f == "--entry-bytes") g_opt.entry_bytes = std::max<size_t>(1, size_t(d));
-    else if (f == "--reload-workers") g_opt.reload_workers = int(d);
-    else if (f == "--worker-stack-bytes") g_opt.worker_stack_bytes = size_t(d);
-    else if (f == "--max-workers") g_opt.max_workers = int(d);
-    else if (f == "--burst-after") g_opt.burst_after_s = d;
-    else if (f == "--burst-every") g_opt.burst_every_s = d;
-    else if (f == "--burst-mb") g_opt.burst_mb = size_t(d);
-    else if (f == "--arena-threads") g_opt.arena_threads = int(d);
-    else if (f == "--arena-mb") g_opt.arena_mb = size_t(d);
-    else if (f == "--arena-stagger") g_opt.arena_stagger_s = d;
+    if (f == "--port")
+      g_opt.port = int(d);
+    else if (f == "--garbage-bytes")
+      g_opt.garbage_bytes = size_t(d);
+    else if (f == "--kept-bytes")
+      g_opt.kept_bytes = size_t(d);
+    else if (f == "--value-bytes")
+      g_opt.value_bytes = std::max<size_t>(1, size_t(d));
+    else if (f == "--state-bytes")
+      g_opt.state_bytes = std::max<size_t>(1, size_t(d));
+    else if (f == "--lru-bytes")
+      g_opt.lru_bytes = size_t(d);
+    else if (f == "--entry-bytes")
+      g_opt.entry_bytes = std::max<size_t>(1, size_t(d));
+    else if (f == "--reload-workers")
+      g_opt.reload_workers = int(d);
+    else if (f == "--worker-stack-bytes")
+      g_opt.worker_stack_bytes = size_t(d);
+    else if (f == "--max-workers")
+      g_opt.max_workers = int(d);
+    else if (f == "--burst-after")
+      g_opt.burst_after_s = d;
+    else if (f == "--burst-every")
+      g_opt.burst_every_s = d;
+    else if (f == "--burst-mb")
+      g_opt.burst_mb = size_t(d);
+    else if (f == "--arena-threads")
+      g_opt.arena_threads = int(d);
+    else if (f == "--arena-mb")
+      g_opt.arena_mb = size_t(d);
+    else if (f == "--arena-stagger")
+      g_opt.arena_stagger_s = d;
     else {
       std::fprintf(stderr, "%s: unknown flag\n", f.c_str());
       return false;
