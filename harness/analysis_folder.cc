@@ -1,12 +1,12 @@
 #include "harness/analysis_folder.h"
 
 #include <boost/json.hpp>
-#include <ctime>
-#include <fstream>
-#include <sstream>
 
+#include "analyzers/pprof/profile.h"
 #include "analyzers/verdict/profile_evidence.h"
 #include "common/atomic_file.h"
+#include "common/read_file.h"
+#include "common/utc_time.h"
 #include "harness/build_info.h"
 #include "harness/experiment.h"
 
@@ -21,23 +21,10 @@ constexpr int kManifestSchemaVersion = 1;
 // What manifest.json's `origin` says for a folder made from files, so that a
 // later --out to the same folder knows it may replace it.
 constexpr const char* kOrigin = "leaklab analyze --out";
-
-std::string ReadWhole(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path.string() + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string UtcNow() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+// The files copied in were read under these limits already (the series
+// reader's and the profile decoder's); a manifest is a few KB.
+constexpr std::uintmax_t kMaxManifestBytes = std::uintmax_t{1} << 20;
+constexpr std::uintmax_t kMaxSeriesBytes = std::uintmax_t{1} << 30;
 
 void CheckFolder(const fs::path& dir) {
   std::error_code ec;
@@ -47,7 +34,9 @@ void CheckFolder(const fs::path& dir) {
   if (fs::is_empty(dir, ec)) return;
   const fs::path manifest = dir / "manifest.json";
   boost::system::error_code jec;
-  json::value m = fs::exists(manifest, ec) ? json::parse(ReadWhole(manifest), jec) : json::value();
+  json::value m = fs::exists(manifest, ec)
+                      ? json::parse(ReadWholeFile(manifest, kMaxManifestBytes, "a manifest"), jec)
+                      : json::value();
   const json::value* origin = m.is_object() ? m.as_object().if_contains("origin") : nullptr;
   if (jec || origin == nullptr || !origin->is_string() || origin->as_string() != kOrigin) {
     throw UsageError(
@@ -64,9 +53,12 @@ void PrepareAnalysisFolder(const fs::path& dir, const std::optional<fs::path>& c
   // Step 1: a run is never overwritten. The inputs are read first: they may
   // be the files of an earlier analysis in DIR, which is about to be replaced.
   CheckFolder(dir);
-  const std::optional<std::string> csv_text = csv ? std::optional(ReadWhole(*csv)) : std::nullopt;
+  const std::optional<std::string> csv_text =
+      csv ? std::optional(ReadWholeFile(*csv, kMaxSeriesBytes, "a series file")) : std::nullopt;
   std::vector<std::string> profile_bytes;
-  for (const pprof::NamedProfile& p : profiles) profile_bytes.push_back(ReadWhole(p.name));
+  for (const pprof::NamedProfile& p : profiles)
+    profile_bytes.push_back(
+        ReadWholeFile(p.name, pprof::DecodeLimits{}.max_input_bytes, "a profile"));
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw UsageError("--out " + dir.string() + ": cannot create: " + ec.message());
@@ -147,7 +139,7 @@ void FinishAnalysisFolder(const fs::path& dir, const verdict::Verdict& v,
       {"description", "analysis of files from elsewhere: " + v.source},
       {"inputs", std::move(in)},
       {"command_line", std::move(argv)},
-      {"analyzed_at", UtcNow()},
+      {"analyzed_at", UtcIsoTime()},
       {"git_revision", GitRevision()},
       {"status", "finished"},
   };

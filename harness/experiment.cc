@@ -21,6 +21,8 @@
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
 #include "common/duration.h"
+#include "common/read_file.h"
+#include "common/utc_time.h"
 #include "harness/build_info.h"
 #include "harness/child_process.h"
 #include "harness/heap_diff_file.h"
@@ -54,15 +56,6 @@ const std::vector<std::string> kColumns = {
     "malloc_inuse_bytes", "workers",    "requests_total", "keys_total",       "reloads_total"};
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
-std::string UtcTimestamp(const char* format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
-
 std::string KernelRelease() {
   utsname u{};
   if (uname(&u) != 0) return "unknown";
@@ -73,16 +66,6 @@ double Field(const json::object& o, const char* key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || !v->is_number()) return kMissing;
   return v->to_number<double>();
-}
-
-std::string LastLines(const fs::path& path, size_t max_bytes) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string s = ss.str();
-  if (s.size() > max_bytes) s = s.substr(s.size() - max_bytes);
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-  return s;
 }
 
 std::string Seconds(double s) {
@@ -236,12 +219,11 @@ fs::path ChooseOutDir(const ScenarioEntry& scenario, const std::string& variant,
                       const RunOptions& options) {
   fs::path dir = options.out_dir;
   if (dir.empty()) {
-    dir =
-        fs::path("results") / (scenario.name + "-" + variant + "-" + UtcTimestamp("%Y%m%d-%H%M%S"));
+    dir = fs::path("results") / (scenario.name + "-" + variant + "-" + UtcFolderStamp());
     // Two runs started in the same second get distinct folders.
     for (int i = 2; fs::exists(dir); ++i) {
-      dir = fs::path("results") / (scenario.name + "-" + variant + "-" +
-                                   UtcTimestamp("%Y%m%d-%H%M%S") + "-" + std::to_string(i));
+      dir = fs::path("results") /
+            (scenario.name + "-" + variant + "-" + UtcFolderStamp() + "-" + std::to_string(i));
     }
   }
   // Never overwrite a recorded run.
@@ -332,7 +314,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       {"allocator", std::string("glibc malloc ") + gnu_get_libc_version()},
       {"kernel", KernelRelease()},
       {"cpus", std::thread::hardware_concurrency()},
-      {"start_time", UtcTimestamp("%Y-%m-%dT%H:%M:%SZ")},
+      {"start_time", UtcIsoTime()},
       {"status", "running"},
   };
   ResultsWriter results(outcome.out_dir, std::move(manifest));
@@ -367,7 +349,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   auto fail_start = [&](const std::string& what) -> RunOutcome {
     ExitInfo exit = server.Stop(milliseconds(1000));
     std::string detail =
-        what + " (server " + exit.Describe() + "); server.log: " + LastLines(server_log, 400);
+        what + " (server " + exit.Describe() + "); server.log: " + ReadFileTail(server_log, 400);
     finish("server_failed_to_start", detail);
     throw std::runtime_error(detail);
   };

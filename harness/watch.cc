@@ -16,6 +16,7 @@
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
+#include "common/utc_time.h"
 #include "harness/heap_diff_file.h"
 #include "harness/http_get.h"
 #include "harness/procfs_sampler.h"
@@ -34,15 +35,6 @@ constexpr int kSchemaVersion = 1;
 // The folder's files are rewritten this often, so a watch that is killed
 // leaves its data behind.
 constexpr milliseconds kFlushEvery{2000};
-
-std::string Utc(const char* format) {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &tm);
-  return buf;
-}
 
 void AddEvent(std::string& events, double t_s, const char* event, std::string detail) {
   for (char& c : detail) {
@@ -264,7 +256,7 @@ WatchOutcome Watch(const WatchOptions& options) {
     const loadgen::HttpUrl& any = profiles.empty() ? metrics_url : profiles.front().url;
     const std::string target = options.pid ? "pid" + std::to_string(*options.pid)
                                            : any.host + "-" + std::to_string(any.port);
-    out.out_dir = fs::path("results") / ("watch-" + target + "-" + Utc("%Y%m%d-%H%M%S"));
+    out.out_dir = fs::path("results") / ("watch-" + target + "-" + UtcFolderStamp());
   }
   if (fs::exists(out.out_dir)) {
     throw std::invalid_argument("--out " + out.out_dir.string() +
@@ -299,7 +291,7 @@ WatchOutcome Watch(const WatchOptions& options) {
                                                {"duration_ms", options.duration.count()},
                                                {"out", out.out_dir.string()}}},
                         {"command_line", std::move(command)},
-                        {"start_time", Utc("%Y-%m-%dT%H:%M:%SZ")},
+                        {"start_time", UtcIsoTime()},
                         {"status", "running"}};
   auto flush = [&] {
     WriteFileAtomically(out.out_dir / "series.csv", csv);

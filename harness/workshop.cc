@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "common/atomic_file.h"
+#include "common/utc_time.h"
 #include "report/report.h"
 
 namespace leaklab::harness {
@@ -17,21 +18,12 @@ namespace {
 constexpr int kIndexSchemaVersion = 1;
 constexpr const char* kTitle = "leaklab workshop: every scenario and variant";
 
-std::string UtcStamp() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
 fs::path ChooseFolder(const fs::path& requested) {
   fs::path dir = requested;
   if (dir.empty()) {
-    dir = fs::path("results") / ("workshop-" + UtcStamp());
+    dir = fs::path("results") / ("workshop-" + UtcFolderStamp());
     for (int i = 2; fs::exists(dir); ++i)
-      dir = fs::path("results") / ("workshop-" + UtcStamp() + "-" + std::to_string(i));
+      dir = fs::path("results") / ("workshop-" + UtcFolderStamp() + "-" + std::to_string(i));
   }
   std::error_code ec;
   if (fs::exists(dir / report::kIndexFile, ec) || fs::exists(dir / "manifest.json", ec)) {

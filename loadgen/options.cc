@@ -12,6 +12,7 @@
 
 #include "loadgen/loadgen.h"
 #include "loadgen/rate_plan.h"
+#include "loadgen/request_template.h"
 
 namespace leaklab::loadgen {
 namespace {
@@ -38,13 +39,6 @@ constexpr uint64_t kMaxKeyCount = uint64_t{1} << 40;
 [[noreturn]] void Fail(const std::string& message) { throw std::invalid_argument(message); }
 
 std::string Ms(milliseconds d) { return std::to_string(d.count()) + "ms"; }
-
-// Request targets and Host headers are written verbatim into the request head:
-// anything but visible ASCII (spaces, CR, LF, controls) would corrupt or split it.
-bool IsVisibleAscii(std::string_view text) {
-  return std::all_of(text.begin(), text.end(),
-                     [](unsigned char c) { return c > 0x20 && c < 0x7f; });
-}
 
 void CheckTimeout(const char* name, milliseconds value) {
   if (value <= milliseconds::zero() || value > kMaxTimeout) {

@@ -150,4 +150,9 @@ void RequestTemplate::Render(uint64_t n, uint64_t key, std::string& out) const {
   }
 }
 
+bool IsVisibleAscii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
 }  // namespace leaklab::loadgen

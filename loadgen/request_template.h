@@ -57,6 +57,11 @@ std::string SimpleRequest(std::string_view method, std::string_view target,
 // (RFC 9110 section 8.6: methods that define a meaning for content).
 bool MethodSendsLength(std::string_view method);
 
+// Whether `text` may go verbatim into a request head (a target, a Host, a
+// header name): visible ASCII only, since a space, CR, LF or control byte
+// would corrupt or split the head.
+bool IsVisibleAscii(std::string_view text);
+
 inline constexpr std::string_view kUserAgent = "leaklab-loadgen/0.2";
 
 }  // namespace leaklab::loadgen

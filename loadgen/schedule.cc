@@ -14,6 +14,7 @@
 
 #include "common/duration.h"
 #include "loadgen/loadgen.h"
+#include "loadgen/request_template.h"
 
 namespace leaklab::loadgen {
 namespace {
@@ -54,13 +55,6 @@ std::string FormatRate(double rate) {
     std::snprintf(buf, sizeof buf, "%.6g/s", rate);
   }
   return buf;
-}
-
-bool IsVisibleAscii(std::string_view text) {
-  for (unsigned char c : text) {
-    if (c <= 0x20 || c >= 0x7f) return false;
-  }
-  return true;
 }
 
 // Each check returns what is wrong, or nothing.

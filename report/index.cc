@@ -1,9 +1,7 @@
 // The index page of a workshop run: every scenario variant, the verdict it
 // should reach and the one it reached, each linked to its report.
 
-#include <fstream>
-#include <sstream>
-
+#include "common/read_file.h"
 #include "report/function_name.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -23,17 +21,11 @@ constexpr int kSparkWidth = 180, kSparkHeight = 44;
 
 std::optional<VerdictView> ReadVerdict(const fs::path& run_dir, std::string& problem) {
   const fs::path path = run_dir / "verdict.json";
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
-  if (fs::file_size(path, ec) > kMaxVerdictBytes) {
-    problem = path.string() + ": too large";
-    return std::nullopt;
-  }
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
   try {
-    return ParseVerdictJson(text.str(), path.string());
+    return ParseVerdictJson(ReadWholeFile(path, kMaxVerdictBytes, "a verdict"), path.string());
+  } catch (const ReadFileError& e) {
+    if (e.reason() != ReadFileError::Reason::kMissing) problem = e.what();
+    return std::nullopt;
   } catch (const ReportError& e) {
     problem = e.what();
     return std::nullopt;

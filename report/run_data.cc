@@ -4,11 +4,11 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 #include <set>
 #include <sstream>
 
+#include "common/read_file.h"
 #include "report/html.h"
 #include "report/report.h"
 
@@ -30,19 +30,12 @@ constexpr size_t kMaxManifestValueChars = 300;
 
 // The file's contents, or nullopt when it does not exist.
 std::optional<std::string> ReadOptional(const fs::path& path, uintmax_t max_bytes) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return std::nullopt;
-  const uintmax_t size = fs::file_size(path, ec);
-  if (ec) throw ReportError(path.string() + ": cannot read: " + ec.message());
-  if (size > max_bytes) {
-    throw ReportError(path.string() + ": larger than " + std::to_string(max_bytes >> 20) +
-                      " MiB, the limit for this file");
+  try {
+    return ReadWholeFile(path, max_bytes);
+  } catch (const ReadFileError& e) {
+    if (e.reason() == ReadFileError::Reason::kMissing) return std::nullopt;
+    throw ReportError(e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ReportError(path.string() + ": cannot open");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 json::value ParseJson(const std::string& text, const std::string& source) {

@@ -5,9 +5,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
-#include <sstream>
+
+#include "common/read_file.h"
 
 namespace leaklab::series {
 namespace {
@@ -243,18 +243,13 @@ std::vector<Series> ParsePrometheusQueryRange(std::string_view text, std::string
 std::vector<Series> ReadPrometheusQueryRange(const std::filesystem::path& path,
                                              const PrometheusOptions& options) {
   const std::string source = path.string();
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxFileBytes) {
-    throw InputError(source + ": larger than " + std::to_string(kMaxFileBytes >> 20) +
-                     " MiB, the limit for a query result");
+  std::string text;
+  try {
+    text = ReadWholeFile(path, kMaxFileBytes, "a query result");
+  } catch (const ReadFileError& e) {
+    throw InputError(e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(source + ": cannot open");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw InputError(source + ": cannot read");
-  return ParsePrometheusQueryRange(text.str(), source, options);
+  return ParsePrometheusQueryRange(text, source, options);
 }
 
 }  // namespace leaklab::series

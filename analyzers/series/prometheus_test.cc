@@ -112,7 +112,8 @@ TEST(PrometheusQueryRange, UnreadableFileNamesIt) {
     ReadPrometheusQueryRange("/nonexistent/q.json");
     FAIL();
   } catch (const InputError& error) {
-    EXPECT_EQ(std::string(error.what()), "/nonexistent/q.json: cannot open");
+    EXPECT_EQ(std::string(error.what()),
+              "/nonexistent/q.json: cannot open: No such file or directory");
   }
 }
 

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/read_file.h"
+
 namespace leaklab::series {
 namespace {
 
@@ -99,10 +101,6 @@ double ParseCell(std::string_view cell, const ErrorSite& site, size_t line,
   if (problem != nullptr) site.Fail(line, "column " + Quote(column) + ": " + Quote(cell) + problem);
   return value;
 }
-
-struct FileCloser {
-  void operator()(std::FILE* file) const { std::fclose(file); }
-};
 
 }  // namespace
 
@@ -221,25 +219,12 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
 Series ReadSeriesCsv(const std::filesystem::path& path) {
   const std::string source = path.string();
   const ErrorSite site(source);
-  // stdio rather than iostreams: errno then says why an open or read failed.
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) site.Fail(std::string("cannot open: ") + std::strerror(errno));
-
-  // Read in blocks rather than by file size, so pipes and /proc files work too.
   std::string text;
-  constexpr size_t kBlockBytes = size_t{1} << 16;
-  while (true) {
-    const size_t old_size = text.size();
-    text.resize(old_size + kBlockBytes);
-    const size_t got = std::fread(text.data() + old_size, 1, kBlockBytes, file.get());
-    text.resize(old_size + got);
-    if (text.size() > kMaxFileBytes) {
-      site.Fail("larger than " + std::to_string(kMaxFileBytes >> 20) +
-                " MiB, the limit for a series file");
-    }
-    if (got < kBlockBytes) break;
+  try {
+    text = ReadWholeFile(path, kMaxFileBytes, "a series file");
+  } catch (const ReadFileError& e) {
+    site.Fail(e.problem());
   }
-  if (std::ferror(file.get())) site.Fail(std::string("cannot read: ") + std::strerror(errno));
   return ParseSeriesCsv(text, source);
 }
 

@@ -2,11 +2,10 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 #include "analyzers/verdict/profile_evidence.h"
+#include "common/read_file.h"
 
 namespace leaklab::verdict {
 
@@ -14,15 +13,22 @@ namespace json = boost::json;
 
 namespace {
 
+// A results folder's JSON files (manifest, loadgen summary) are a few KB;
+// the report reads them under the same limit.
+constexpr std::uintmax_t kMaxJsonBytes = std::uintmax_t{64} << 20;
+
 // The file's JSON, nullopt when it does not exist; InputError naming the file
-// when it exists but is not JSON.
+// when it cannot be read or is not JSON.
 std::optional<json::value> ReadJson(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text;
+  try {
+    text = ReadWholeFile(path, kMaxJsonBytes, "a results folder's JSON file");
+  } catch (const ReadFileError& e) {
+    if (e.reason() == ReadFileError::Reason::kMissing) return std::nullopt;
+    throw series::InputError(e.what());
+  }
   boost::system::error_code ec;
-  json::value v = json::parse(text.str(), ec);
+  json::value v = json::parse(text, ec);
   if (ec) throw series::InputError(path.string() + ": not valid JSON: " + ec.message());
   return v;
 }
