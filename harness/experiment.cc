@@ -21,6 +21,7 @@
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
 #include "common/duration.h"
+#include "common/end_reason.h"
 #include "common/read_file.h"
 #include "common/utc_time.h"
 #include "harness/build_info.h"
@@ -319,12 +320,14 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   };
   ResultsWriter results(outcome.out_dir, std::move(manifest));
   double end_t_s = 0;
-  auto finish = [&](const std::string& reason, const std::string& detail) {
+  auto finish = [&](EndReason reason, const std::string& detail) {
     outcome.end_reason = reason;
     outcome.end_detail = detail;
     results.manifest()["status"] = "finished";
-    results.manifest()["end"] = json::object{
-        {"reason", reason}, {"detail", detail}, {"t_s", end_t_s}, {"samples", results.samples()}};
+    results.manifest()["end"] = json::object{{"reason", EndReasonName(reason)},
+                                             {"detail", detail},
+                                             {"t_s", end_t_s},
+                                             {"samples", results.samples()}};
     results.WriteManifest();
   };
   results.WriteManifest();
@@ -350,7 +353,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     ExitInfo exit = server.Stop(milliseconds(1000));
     std::string detail =
         what + " (server " + exit.Describe() + "); server.log: " + ReadFileTail(server_log, 400);
-    finish("server_failed_to_start", detail);
+    finish(EndReason::kServerFailedToStart, detail);
     throw std::runtime_error(detail);
   };
   auto port_line = server.ReadFirstLine(options.startup_timeout);
@@ -423,7 +426,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
 
   // Step 4: sample on a fixed schedule until the duration is over, the server
   // dies or we are interrupted.
-  std::string reason = "completed", detail = "ran for " + FormatDuration(load.duration);
+  EndReason reason = EndReason::kCompleted;
+  std::string detail = "ran for " + FormatDuration(load.duration);
   std::vector<double> row(kColumns.size() + 1);
   Clock::time_point next = start, last_flush = start, last_progress = start;
   // A failure of the harness itself (e.g. the disk is full) still ends the
@@ -432,17 +436,17 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
     for (;;) {
       // Interruption first: Ctrl-C is ours, and must not read as a server exit.
       if (options.interrupted != nullptr && options.interrupted->load()) {
-        reason = "interrupted";
+        reason = EndReason::kInterrupted;
         detail = "interrupted after " + Seconds(elapsed_s());
         break;
       }
       ExitInfo exit = server.Poll();
       if (exit.exited) {
         end_t_s = elapsed_s();
-        reason = "server_exited";
+        reason = EndReason::kServerExited;
         detail = "the server " + exit.Describe() + " after " + Seconds(end_t_s);
         if (cgroup && exit.signal == SIGKILL && cgroup->ReadStats().oom_kills > 0) {
-          reason = "oom_killed";
+          reason = EndReason::kOomKilled;
           detail = "the kernel's OOM killer ended the server at its " +
                    std::to_string(*options.mem_limit_bytes >> 20) + " MiB cgroup limit after " +
                    Seconds(end_t_s);
@@ -492,14 +496,14 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       std::this_thread::sleep_until(next);
     }
   } catch (const std::exception& e) {
-    reason = "harness_error";
+    reason = EndReason::kHarnessError;
     detail = e.what();
   }
   if (options.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
 
   // Step 5: stop the load, then the server, and write everything.
   // One last pair of profiles at the end of the load, so the last interval counts too.
-  if (options.profile_every > milliseconds(0) && reason == "completed") {
+  if (options.profile_every > milliseconds(0) && reason == EndReason::kCompleted) {
     try {
       profiles.Capture(results, elapsed_s());
     } catch (const std::exception&) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzers/verdict/verdict.h"
+#include "common/end_reason.h"
 #include "harness/catalog_client.h"
 #include "loadgen/loadgen.h"
 
@@ -58,7 +59,7 @@ struct RunOptions {
 struct RunOutcome {
   std::filesystem::path out_dir;
   verdict::Verdict verdict;
-  std::string end_reason;  // "completed", "server_exited", "interrupted"
+  EndReason end_reason = EndReason::kCompleted;
   std::string end_detail;
   size_t samples = 0;
   std::filesystem::path report;  // report.html, when it was written

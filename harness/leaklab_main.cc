@@ -115,13 +115,13 @@ int RunAll(const std::vector<harness::ScenarioEntry>& catalog, const harness::Ru
   w.out_dir = out;
   w.on_progress = [](const harness::WorkshopRun& r, size_t i, size_t total) {
     const std::string name = r.scenario + "/" + r.variant;
-    if (r.status == "running") {
+    if (r.status == report::RunStatus::kRunning) {
       std::printf("[%2zu/%zu] %-36s ", i + 1, total, name.c_str());
     } else if (!r.actual.empty()) {
       std::printf("%-13s expected %-13s %s  %4.1f s\n", r.actual.c_str(), r.expected.c_str(),
                   r.actual == r.expected ? "as expected" : "UNEXPECTED", r.seconds);
     } else {
-      std::printf("%s\n", r.status.c_str());
+      std::printf("%s\n", report::RunStatusText(r.status, r.status_detail).c_str());
     }
     std::fflush(stdout);
   };
@@ -306,8 +306,8 @@ int CmdRun(const std::vector<std::string>& args) {
   std::printf(
       "%s/%s: %zu samples, %s (%s)\nresults: %s\n", scenario->name.c_str(),
       options.variant.empty() ? scenario->variants.front().name.c_str() : options.variant.c_str(),
-      outcome.samples, outcome.end_reason.c_str(), outcome.end_detail.c_str(),
-      outcome.out_dir.c_str());
+      outcome.samples, std::string(EndReasonName(outcome.end_reason)).c_str(),
+      outcome.end_detail.c_str(), outcome.out_dir.c_str());
   std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
   PrintReportLine(outcome);
   if (expect && *expect != outcome.verdict.kind) {
@@ -617,7 +617,8 @@ int CmdWatch(const std::vector<std::string>& args) {
     std::fputs(verdict::VerdictToJson(outcome.verdict).c_str(), stdout);
   } else {
     std::printf("results: %s (%zu samples, %zu profiles; %s)\n", outcome.out_dir.c_str(),
-                outcome.samples, outcome.profiles, outcome.end_reason.c_str());
+                outcome.samples, outcome.profiles,
+                std::string(EndReasonName(outcome.end_reason)).c_str());
     std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
   }
   if (expect && *expect != outcome.verdict.kind) {

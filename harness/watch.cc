@@ -305,7 +305,7 @@ WatchOutcome Watch(const WatchOptions& options) {
   const Clock::time_point start = Clock::now();
   Clock::time_point next_flush = start + kFlushEvery;
   auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  out.end_reason = "completed";
+  out.end_reason = EndReason::kCompleted;
   std::string detail = "watched for the whole duration";
   std::vector<double> row(columns.size());
   for (int64_t tick = 0;; ++tick) {
@@ -316,7 +316,7 @@ WatchOutcome Watch(const WatchOptions& options) {
       std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), milliseconds(50)));
     }
     if (options.interrupted && options.interrupted->load()) {
-      out.end_reason = "interrupted";
+      out.end_reason = EndReason::kInterrupted;
       detail = "stopped by the user after " + std::to_string(elapsed_s()) + " s";
       break;
     }
@@ -327,7 +327,7 @@ WatchOutcome Watch(const WatchOptions& options) {
       // A live process always has VmRSS; one that exited has no /proc entry,
       // or (a zombie its parent has not reaped) an entry without VmRSS.
       if (m.rss_bytes < 0) {
-        out.end_reason = "process_exited";
+        out.end_reason = EndReason::kProcessExited;
         detail = "process " + std::to_string(*options.pid) + " exited after " +
                  std::to_string(row[0]) + " s";
         AddEvent(events, row[0], "process_exit", detail);
@@ -400,8 +400,8 @@ WatchOutcome Watch(const WatchOptions& options) {
   // Step 4: the folder whole, then its analysis, as `leaklab analyze DIR` does.
   manifest["status"] = "finished";
   manifest["elapsed_s"] = elapsed_s();
-  manifest["end"] =
-      json::object{{"reason", out.end_reason}, {"detail", detail}, {"t_s", elapsed_s()}};
+  manifest["end"] = json::object{
+      {"reason", EndReasonName(out.end_reason)}, {"detail", detail}, {"t_s", elapsed_s()}};
   json::object written{{"every_ms", options.every.count()}};
   for (const ProfileSource& p : profiles) {
     written[p.kind == pprof::ProfileKind::kWorkers ? "workers" : "heap"] = p.written;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "analyzers/verdict/verdict.h"
+#include "common/end_reason.h"
 
 namespace leaklab::harness {
 
@@ -41,7 +42,7 @@ struct WatchOptions {
 
 struct WatchOutcome {
   std::filesystem::path out_dir;
-  std::string end_reason;  // "completed", "process_exited", "interrupted"
+  EndReason end_reason = EndReason::kCompleted;
   size_t samples = 0;
   size_t profiles = 0;
   verdict::Verdict verdict;

@@ -40,20 +40,22 @@ void WriteIndex(const fs::path& dir, const std::vector<WorkshopRun>& runs) {
   json::array rows;
   size_t as_expected = 0;
   for (const WorkshopRun& r : runs) {
-    entries.push_back({r.scenario, r.variant, r.description, r.expected, r.folder, r.status});
+    entries.push_back(
+        {r.scenario, r.variant, r.description, r.expected, r.folder, r.status, r.status_detail});
     const bool match = !r.actual.empty() && r.actual == r.expected;
     as_expected += match;
-    rows.push_back(json::object{
-        {"scenario", r.scenario},
-        {"variant", r.variant},
-        {"expected", r.expected},
-        {"actual", r.actual.empty() ? json::value(nullptr) : json::value(r.actual)},
-        {"as_expected", match},
-        {"status", r.status},
-        {"folder", r.folder},
-        {"report", r.status == "done" ? json::value(r.folder + "/" + report::kReportFile)
-                                      : json::value(nullptr)},
-        {"seconds", r.seconds}});
+    rows.push_back(
+        json::object{{"scenario", r.scenario},
+                     {"variant", r.variant},
+                     {"expected", r.expected},
+                     {"actual", r.actual.empty() ? json::value(nullptr) : json::value(r.actual)},
+                     {"as_expected", match},
+                     {"status", report::RunStatusText(r.status, r.status_detail)},
+                     {"folder", r.folder},
+                     {"report", r.status == report::RunStatus::kDone
+                                    ? json::value(r.folder + "/" + report::kReportFile)
+                                    : json::value(nullptr)},
+                     {"seconds", r.seconds}});
   }
   WriteFileAtomically(dir / report::kIndexFile, report::RenderIndex(dir, kTitle, entries));
   WriteFileAtomically(dir / "index.json",
@@ -74,7 +76,7 @@ WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
   for (const ScenarioEntry& s : catalog) {
     for (const ScenarioEntry::Variant& v : s.variants) {
       out.runs.push_back({s.name, v.name, v.description, v.expected_verdict, "",
-                          s.name + "-" + v.name, "pending", 0});
+                          s.name + "-" + v.name, report::RunStatus::kPending, "", 0});
     }
   }
   WriteIndex(out.out_dir, out.runs);
@@ -85,10 +87,11 @@ WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
       WorkshopRun& run = out.runs[i];
       if (options.run.interrupted != nullptr && options.run.interrupted->load()) {
         out.interrupted = true;
-        run.status = "not run (interrupted)";
+        run.status = report::RunStatus::kNotRun;
+        run.status_detail = "interrupted";
         continue;
       }
-      run.status = "running";
+      run.status = report::RunStatus::kRunning;
       WriteIndex(out.out_dir, out.runs);
       if (options.on_progress) options.on_progress(run, i, out.runs.size());
       RunOptions ro = options.run;
@@ -99,15 +102,17 @@ WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
       try {
         RunOutcome r = RunExperiment(s, ro);
         run.actual = verdict::KindName(r.verdict.kind);
-        run.status = "done";
-        if (r.end_reason == "interrupted") out.interrupted = true;
+        run.status = report::RunStatus::kDone;
+        if (r.end_reason == EndReason::kInterrupted) out.interrupted = true;
       } catch (const UsageError&) {
         // The same options would fail every run: stop, leaving the index as it is.
-        run.status = "failed: bad options";
+        run.status = report::RunStatus::kFailed;
+        run.status_detail = "bad options";
         WriteIndex(out.out_dir, out.runs);
         throw;
       } catch (const std::exception& e) {
-        run.status = std::string("failed: ") + e.what();
+        run.status = report::RunStatus::kFailed;
+        run.status_detail = e.what();
         ++out.failed;
       }
       run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -12,6 +12,7 @@
 
 #include "harness/catalog_client.h"
 #include "harness/experiment.h"
+#include "report/report.h"
 
 namespace leaklab::harness {
 
@@ -20,7 +21,8 @@ struct WorkshopRun {
   std::string expected;  // the catalog's expected verdict
   std::string actual;    // empty when the run did not reach a verdict
   std::string folder;    // relative to the workshop folder: "<scenario>-<variant>"
-  std::string status;    // "pending", "running", "done", "failed: why", "not run (interrupted)"
+  report::RunStatus status = report::RunStatus::kPending;
+  std::string status_detail;  // why it failed or was not run
   double seconds = 0;
 };
 

@@ -12,6 +12,22 @@ namespace leaklab::report {
 
 namespace fs = std::filesystem;
 
+std::string RunStatusText(RunStatus status, const std::string& detail) {
+  switch (status) {
+    case RunStatus::kPending:
+      return "pending";
+    case RunStatus::kRunning:
+      return "running";
+    case RunStatus::kDone:
+      return "done";
+    case RunStatus::kFailed:
+      return "failed: " + detail;
+    case RunStatus::kNotRun:
+      return "not run (" + detail + ")";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // A verdict.json larger than this is not one of ours; the index skips it.
@@ -100,10 +116,10 @@ std::string RenderIndex(const fs::path& parent, const std::string& title,
     const fs::path run_dir = parent / e.folder;
     std::string problem;
     std::optional<VerdictView> v =
-        e.status == "done" ? ReadVerdict(run_dir, problem) : std::nullopt;
+        e.status == RunStatus::kDone ? ReadVerdict(run_dir, problem) : std::nullopt;
     std::error_code ec;
-    const bool has_report = e.status == "done" && fs::exists(run_dir / kReportFile, ec);
-    if (e.status == "pending" || e.status == "running") ++unfinished;
+    const bool has_report = e.status == RunStatus::kDone && fs::exists(run_dir / kReportFile, ec);
+    if (e.status == RunStatus::kPending || e.status == RunStatus::kRunning) ++unfinished;
     const std::string actual = v ? v->verdict : "";
     const bool match = !actual.empty() && actual == e.expected;
     if (!actual.empty()) ++done;
@@ -117,16 +133,18 @@ std::string RenderIndex(const fs::path& parent, const std::string& title,
             Escape(e.variant) + "\" data-expected=\"" + Escape(e.expected) + "\" data-actual=\"" +
             Escape(actual) + "\"><td class=\"num\">" + std::to_string(i + 1) + "</td><td><strong>" +
             name + "</strong><div class=\"note\">" + Escape(e.description) + "</div></td><td>" +
-            (e.status == "done" ? Sparkline(run_dir) : "") + "</td><td>" +
+            (e.status == RunStatus::kDone ? Sparkline(run_dir) : "") + "</td><td>" +
             Escape(e.expected.empty() ? "-" : e.expected) + "</td>";
     if (!actual.empty()) {
       rows += "<td class=\"" + std::string(match ? "ok" : "bad") + "\">" + Escape(actual) +
               (match ? " ✓" : " ✗") + "</td><td>" + Cause(*v) + "</td>";
     } else {
-      std::string status =
-          e.status == "done" ? "no verdict" + (problem.empty() ? "" : ": " + problem) : e.status;
+      std::string status = e.status == RunStatus::kDone
+                               ? "no verdict" + (problem.empty() ? "" : ": " + problem)
+                               : RunStatusText(e.status, e.status_detail);
       rows += "<td class=\"" +
-              std::string(e.status.starts_with("failed") || e.status == "done" ? "bad" : "note") +
+              std::string(e.status == RunStatus::kFailed || e.status == RunStatus::kDone ? "bad"
+                                                                                         : "note") +
               "\">" + Escape(status) + "</td><td></td>";
     }
     rows += "</tr>\n";

@@ -32,13 +32,21 @@ std::string RenderReport(const std::filesystem::path& dir);
 // nothing else in the folder is touched either way.
 std::filesystem::path WriteReport(const std::filesystem::path& dir);
 
+// Where a workshop's run stands.
+enum class RunStatus { kPending, kRunning, kDone, kFailed, kNotRun };
+
+// As index.json and the index page write it: "pending", "running", "done",
+// "failed: <detail>", "not run (<detail>)".
+std::string RunStatusText(RunStatus status, const std::string& detail);
+
 // One row of a workshop's index: a scenario variant, what it should show,
 // and its results folder (a sub-folder of the index's folder).
 struct IndexEntry {
   std::string scenario, variant, description;
   std::string expected;  // the verdict the catalog expects; empty: none
   std::string folder;    // the run's folder, relative to the index
-  std::string status;    // "pending", "running", "done", or "failed: why"
+  RunStatus status = RunStatus::kPending;
+  std::string status_detail;  // why it failed or was not run
 };
 
 // The index page for `parent`: a table of expected and actual verdicts with

@@ -320,10 +320,10 @@ TEST(RenderIndex, TableOfExpectedAndActualVerdictsWithLinks) {
   WriteFile(dir / "a-fixed" / "verdict.json",
             R"({"verdict": "leak", "explanation": "Odd. Very."})");
   const std::vector<IndexEntry> entries = {
-      {"a", "leaky", "the <leak>", "leak", "a-leaky", "done"},
-      {"a", "fixed", "the fix", "no-leak", "a-fixed", "done"},
-      {"b", "x", "", "no-leak", "b-x", "running"},
-      {"c", "y", "", "leak", "c-y", "failed: the server did not start"}};
+      {"a", "leaky", "the <leak>", "leak", "a-leaky", RunStatus::kDone, ""},
+      {"a", "fixed", "the fix", "no-leak", "a-fixed", RunStatus::kDone, ""},
+      {"b", "x", "", "no-leak", "b-x", RunStatus::kRunning, ""},
+      {"c", "y", "", "leak", "c-y", RunStatus::kFailed, "the server did not start"}};
   const std::string html = RenderIndex(dir, "workshop", entries);
   EXPECT_NE(html.find("<a href=\"a-leaky/report.html\">"), std::string::npos);
   EXPECT_EQ(html.find("a-fixed/report.html"), std::string::npos)

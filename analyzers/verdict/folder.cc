@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "analyzers/verdict/profile_evidence.h"
+#include "common/end_reason.h"
 #include "common/read_file.h"
 
 namespace leaklab::verdict {
@@ -138,13 +139,15 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   }
   const json::value* reason = end->as_object().if_contains("reason");
   const json::value* detail = end->as_object().if_contains("detail");
-  if (reason != nullptr && reason->is_string() && reason->as_string() != "completed") {
+  const std::optional<EndReason> ended =
+      reason != nullptr && reason->is_string() ? ParseEndReason(reason->as_string()) : std::nullopt;
+  if (reason != nullptr && reason->is_string() && ended != EndReason::kCompleted) {
     std::string how = detail && detail->is_string() ? std::string(detail->as_string()) : "";
     if (v.kind == Kind::kNoLeak) {
       v.kind = Kind::kInconclusive;
       v.missing.push_back("a run that completes (this one ended early: " + how + ")");
     }
-    if (reason->as_string() == "oom_killed" && v.exhaustion) {
+    if (ended == EndReason::kOomKilled && v.exhaustion) {
       const json::value* t = end->as_object().if_contains("t_s");
       if (t != nullptr && t->is_number()) {
         v.exhaustion->observed_t_s = t->to_number<double>();
