@@ -117,6 +117,18 @@ double LatencyHistogram::stddev() const {
   return variance > 0 ? std::sqrt(variance) : 0;
 }
 
+double LatencyHistogram::PercentWithin(double low, double high) const {
+  if (count_ == 0) return 0;
+  uint64_t within = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    if (counts_[i] == 0) continue;
+    const double mid =
+        (static_cast<double>(LowestInBucket(i)) + static_cast<double>(HighestInBucket(i))) / 2;
+    if (mid >= low && mid <= high) within += counts_[i];
+  }
+  return 100.0 * static_cast<double>(within) / static_cast<double>(count_);
+}
+
 uint64_t LatencyHistogram::ValueAtPercentile(double percentile) const {
   if (count_ == 0) return 0;
   percentile = std::clamp(percentile, 0.0, 100.0);

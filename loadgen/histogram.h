@@ -50,6 +50,11 @@ class LatencyHistogram {
   // of the bucket where that rank falls, capped at max(). 0 when empty.
   uint64_t ValueAtPercentile(double percentile) const;
 
+  // The share (0..100 %) of the recorded values between low and high
+  // inclusive, a bucket counting when its midpoint does: wrk's "+/- Stdev"
+  // column, with low and high one standard deviation either side of the mean.
+  double PercentWithin(double low, double high) const;
+
   // The bucket layout, public for tests.
   size_t bucket_count() const { return counts_.size(); }
   size_t IndexOf(uint64_t value) const;

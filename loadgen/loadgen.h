@@ -140,7 +140,16 @@ struct LoadOptions {
 struct LatencySummary {
   uint64_t count = 0;
   double mean_ms = 0, stdev_ms = 0, min_ms = 0, max_ms = 0;
-  double p50_ms = 0, p75_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, p9999_ms = 0;
+  double p50_ms = 0, p75_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0, p9999_ms = 0, p99999_ms = 0;
+  double within_stdev_pct = 0;  // share of latencies within one stdev of the mean
+};
+
+// The request rate of each thread, sampled every 100 ms as wrk does for its
+// Req/Sec row (an interval with no response is folded into the next one).
+struct ThreadRateSummary {
+  uint64_t samples = 0;
+  double mean = 0, stdev = 0, max = 0;  // requests per second
+  double within_stdev_pct = 0;
 };
 
 struct EventStats {
@@ -184,6 +193,7 @@ struct LoadResult {
   // moment the request was written (closed loop).
   bool latency_from_planned = false;
   LatencySummary latency;
+  ThreadRateSummary thread_rate;
   std::vector<EventStats> events;
 };
 

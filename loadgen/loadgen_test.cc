@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -22,8 +23,11 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -828,7 +832,81 @@ TEST(FormatSummary, ReadsLikeWrk) {
   EXPECT_NE(text.find("Latency Distribution"), std::string::npos) << text;
   EXPECT_NE(text.find("Socket errors: connect 0, read 1, write 0, timeout 0"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("Requests/sec:     500.00"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nRequests/sec:    500.00\n"), std::string::npos) << text;  // wrk's %9.2f
+  EXPECT_NE(text.find("  Thread Stats   Avg      Stdev     Max   +/- Stdev\n"), std::string::npos)
+      << text;
+}
+
+// The shape of a line as scripts read it: its whitespace-separated fields,
+// with every number (with or without its unit: 174.49us, 13.33k, 97.91%,
+// 4.78MB, 2s) replaced by '#'.
+std::string Shape(const std::string& line) {
+  std::string out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && line[i] == ' ') ++i;
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ') ++j;
+    if (j == i) break;
+    std::string field = line.substr(i, j - i);
+    const bool comma = field.size() > 1 && field.back() == ',';  // "1.10s,"
+    if (comma) field.pop_back();
+    const bool number = std::isdigit(static_cast<unsigned char>(field[0])) &&
+                        field.find_first_not_of("0123456789.") != 0 &&
+                        field.find_first_not_of("0123456789.kMGTKBusmh%") == std::string::npos;
+    out += (out.empty() ? "" : " ") + (number ? std::string("#") : field) + (comma ? "," : "");
+    i = j;
+  }
+  return out;
+}
+
+std::vector<std::string> Shapes(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    out.push_back(Shape(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Scripts written for wrk's output must read ours: the same server, loaded
+// by wrk and by us with the same flags, gives lines of the same shapes, in
+// the same order (ours may add lines of its own between them).
+TEST(FormatSummary, LinesHaveTheShapesOfWrksOwnOutput) {
+  if (std::system("command -v wrk >/dev/null 2>&1") != 0) GTEST_SKIP() << "wrk is not installed";
+  TestServer server;
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port()) + "/";
+  std::string wrk_text;
+  {
+    FILE* pipe = popen(("wrk -t 1 -c 2 -d 1s --latency " + url + " 2>&1").c_str(), "r");
+    ASSERT_NE(pipe, nullptr);
+    char buf[4096];
+    size_t got = 0;
+    while ((got = std::fread(buf, 1, sizeof buf, pipe)) > 0) wrk_text.append(buf, got);
+    ASSERT_EQ(pclose(pipe), 0) << wrk_text;
+  }
+  LoadOptions options = OptionsFor(server.port());
+  options.threads = 1;
+  options.connections = 2;
+  options.duration = std::chrono::seconds(1);
+  const std::string ours = FormatSummary(options, RunLoad(options), true);
+
+  const std::vector<std::string> theirs = Shapes(wrk_text), mine = Shapes(ours);
+  size_t next = 0;
+  for (const std::string& line : theirs) {
+    // Errors depend on the run (a reset at the end of wrk's): not a shape.
+    if (line.starts_with("Socket errors") || line.starts_with("Non-2xx")) continue;
+    const auto it = std::find(mine.begin() + static_cast<std::ptrdiff_t>(next), mine.end(), line);
+    EXPECT_NE(it, mine.end()) << "wrk's line shape '" << line << "' is missing or out of order\n"
+                              << "wrk:\n"
+                              << wrk_text << "ours:\n"
+                              << ours;
+    if (it != mine.end()) next = static_cast<size_t>(it - mine.begin()) + 1;
+  }
+  EXPECT_GE(theirs.size(), 12u) << wrk_text;  // the whole report, not an error line
 }
 
 }  // namespace

@@ -2,9 +2,11 @@
 // for people (the binary's wrk-style summary).
 
 #include <boost/json.hpp>
+#include <cctype>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
+#include <initializer_list>
 #include <string>
 
 #include "loadgen/loadgen.h"
@@ -29,28 +31,43 @@ const char* Mode(const LoadOptions& options) {
   return "idle";
 }
 
-// wrk's style: 812.00us, 1.23ms, 2.50s.
-std::string Latency(double ms) {
-  char buf[32];
-  if (ms < 1) {
-    std::snprintf(buf, sizeof buf, "%.2fus", ms * 1000);
-  } else if (ms < 1000) {
-    std::snprintf(buf, sizeof buf, "%.2fms", ms);
-  } else {
-    std::snprintf(buf, sizeof buf, "%.2fs", ms / 1000);
+// Numbers as wrk prints them (facts of wrk's src/units.c, github.com/wg/wrk):
+// divided by `scale` while at least 0.85 of it, up to the second-to-last unit
+// of the list, then printed with `precision` decimals and the unit.
+std::string WrkUnits(double n, double scale, const char* base,
+                     std::initializer_list<const char*> units, int precision) {
+  const char* unit = base;
+  auto next = units.begin();
+  while (next + 1 < units.end() && n >= 0.85 * scale) {
+    n /= scale;
+    unit = *next++;
   }
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f%s", precision, n, unit);
   return buf;
 }
 
-std::string Bytes(double bytes) {
-  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
-  int unit = 0;
-  while (bytes >= 1024 && unit < 4) {
-    bytes /= 1024;
-    ++unit;
-  }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%s", bytes, units[unit]);
+// 812.00us, 1.23ms, 2.50s, 1.50m.
+std::string WrkTimeUs(double us) {
+  if (us >= 1e6) return WrkUnits(us / 1e6, 60, "s", {"m", "h"}, 2);
+  return WrkUnits(us, 1000, "us", {"ms", "s"}, 2);
+}
+std::string Latency(double ms) { return WrkTimeUs(ms * 1000); }
+// 13.33k requests per second.
+std::string WrkMetric(double n) { return WrkUnits(n, 1000, "", {"k", "M", "G", "T", "P"}, 2); }
+// 4.78M (wrk appends the B).
+std::string WrkBinary(double n) { return WrkUnits(n, 1024, "", {"K", "M", "G", "T", "P"}, 2); }
+
+// wrk's print_units: `text` right-aligned in `width` columns, counting the
+// unit's letters into the two columns after the number, so that numbers line
+// up whatever their unit ("174.49us", "  6.64ms", " 13.33k ").
+std::string WrkColumn(const std::string& text, int width) {
+  const size_t len = text.size();
+  int pad = 2;
+  if (len >= 1 && std::isalpha(static_cast<unsigned char>(text[len - 1]))) --pad;
+  if (len >= 2 && std::isalpha(static_cast<unsigned char>(text[len - 2]))) --pad;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%*.*s%.*s", width - pad, width - pad, text.c_str(), pad, "  ");
   return buf;
 }
 
@@ -149,42 +166,67 @@ boost::json::object ToJson(const LoadOptions& options, const LoadResult& result)
 
 std::string FormatSummary(const LoadOptions& options, const LoadResult& result,
                           bool latency_distribution) {
+  // Laid out as wrk (closed loop) and wrk2 (open loop) print theirs, line for
+  // line where they have the same figure, so that scripts written for their
+  // output keep working; lines of ours (the schedule, dropped requests,
+  // events) come after the line they belong with.
   std::string out;
-  Appendf(out, "Running %.3gs test @ %s\n", std::chrono::duration<double>(options.duration).count(),
+  const double duration_s = std::chrono::duration<double>(options.duration).count();
+  Appendf(out, "Running %s test @ %s\n", WrkUnits(duration_s, 60, "s", {"m", "h"}, 0).c_str(),
           Url(options).c_str());
-  const std::string schedule = options.schedule.phases.empty() && options.schedule.events.empty()
-                                   ? "closed loop"
-                                   : options.schedule.ToString();
-  Appendf(out, "  %d threads and %d connections; ", options.threads, options.connections);
-  out += schedule + "\n";
+  Appendf(out, "  %d threads and %d connections\n", options.threads, options.connections);
+  if (!options.schedule.phases.empty() || !options.schedule.events.empty()) {
+    Appendf(out, "  Schedule: %s\n", options.schedule.ToString().c_str());
+  }
   const LatencySummary& l = result.latency;
-  Appendf(out, "  Latency   avg %s  stdev %s  p50 %s  p99 %s  max %s  (from %s)\n",
-          Latency(l.mean_ms).c_str(), Latency(l.stdev_ms).c_str(), Latency(l.p50_ms).c_str(),
-          Latency(l.p99_ms).c_str(), Latency(l.max_ms).c_str(),
-          result.latency_from_planned ? "planned send times" : "send times");
+  const ThreadRateSummary& r = result.thread_rate;
+  Appendf(out, "  Thread Stats%6s%11s%8s%12s\n", "Avg", "Stdev", "Max", "+/- Stdev");
+  Appendf(out, "    %-10s%s%s%s%8.2f%%\n", "Latency", WrkColumn(Latency(l.mean_ms), 8).c_str(),
+          WrkColumn(Latency(l.stdev_ms), 10).c_str(), WrkColumn(Latency(l.max_ms), 9).c_str(),
+          l.within_stdev_pct);
+  Appendf(out, "    %-10s%s%s%s%8.2f%%\n", "Req/Sec", WrkColumn(WrkMetric(r.mean), 8).c_str(),
+          WrkColumn(WrkMetric(r.stdev), 10).c_str(), WrkColumn(WrkMetric(r.max), 9).c_str(),
+          r.within_stdev_pct);
   if (latency_distribution) {
-    out += "  Latency Distribution (log-linear histogram, 3 significant digits)\n";
-    const std::pair<const char*, double> rows[] = {{"50.000%", l.p50_ms},  {"75.000%", l.p75_ms},
-                                                   {"90.000%", l.p90_ms},  {"99.000%", l.p99_ms},
-                                                   {"99.900%", l.p999_ms}, {"99.990%", l.p9999_ms},
-                                                   {"100.000%", l.max_ms}};
-    for (const auto& [label, value] : rows) {
-      Appendf(out, "  %9s  %10s\n", label, Latency(value).c_str());
+    if (result.latency_from_planned) {
+      // wrk2's rows; its latencies, like these, count from the planned send time.
+      out += "  Latency Distribution (log-linear histogram - Recorded Latency)\n";
+      const std::pair<double, double> rows[] = {
+          {50, l.p50_ms},    {75, l.p75_ms},      {90, l.p90_ms},        {99, l.p99_ms},
+          {99.9, l.p999_ms}, {99.99, l.p9999_ms}, {99.999, l.p99999_ms}, {100, l.max_ms}};
+      for (const auto& [p, value] : rows) {
+        Appendf(out, "%7.3f%%%s\n", p, WrkColumn(Latency(value), 10).c_str());
+      }
+    } else {
+      out += "  Latency Distribution\n";
+      const std::pair<double, double> rows[] = {
+          {50, l.p50_ms}, {75, l.p75_ms}, {90, l.p90_ms}, {99, l.p99_ms}};
+      for (const auto& [p, value] : rows) {
+        Appendf(out, "%7.0f%%%s\n", p, WrkColumn(Latency(value), 10).c_str());
+      }
     }
   }
-  Appendf(out, "  %llu requests in %.2fs, %s read\n",
-          static_cast<unsigned long long>(result.requests), result.elapsed_s,
-          Bytes(static_cast<double>(result.bytes_read)).c_str());
-  if (result.status_errors > 0) {
-    Appendf(out, "  Non-2xx responses: %llu\n",
-            static_cast<unsigned long long>(result.status_errors));
-  }
+  Appendf(out, "  %llu requests in %s, %sB read\n",
+          static_cast<unsigned long long>(result.requests),
+          WrkTimeUs(result.elapsed_s * 1e6).c_str(),
+          WrkBinary(static_cast<double>(result.bytes_read)).c_str());
   if (result.connect_errors + result.read_errors + result.write_errors + result.timeouts > 0) {
     Appendf(out, "  Socket errors: connect %llu, read %llu, write %llu, timeout %llu\n",
             static_cast<unsigned long long>(result.connect_errors),
             static_cast<unsigned long long>(result.read_errors),
             static_cast<unsigned long long>(result.write_errors),
             static_cast<unsigned long long>(result.timeouts));
+  }
+  // wrk counts 4xx and 5xx under this label; other statuses that are not
+  // 2xx (1xx, 3xx) have a line of their own.
+  const uint64_t client_server = result.status_classes[4] + result.status_classes[5];
+  if (client_server > 0) {
+    Appendf(out, "  Non-2xx or 3xx responses: %llu\n",
+            static_cast<unsigned long long>(client_server));
+  }
+  if (result.status_errors > client_server) {
+    Appendf(out, "  Other non-2xx responses: %llu\n",
+            static_cast<unsigned long long>(result.status_errors - client_server));
   }
   if (result.latency_from_planned) {
     Appendf(out, "  Planned %llu requests; dropped %llu (not sent within the timeout)\n",
@@ -196,11 +238,11 @@ std::string FormatSummary(const LoadOptions& options, const LoadResult& result,
             static_cast<unsigned long long>(e.sent), static_cast<unsigned long long>(e.ok),
             static_cast<unsigned long long>(e.failed), static_cast<unsigned long long>(e.missed));
   }
-  Appendf(out, "Requests/sec: %10.2f\n", result.requests_per_s);
-  Appendf(
-      out, "Transfer/sec: %10s\n",
-      Bytes(result.elapsed_s > 0 ? static_cast<double>(result.bytes_read) / result.elapsed_s : 0)
-          .c_str());
+  Appendf(out, "Requests/sec: %9.2f\n", result.requests_per_s);
+  Appendf(out, "Transfer/sec: %10sB\n",
+          WrkBinary(result.elapsed_s > 0 ? static_cast<double>(result.bytes_read) / result.elapsed_s
+                                         : 0)
+              .c_str());
   return out;
 }
 

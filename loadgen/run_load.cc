@@ -45,6 +45,8 @@ using error_code = boost::system::error_code;
 
 // The timeout sweep and stop-flag poll: timeouts fire up to this late.
 constexpr milliseconds kTick{10};
+// Each thread's request rate is sampled this often (wrk's RECORD_INTERVAL_MS).
+constexpr milliseconds kRateInterval{100};
 // After a failed connect, write or read, a connection waits this long before
 // it connects again, so that a server that refuses or garbles everything is
 // not hammered in a tight loop (at most connections / 100 ms attempts).
@@ -564,12 +566,14 @@ class Worker final : public ConnectionOwner {
     next_tick_ = run_.start + kTick;
     next_progress_ = run_.start + kProgressInterval;
     last_progress_at_ = run_.start;
+    rate_since_ = run_.start;
     Tick();
     io_.run();
   }
 
   const Counters& counters() const { return counters_; }
   const LatencyHistogram& histogram() const { return histogram_; }
+  const std::vector<double>& rate_samples() const { return rate_samples_; }
   Clock::time_point finished_at() const { return finished_at_; }
   std::vector<EventStats> EventStatsList() const {
     return events_ ? events_->Stats() : std::vector<EventStats>();
@@ -753,6 +757,7 @@ class Worker final : public ConnectionOwner {
       const Clock::time_point now = Clock::now();
       for (auto& c : connections_) c->Expire(now);
       if (events_) events_->Expire(now);
+      SampleRate(now);
       if (run_.control.stop != nullptr && run_.control.stop->load(std::memory_order_relaxed)) {
         run_.stop_all.store(true, std::memory_order_relaxed);
       }
@@ -769,6 +774,18 @@ class Worker final : public ConnectionOwner {
       if (next_tick_ < now) next_tick_ = now + kTick;
       Tick();
     });
+  }
+
+  // This thread's requests per second since the last sample, every
+  // kRateInterval, when it completed any.
+  void SampleRate(Clock::time_point now) {
+    if (now - rate_since_ < kRateInterval) return;
+    const uint64_t requests = counters_.requests.Get();
+    if (requests == rate_requests_) return;
+    rate_samples_.push_back(static_cast<double>(requests - rate_requests_) /
+                            SecondsBetween(rate_since_, now));
+    rate_requests_ = requests;
+    rate_since_ = now;
   }
 
   // Worker 0 tells the caller about phase changes and progress.
@@ -840,6 +857,9 @@ class Worker final : public ConnectionOwner {
   Clock::time_point last_progress_at_;
   uint64_t last_progress_requests_ = 0;
   size_t reported_segment_ = 0;
+  std::vector<double> rate_samples_;
+  Clock::time_point rate_since_;
+  uint64_t rate_requests_ = 0;
 };
 
 LatencySummary Summarize(const LatencyHistogram& h) {
@@ -857,7 +877,30 @@ LatencySummary Summarize(const LatencyHistogram& h) {
   s.p99_ms = ms(static_cast<double>(h.ValueAtPercentile(99)));
   s.p999_ms = ms(static_cast<double>(h.ValueAtPercentile(99.9)));
   s.p9999_ms = ms(static_cast<double>(h.ValueAtPercentile(99.99)));
+  s.p99999_ms = ms(static_cast<double>(h.ValueAtPercentile(99.999)));
+  s.within_stdev_pct = h.PercentWithin(h.mean() - h.stddev(), h.mean() + h.stddev());
   return s;
+}
+
+ThreadRateSummary SummarizeRates(const std::vector<double>& samples) {
+  ThreadRateSummary r;
+  r.samples = samples.size();
+  if (samples.empty()) return r;
+  double sum = 0, sum_of_squares = 0;
+  for (double x : samples) {
+    sum += x;
+    sum_of_squares += x * x;
+    r.max = std::max(r.max, x);
+  }
+  const double n = static_cast<double>(samples.size());
+  r.mean = sum / n;
+  r.stdev = std::sqrt(std::max(0.0, sum_of_squares / n - r.mean * r.mean));
+  const double within =
+      static_cast<double>(std::count_if(samples.begin(), samples.end(), [&r](double x) {
+        return x >= r.mean - r.stdev && x <= r.mean + r.stdev;
+      }));
+  r.within_stdev_pct = 100 * within / n;
+  return r;
 }
 
 }  // namespace
@@ -947,6 +990,11 @@ LoadResult RunLoad(const LoadOptions& options, const RunControl& control) {
   for (const auto& w : run.workers) result.dropped += w->UnsentSlots(result.elapsed_s);
   result.latency_from_planned = run.plan.has_paced();
   result.latency = Summarize(merged);
+  std::vector<double> rates;
+  for (const auto& w : run.workers) {
+    rates.insert(rates.end(), w->rate_samples().begin(), w->rate_samples().end());
+  }
+  result.thread_rate = SummarizeRates(rates);
   return result;
 }
 
