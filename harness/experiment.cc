@@ -30,6 +30,7 @@
 #include "harness/http_get.h"
 #include "harness/memory_cgroup.h"
 #include "harness/procfs_sampler.h"
+#include "harness/sample_row.h"
 #include "loadgen/loadgen.h"
 #include "report/report.h"
 
@@ -52,20 +53,16 @@ constexpr milliseconds kStopGrace{5'000};
 // Building a profile walks every sampled stack; a few hundred ms at most.
 constexpr milliseconds kProfileTimeout{3'000};
 
-const std::vector<std::string> kColumns = {
-    "rss_bytes",          "anon_bytes", "lazyfree_bytes", "heap_inuse_bytes", "heap_free_bytes",
-    "malloc_inuse_bytes", "workers",    "requests_total", "keys_total",       "reloads_total"};
-constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
-
 std::string KernelRelease() {
   utsname u{};
   if (uname(&u) != 0) return "unknown";
   return std::string(u.sysname) + " " + u.release + " " + u.machine;
 }
 
-double Field(const json::object& o, const char* key) {
+// A number field of the server's /debug/memstats, NaN when absent.
+double Field(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
-  if (v == nullptr || !v->is_number()) return kMissing;
+  if (v == nullptr || !v->is_number()) return std::numeric_limits<double>::quiet_NaN();
   return v->to_number<double>();
 }
 
@@ -77,7 +74,7 @@ std::string Seconds(double s) {
 
 std::string HumanMB(double bytes) {
   char buf[32];
-  if (!std::isfinite(bytes)) return "-";
+  if (!std::isfinite(bytes) || bytes < 0) return "-";
   std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
   return buf;
 }
@@ -87,11 +84,7 @@ class ResultsWriter {
  public:
   ResultsWriter(fs::path dir, json::object manifest)
       : dir_(std::move(dir)), manifest_(std::move(manifest)) {
-    csv_ = series::FormatCsvHeader([] {
-      std::vector<std::string> all = {"t_s"};
-      all.insert(all.end(), kColumns.begin(), kColumns.end());
-      return all;
-    }());
+    csv_ = series::FormatCsvHeader(RunSeriesColumns());
     events_ = "t_s,event,detail\n";
   }
 
@@ -428,7 +421,6 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
   // dies or we are interrupted.
   EndReason reason = EndReason::kCompleted;
   std::string detail = "ran for " + FormatDuration(load.duration);
-  std::vector<double> row(kColumns.size() + 1);
   Clock::time_point next = start, last_flush = start, last_progress = start;
   // A failure of the harness itself (e.g. the disk is full) still ends the
   // run properly: server stopped, what was sampled written if possible.
@@ -461,12 +453,8 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
       }
       log_load_events();
 
-      ProcMemory mem = procfs.Sample();
-      row[0] = elapsed_s();
-      auto bytes = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
-      row[1] = bytes(mem.rss_bytes);
-      row[2] = bytes(mem.anon_bytes);
-      row[3] = bytes(mem.lazyfree_bytes);
+      const double t_s = elapsed_s();
+      const ProcMemory mem = procfs.Sample();
       HttpReply reply = debug.Get("/debug/memstats", kMemstatsTimeout);
       json::object stats;
       if (reply.ok()) {
@@ -474,11 +462,7 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
         json::value v = json::parse(reply.body, ec);
         if (!ec && v.is_object()) stats = std::move(v.as_object());
       }
-      const char* fields[] = {"heap_inuse_bytes", "heap_free_bytes", "malloc_inuse_bytes",
-                              "workers",          "requests_total",  "keys_total",
-                              "reloads_total"};
-      for (size_t i = 0; i < std::size(fields); ++i) row[4 + i] = Field(stats, fields[i]);
-      results.AddSample(row);
+      results.AddSample(SampleRow(t_s, mem, stats));
 
       Clock::time_point now = Clock::now();
       if (now - last_flush >= kFlushInterval) {
@@ -486,8 +470,10 @@ RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& option
         last_flush = now;
       }
       if (options.progress && now - last_progress >= milliseconds(500)) {
-        std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", row[0],
-                     HumanMB(row[1]).c_str(), HumanMB(row[4]).c_str(), load_rate.load());
+        std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", t_s,
+                     HumanMB(mem.rss_bytes < 0 ? -1.0 : static_cast<double>(mem.rss_bytes)).c_str(),
+                     HumanMB(Field(stats, series::kHeapInuseBytesColumn)).c_str(),
+                     load_rate.load());
         last_progress = now;
       }
       // Fixed schedule: a slow sample delays the next one, but never shifts the grid.
