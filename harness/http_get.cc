@@ -103,8 +103,12 @@ class HttpGetter::Impl {
     stream_.reset();
   }
 
-  // The addresses of host_, or ec set; the lookup is cancelled after
-  // `timeout` (a name server that does not answer must not hang a watch).
+  // The addresses of host_, or ec set (timed_out once `timeout` passes).
+  // Asio resolves on a thread of its own with getaddrinfo, which cannot be
+  // interrupted: a name server that does not answer still holds the call for
+  // glibc's own limit (resolv.conf's timeout and attempts, 5 s x 2 by
+  // default) before the timeout is reported. Names in /etc/hosts, such as
+  // localhost, answer at once.
   asio::awaitable<std::vector<tcp::endpoint>> Resolve(std::chrono::milliseconds timeout,
                                                       beast::error_code& ec) {
     tcp::resolver resolver(ioc_);
