@@ -46,26 +46,22 @@ class OneReplyServer {
   std::thread thread_;
 };
 
-TEST(HttpGetter, ReachesAServerByNumericAddress) {
+// One GET through HttpGetter to `host`, answered by a server on 127.0.0.1.
+void ExpectReplyVia(const std::string& host) {
   OneReplyServer server;
-  HttpGetter http("127.0.0.1", server.port());
+  HttpGetter http(host, server.port());
   const HttpReply reply = http.Request("GET", "/debug/pprof/heap", std::chrono::seconds(5));
-  EXPECT_EQ(reply.error, "");
-  EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, "ok");
+  EXPECT_EQ(reply.error, "") << host;
+  EXPECT_EQ(reply.status, 200) << host;
+  EXPECT_EQ(reply.body, "ok") << host;
 }
+
+TEST(HttpGetter, ReachesAServerByNumericAddress) { ExpectReplyVia("127.0.0.1"); }
 
 // `leaklab watch --pprof http://localhost:6060/...` used to fail with "bad
 // address localhost": names are resolved, and each address tried in turn
 // (the server listens on 127.0.0.1 only, localhost may come first as ::1).
-TEST(HttpGetter, ReachesAServerByName) {
-  OneReplyServer server;
-  HttpGetter http("localhost", server.port());
-  const HttpReply reply = http.Request("GET", "/debug/pprof/heap", std::chrono::seconds(5));
-  EXPECT_EQ(reply.error, "");
-  EXPECT_EQ(reply.status, 200);
-  EXPECT_EQ(reply.body, "ok");
-}
+TEST(HttpGetter, ReachesAServerByName) { ExpectReplyVia("localhost"); }
 
 TEST(HttpGetter, NoServerIsAnErrorNamingHostAndPort) {
   uint16_t port = 0;

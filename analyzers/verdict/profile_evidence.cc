@@ -154,7 +154,7 @@ double HeapSamplingBytes(const std::vector<pprof::NamedProfile>& profiles) {
 }
 
 void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
-  const bool explain = v.kind == Kind::kLeak || v.kind == Kind::kInconclusive;
+  const bool explain = MayGrow(v.kind);
   std::string text;
   if (evidence.heap && !evidence.heap->sites.empty() && evidence.heap->total.growth > 0) {
     const pprof::HeapAttribution& h = *evidence.heap;

@@ -140,6 +140,11 @@ bool MoreSevere(const Verdict& a, const Verdict& b);
 
 // verdict.json: schema_version, verdict, evidence, explanation.
 std::string VerdictToJson(const Verdict& verdict);
+// Whether a verdict leaves memory growing or possibly growing (leak,
+// inconclusive): only then are growing sites and worker groups evidence,
+// rather than a level heap's contents shifting or a sampled profile's noise.
+inline bool MayGrow(Kind kind) { return kind == Kind::kLeak || kind == Kind::kInconclusive; }
+
 // A few lines for a terminal.
 std::string VerdictSummary(const Verdict& verdict);
 

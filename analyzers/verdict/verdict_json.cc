@@ -284,7 +284,7 @@ std::string VerdictSummary(const Verdict& v) {
   // is the heap's contents shifting at a level total, or the sampling noise
   // of a sampled heap profile (600 buffers of 8 KB drawn again at every
   // reload vary by a megabyte at Go's 512 KiB rate): verdict.json keeps them.
-  const bool explain = v.kind == Kind::kLeak || v.kind == Kind::kInconclusive;
+  const bool explain = MayGrow(v.kind);
   if (explain && v.profiles && v.profiles->heap) {
     const pprof::HeapAttribution& h = *v.profiles->heap;
     for (size_t i = 0; i < h.sites.size() && i < 3; ++i) {
