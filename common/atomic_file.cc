@@ -8,13 +8,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/errors.h"
+
 namespace leaklab {
 
 void WriteFileAtomically(const std::filesystem::path& path, std::string_view contents) {
   std::string tmp = path.string() + ".tmp";
   auto fail = [&](const char* step) {
     std::string msg = std::string("cannot ") + step + " " + tmp + ": " + std::strerror(errno);
-    throw std::runtime_error(msg);
+    throw IoError(msg);
   };
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("create");
@@ -40,8 +42,7 @@ void WriteFileAtomically(const std::filesystem::path& path, std::string_view con
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    throw std::runtime_error("cannot rename " + tmp + " to " + path.string() + ": " +
-                             std::strerror(errno));
+    throw IoError("cannot rename " + tmp + " to " + path.string() + ": " + std::strerror(errno));
   }
 }
 

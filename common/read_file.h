@@ -11,17 +11,17 @@
 #include <string>
 #include <string_view>
 
+#include "common/errors.h"
+
 namespace leaklab {
 
 // Why a file could not be read. what() is "PATH: PROBLEM"; problem() alone
 // serves readers that name the file their own way (with a line, a kind).
-class ReadFileError : public std::runtime_error {
+class ReadFileError : public InputError {
  public:
   enum class Reason { kMissing, kTooLarge, kUnreadable };
   ReadFileError(Reason reason, const std::filesystem::path& path, std::string problem)
-      : std::runtime_error(path.string() + ": " + problem),
-        reason_(reason),
-        problem_(std::move(problem)) {}
+      : InputError(path.string() + ": " + problem), reason_(reason), problem_(std::move(problem)) {}
   Reason reason() const { return reason_; }
   const std::string& problem() const { return problem_; }
 

@@ -12,13 +12,15 @@
 #include <string>
 #include <vector>
 
+#include "common/errors.h"
+
 namespace leaklab::report {
 
 // A folder a report cannot be made from. what() names the file, and the line
 // or field at fault.
-class ReportError : public std::runtime_error {
+class ReportError : public InputError {
  public:
-  using std::runtime_error::runtime_error;
+  using InputError::InputError;
 };
 
 inline constexpr const char* kReportFile = "report.html";

@@ -5,11 +5,10 @@
 
 namespace leaklab::pprof {
 
-ProfileError::ProfileError(const std::string& message)
-    : std::runtime_error(message), problem_(message) {}
+ProfileError::ProfileError(const std::string& message) : InputError(message), problem_(message) {}
 
 ProfileError::ProfileError(const std::filesystem::path& file, const std::string& message)
-    : std::runtime_error(file.string() + ": " + message), file_(file), problem_(message) {}
+    : InputError(file.string() + ": " + message), file_(file), problem_(message) {}
 
 std::size_t Profile::AddFunction(Function function) {
   functions.push_back(std::move(function));

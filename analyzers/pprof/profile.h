@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/errors.h"
+
 namespace leaklab::pprof {
 
 // What a sample value means, e.g. {"inuse_space", "bytes"}.
@@ -150,7 +152,7 @@ struct Profile {
 // Every failure to decode or encode a profile. what() names the file when it is
 // known, then what was wrong and where, e.g.
 // "heap.pb.gz: location 7: line 0 refers to function 99, which does not exist".
-class ProfileError : public std::runtime_error {
+class ProfileError : public InputError {
  public:
   explicit ProfileError(const std::string& message);
   ProfileError(const std::filesystem::path& file, const std::string& message);

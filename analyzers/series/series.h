@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/errors.h"
+
 namespace leaklab::series {
 
 // Column names of the Series CSV contract. A file may hold any subset of them,
@@ -73,10 +75,8 @@ struct Series {
 
 // Thrown for malformed input; what() is "FILE:LINE: problem" (or "FILE: problem"
 // when no single line is at fault).
-class InputError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// The lab's bad-input kind (common/errors.h): exit status 2.
+using InputError = ::leaklab::InputError;
 
 // Parses Series CSV text. `source` names the text in error messages.
 // Accepted: LF or CRLF line ends, a UTF-8 byte order mark, blank lines at the
