@@ -17,13 +17,6 @@
 
 namespace leaklab::harness {
 
-// A problem with what the user asked for (exit status 2), as opposed to a
-// failure while running.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 struct RunOptions {
   std::string variant;  // empty: the scenario's default
   std::optional<std::chrono::milliseconds> duration;
@@ -71,8 +64,10 @@ struct RunOutcome {
 // /debug/memstats, writes the results folder, stops the server, analyzes, and
 // writes the report (a report that fails is recorded in the outcome; the
 // folder's data is complete before it is attempted).
-// Throws UsageError for a bad variant or output folder, std::runtime_error
-// when the server cannot be started (the manifest still records why).
+// Throws UsageError (common/errors.h) for a bad variant or output folder,
+// before anything is started or written; ExperimentError when the server
+// cannot be started (the manifest still records why); IoError when the
+// folder cannot be written.
 RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options);
 
 }  // namespace leaklab::harness

@@ -576,8 +576,19 @@ TEST_F(LeaklabCli, AnalyzeGoProfilesWithOutMakesAResultsFolderWithAReport) {
 // all there and the command still did its job.
 TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
   const fs::path run = dir_ / "run";
-  fs::create_directories(run / "report.html");  // a folder where the file should go
-  Result r = Leaklab({"run", "steady-state", "--duration", "2s", "--out", run.string()});
+  const fs::path log = dir_ / "stderr.log";
+  // A run is never written among other files, so the obstacle (a folder
+  // where report.html should go) is put there once the run has claimed its
+  // folder, seconds before the report is due.
+  ChildProcess child(fs::path(LEAKLAB_BIN_DIR) / "leaklab",
+                     {"run", "steady-state", "--duration", "3s", "--out", run.string()}, log);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!fs::exists(run / "manifest.json") && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(20));
+  fs::create_directories(run / "report.html");
+  Result r;
+  r.exit = child.Wait(std::chrono::seconds(30), milliseconds(2000));
+  r.err = ReadFile(log);
   EXPECT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
   for (const char* f :

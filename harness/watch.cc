@@ -16,10 +16,11 @@
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
+#include "common/errors.h"
 #include "common/utc_time.h"
-#include "harness/heap_diff_file.h"
 #include "harness/http_get.h"
 #include "harness/procfs_sampler.h"
+#include "harness/results_folder.h"
 #include "loadgen/loadgen.h"
 
 namespace leaklab::harness {
@@ -31,19 +32,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
-constexpr int kSchemaVersion = 1;
-// The folder's files are rewritten this often, so a watch that is killed
-// leaves its data behind.
-constexpr milliseconds kFlushEvery{2000};
-
-void AddEvent(std::string& events, double t_s, const char* event, std::string detail) {
-  for (char& c : detail) {
-    if (c == ',' || c == '"' || c == '\n' || c == '\r') c = ' ';
-  }
-  char t[32];
-  std::snprintf(t, sizeof t, "%.3f", t_s);
-  events += std::string(t) + "," + event + "," + detail + "\n";
-}
 
 // Fetches and decodes one profile; on failure returns nullopt with `error`.
 std::optional<pprof::Profile> FetchProfile(HttpGetter& http, const std::string& path,
@@ -104,241 +92,275 @@ loadgen::HttpUrl ParseUrlFlag(const char* flag, const std::string& text) {
   try {
     return loadgen::ParseHttpUrl(text);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string(flag) + " " + text + ": " + e.what());
+    throw UsageError(std::string(flag) + " " + text + ": " + e.what());
   }
 }
 
-}  // namespace
+// A watch, step by step: CheckTargets and ChooseColumns before anything is
+// written, then one TakeSample per tick into the folder, which Finish
+// analyzes as `leaklab analyze DIR` would.
+class Watcher {
+ public:
+  explicit Watcher(const WatchOptions& options) : options_(options) {}
 
-WatchOutcome Watch(const WatchOptions& options) {
-  // Step 1: check every option and reach every target before writing anything.
-  if (!options.pid && options.pprof_urls.empty() && !options.metrics_url) {
-    throw std::invalid_argument("give --pid PID, --pprof URL and/or --metrics URL");
-  }
-  if (!options.metrics.empty() && !options.metrics_url) {
-    throw std::invalid_argument("--metric " + options.metrics.front() +
-                                ": needs --metrics URL to read it from");
-  }
-  if (options.every < kMinWatchInterval)
-    throw std::invalid_argument("--every must be at least 10ms");
-  if (options.duration <= milliseconds(0) || options.duration > kMaxWatchDuration) {
-    throw std::invalid_argument("--for must be more than 0 and at most 168h");
-  }
-  std::unique_ptr<ProcfsSampler> procfs;
-  if (options.pid) {
-    procfs = std::make_unique<ProcfsSampler>(*options.pid);
-    if (*options.pid <= 0 || !procfs->ok()) {
-      throw std::invalid_argument("--pid " + std::to_string(*options.pid) +
-                                  ": no such process (cannot read /proc/" +
-                                  std::to_string(*options.pid) + "/status)");
+  WatchOutcome Run() {
+    CheckTargets();
+    ChooseColumns();
+    ResultsFolder folder(options_.out_dir, DefaultStem(), Manifest());
+    folder.SetColumns(columns_);
+    folder.Flush();
+    const Clock::time_point start = Clock::now();
+    auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+    EndReason reason = EndReason::kCompleted;
+    std::string detail = "watched for the whole duration";
+    size_t profiles = 0;
+    for (int64_t tick = 0;; ++tick) {
+      const Clock::time_point due = start + tick * options_.every;
+      if (due - start >= options_.duration) break;
+      if (!SleepUntil(due)) {
+        reason = EndReason::kInterrupted;
+        detail = "stopped by the user after " + std::to_string(elapsed_s()) + " s";
+        break;
+      }
+      if (!TakeSample(folder, tick, elapsed_s(), profiles)) {
+        reason = EndReason::kProcessExited;
+        detail = "process " + std::to_string(*options_.pid) + " exited after " +
+                 std::to_string(elapsed_s()) + " s";
+        folder.AddEvent(elapsed_s(), "process_exit", detail);
+        break;
+      }
+      if (options_.progress) {
+        std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", elapsed_s(),
+                     folder.samples(), profiles);
+      }
+      folder.FlushIfDue();
     }
+    if (options_.progress) std::fprintf(stderr, "\r%*s\r", 60, "");
+    folder.manifest()["elapsed_s"] = elapsed_s();
+    folder.RecordEnd(reason, detail, elapsed_s());
+    json::object written{{"every_ms", options_.every.count()}};
+    for (const ProfileSource& p : sources_) written[ProfileFileKind(p.kind)] = p.written;
+    folder.manifest()["profiles"] = std::move(written);
+    FolderAnalysis analysis = folder.Finish(options_.write_report);
+    if (!analysis.write_error.empty()) throw IoError(analysis.write_error);
+    return {folder.dir(),
+            reason,
+            folder.samples(),
+            profiles,
+            std::move(analysis.verdict),
+            std::move(analysis.report),
+            std::move(analysis.report_error)};
   }
-  std::vector<ProfileSource> profiles;
-  for (const std::string& text : options.pprof_urls) {
-    ProfileSource& p = profiles.emplace_back();
-    p.url_text = text;
-    p.url = ParseUrlFlag("--pprof", text);
-    p.http = std::make_unique<HttpGetter>(p.url.host, p.url.port);
-    std::string error;
-    p.first = FetchProfile(*p.http, p.url.path, p.first_bytes, error);
-    if (!p.first) throw std::invalid_argument("--pprof " + text + ": " + error);
-    p.kind = pprof::KindOf(*p.first);
-    if (p.kind == pprof::ProfileKind::kOther) {
-      throw std::invalid_argument("--pprof " + text +
-                                  ": neither a heap profile (inuse_space) nor a goroutine profile");
+
+ private:
+  static const char* ProfileFileKind(pprof::ProfileKind kind) {
+    return kind == pprof::ProfileKind::kWorkers ? "workers" : "heap";
+  }
+
+  // Sleeps until `due`; false when the user interrupts first.
+  bool SleepUntil(Clock::time_point due) const {
+    auto interrupted = [&] { return options_.interrupted && options_.interrupted->load(); };
+    while (Clock::now() < due && !interrupted())
+      std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), milliseconds(50)));
+    return !interrupted();
+  }
+
+  // Step 1: every option checked and every target reached before anything
+  // is written.
+  void CheckTargets() {
+    if (!options_.pid && options_.pprof_urls.empty() && !options_.metrics_url)
+      throw UsageError("give --pid PID, --pprof URL and/or --metrics URL");
+    if (!options_.metrics.empty() && !options_.metrics_url) {
+      throw UsageError("--metric " + options_.metrics.front() +
+                       ": needs --metrics URL to read it from");
     }
-    for (size_t i = 0; i + 1 < profiles.size(); ++i) {
-      if (profiles[i].kind == p.kind) {
-        throw std::invalid_argument("--pprof " + text + ": a second " + pprof::KindName(p.kind) +
-                                    " profile (" + profiles[i].url_text +
-                                    " is one); give one heap and one goroutine profile");
+    if (options_.every < kMinWatchInterval) throw UsageError("--every must be at least 10ms");
+    if (options_.duration <= milliseconds(0) || options_.duration > kMaxWatchDuration)
+      throw UsageError("--for must be more than 0 and at most 168h");
+    if (options_.pid) {
+      procfs_ = std::make_unique<ProcfsSampler>(*options_.pid);
+      if (*options_.pid <= 0 || !procfs_->ok()) {
+        throw UsageError("--pid " + std::to_string(*options_.pid) +
+                         ": no such process (cannot read /proc/" + std::to_string(*options_.pid) +
+                         "/status)");
+      }
+    }
+    for (const std::string& text : options_.pprof_urls) {
+      ProfileSource& p = sources_.emplace_back();
+      p.url_text = text;
+      p.url = ParseUrlFlag("--pprof", text);
+      p.http = std::make_unique<HttpGetter>(p.url.host, p.url.port);
+      std::string error;
+      p.first = FetchProfile(*p.http, p.url.path, p.first_bytes, error);
+      if (!p.first) throw UsageError("--pprof " + text + ": " + error);
+      p.kind = pprof::KindOf(*p.first);
+      if (p.kind == pprof::ProfileKind::kOther) {
+        throw UsageError("--pprof " + text +
+                         ": neither a heap profile (inuse_space) nor a goroutine profile");
+      }
+      for (size_t i = 0; i + 1 < sources_.size(); ++i) {
+        if (sources_[i].kind == p.kind) {
+          throw UsageError("--pprof " + text + ": a second " + pprof::KindName(p.kind) +
+                           " profile (" + sources_[i].url_text +
+                           " is one); give one heap and one goroutine profile");
+        }
       }
     }
   }
-  auto has_profile = [&](pprof::ProfileKind kind) {
-    return std::any_of(profiles.begin(), profiles.end(),
-                       [kind](const ProfileSource& p) { return p.kind == kind; });
-  };
 
-  // Step 2: the folder's columns. Only those this watch can fill: empty ones
-  // would read as a signal with no samples. /proc and the profiles come
-  // first; the metrics endpoint fills what they leave.
-  std::vector<std::string> columns = {"t_s"};
-  if (procfs) columns.insert(columns.end(), {"rss_bytes", "anon_bytes", "lazyfree_bytes"});
-  for (ProfileSource& p : profiles) {
-    p.column = columns.size();
-    if (p.kind == pprof::ProfileKind::kHeap) {
-      columns.emplace_back(series::kHeapInuseBytesColumn);
-      // Cumulative allocation, when the profile has it: it moves at every
-      // garbage collection, which tells a repeat that is stale (Go's profile
-      // between collections) from one that is real.
-      if (p.first->FindSampleType("alloc_space"))
-        columns.emplace_back(series::kHeapAllocatedBytesColumn);
-    } else {
-      columns.emplace_back(series::kWorkersColumn);
-    }
-  }
-  auto filled_by = [&](std::string_view column) -> std::string {
-    if (procfs && (column == series::kRssBytesColumn || column == series::kAnonBytesColumn ||
-                   column == series::kLazyfreeBytesColumn)) {
+  // Which source fills a column already: "" when none.
+  std::string FilledBy(std::string_view column) const {
+    auto has = [&](pprof::ProfileKind kind) {
+      return std::any_of(sources_.begin(), sources_.end(),
+                         [kind](const ProfileSource& p) { return p.kind == kind; });
+    };
+    if (procfs_ && (column == series::kRssBytesColumn || column == series::kAnonBytesColumn ||
+                    column == series::kLazyfreeBytesColumn)) {
       return "/proc (--pid)";
     }
-    if (column == series::kHeapInuseBytesColumn && has_profile(pprof::ProfileKind::kHeap))
+    if (column == series::kHeapInuseBytesColumn && has(pprof::ProfileKind::kHeap))
       return "the heap profile";
-    if (column == series::kWorkersColumn && has_profile(pprof::ProfileKind::kWorkers))
+    if (column == series::kWorkersColumn && has(pprof::ProfileKind::kWorkers))
       return "the goroutine profile";
     return "";
-  };
-  std::unique_ptr<HttpGetter> metrics_http;
-  loadgen::HttpUrl metrics_url;
-  std::vector<MetricColumn> metric_columns;
-  if (options.metrics_url) {
-    metrics_url = ParseUrlFlag("--metrics", *options.metrics_url);
-    metrics_http = std::make_unique<HttpGetter>(metrics_url.host, metrics_url.port);
+  }
+
+  // Step 2: the folder's columns: only those this watch can fill, since
+  // empty ones would read as a signal with no samples. /proc and the
+  // profiles come first; the metrics endpoint fills what they leave.
+  void ChooseColumns() {
+    columns_ = {"t_s"};
+    if (procfs_) {
+      columns_.insert(columns_.end(),
+                      {std::string(series::kRssBytesColumn), std::string(series::kAnonBytesColumn),
+                       std::string(series::kLazyfreeBytesColumn)});
+    }
+    for (ProfileSource& p : sources_) {
+      p.column = columns_.size();
+      if (p.kind == pprof::ProfileKind::kHeap) {
+        columns_.emplace_back(series::kHeapInuseBytesColumn);
+        // Cumulative allocation, when the profile has it: it moves at every
+        // garbage collection, which tells a repeat that is stale (Go's
+        // profile between collections) from one that is real.
+        if (p.first->FindSampleType("alloc_space"))
+          columns_.emplace_back(series::kHeapAllocatedBytesColumn);
+      } else {
+        columns_.emplace_back(series::kWorkersColumn);
+      }
+    }
+    if (options_.metrics_url) ChooseMetricColumns();
+  }
+
+  // The user's --metric columns, checked against a first scrape, then the
+  // well-known names for the columns nothing else fills.
+  void ChooseMetricColumns() {
+    metrics_url_ = ParseUrlFlag("--metrics", *options_.metrics_url);
+    metrics_http_ = std::make_unique<HttpGetter>(metrics_url_.host, metrics_url_.port);
     std::string error;
-    const auto first = FetchMetrics(*metrics_http, metrics_url.path, *options.metrics_url, error);
-    if (!first) throw std::invalid_argument("--metrics " + *options.metrics_url + ": " + error);
-    // Named by the user: COLUMN=SELECTOR, each column once, never one another source fills.
-    for (const std::string& text : options.metrics) {
-      const size_t eq = text.find('=');
-      MetricColumn m;
-      m.column = text.substr(0, eq);
-      if (eq == std::string::npos || m.column.empty()) {
-        throw std::invalid_argument(
-            "--metric " + text +
-            ": expected COLUMN=METRIC, e.g. requests_total=http_requests_total");
-      }
-      try {
-        (void)series::FormatCsvHeader({m.column});
-        m.selector = series::ParseMetricExpression(std::string_view(text).substr(eq + 1));
-      } catch (const std::invalid_argument& e) {
-        throw std::invalid_argument("--metric " + text + ": " + e.what());
-      }
-      if (m.column == "t_s")
-        throw std::invalid_argument("--metric " + text + ": t_s is the time column");
-      if (const std::string by = filled_by(m.column); !by.empty()) {
-        throw std::invalid_argument("--metric " + text + ": " + m.column +
-                                    " is already read from " + by);
-      }
-      for (const MetricColumn& other : metric_columns) {
+    const auto first =
+        FetchMetrics(*metrics_http_, metrics_url_.path, *options_.metrics_url, error);
+    if (!first) throw UsageError("--metrics " + *options_.metrics_url + ": " + error);
+    for (const std::string& text : options_.metrics) {
+      MetricColumn m = ParseMetricFlag(text);
+      if (const std::string by = FilledBy(m.column); !by.empty())
+        throw UsageError("--metric " + text + ": " + m.column + " is already read from " + by);
+      for (const MetricColumn& other : metric_columns_) {
         if (other.column == m.column)
-          throw std::invalid_argument("--metric " + text + ": " + m.column + " is named twice");
+          throw UsageError("--metric " + text + ": " + m.column + " is named twice");
       }
       if (!m.selector.Evaluate(*first)) {
-        throw std::invalid_argument("--metric " + text + ": " + *options.metrics_url +
-                                    " has no sample of " + m.selector.ToString());
+        throw UsageError("--metric " + text + ": " + *options_.metrics_url + " has no sample of " +
+                         m.selector.ToString());
       }
-      metric_columns.push_back(std::move(m));
+      metric_columns_.push_back(std::move(m));
     }
-    // The well-known names, for the columns nothing else fills.
     for (const series::DefaultMetric& d : series::DefaultMetricColumns()) {
-      if (!filled_by(d.column).empty() ||
-          std::any_of(metric_columns.begin(), metric_columns.end(),
+      if (!FilledBy(d.column).empty() ||
+          std::any_of(metric_columns_.begin(), metric_columns_.end(),
                       [&](const MetricColumn& m) { return m.column == d.column; })) {
         continue;
       }
       for (std::string_view name : d.names) {
         series::MetricExpression selector = series::ParseMetricExpression(name);
         if (!selector.Evaluate(*first)) continue;
-        metric_columns.push_back({std::string(d.column), std::move(selector), 0});
+        metric_columns_.push_back({std::string(d.column), std::move(selector), 0});
         break;
       }
     }
-    for (MetricColumn& m : metric_columns) {
-      m.index = columns.size();
-      columns.push_back(m.column);
+    for (MetricColumn& m : metric_columns_) {
+      m.index = columns_.size();
+      columns_.push_back(m.column);
     }
   }
 
-  WatchOutcome out;
-  out.out_dir = options.out_dir;
-  if (out.out_dir.empty()) {
-    const loadgen::HttpUrl& any = profiles.empty() ? metrics_url : profiles.front().url;
-    const std::string target = options.pid ? "pid" + std::to_string(*options.pid)
-                                           : any.host + "-" + std::to_string(any.port);
-    out.out_dir = fs::path("results") / ("watch-" + target + "-" + UtcFolderStamp());
+  // --metric COLUMN=SELECTOR, the column a valid name other than t_s.
+  static MetricColumn ParseMetricFlag(const std::string& text) {
+    const size_t eq = text.find('=');
+    MetricColumn m;
+    m.column = text.substr(0, eq);
+    if (eq == std::string::npos || m.column.empty()) {
+      throw UsageError("--metric " + text +
+                       ": expected COLUMN=METRIC, e.g. requests_total=http_requests_total");
+    }
+    try {
+      (void)series::FormatCsvHeader({m.column});
+      m.selector = series::ParseMetricExpression(std::string_view(text).substr(eq + 1));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("--metric " + text + ": " + e.what());
+    }
+    if (m.column == "t_s") throw UsageError("--metric " + text + ": t_s is the time column");
+    return m;
   }
-  if (fs::exists(out.out_dir)) {
-    throw std::invalid_argument("--out " + out.out_dir.string() +
-                                ": exists; a recorded watch is never overwritten");
-  }
-  fs::create_directories(out.out_dir);
-  if (!profiles.empty()) fs::create_directories(out.out_dir / "profiles");
 
-  // Step 3: the manifest.
-  std::string csv = series::FormatCsvHeader(columns);
-  std::string events = "t_s,event,detail\n";
-  json::array command;
-  for (const std::string& a : options.command_line) command.push_back(json::string(a));
-  json::object target;
-  if (options.pid) target["pid"] = *options.pid;
-  if (!profiles.empty()) {
-    json::array list;
-    for (const ProfileSource& p : profiles)
-      list.push_back(json::object{{"url", p.url_text}, {"kind", pprof::KindName(p.kind)}});
-    target["pprof"] = std::move(list);
+  std::string DefaultStem() const {
+    const loadgen::HttpUrl& any = sources_.empty() ? metrics_url_ : sources_.front().url;
+    return "watch-" + (options_.pid ? "pid" + std::to_string(*options_.pid)
+                                    : any.host + "-" + std::to_string(any.port));
   }
-  if (options.metrics_url) {
-    json::object mapped;
-    for (const MetricColumn& m : metric_columns) mapped[m.column] = m.selector.ToString();
-    target["metrics_url"] = *options.metrics_url;
-    target["metrics"] = std::move(mapped);
-  }
-  json::object manifest{{"schema_version", kSchemaVersion},
-                        {"kind", "watch"},
+
+  json::object Manifest() const {
+    json::array command;
+    for (const std::string& a : options_.command_line) command.push_back(json::string(a));
+    json::object target;
+    if (options_.pid) target["pid"] = *options_.pid;
+    if (!sources_.empty()) {
+      json::array list;
+      for (const ProfileSource& p : sources_)
+        list.push_back(json::object{{"url", p.url_text}, {"kind", pprof::KindName(p.kind)}});
+      target["pprof"] = std::move(list);
+    }
+    if (options_.metrics_url) {
+      json::object mapped;
+      for (const MetricColumn& m : metric_columns_) mapped[m.column] = m.selector.ToString();
+      target["metrics_url"] = *options_.metrics_url;
+      target["metrics"] = std::move(mapped);
+    }
+    return json::object{{"kind", "watch"},
                         {"target", std::move(target)},
-                        {"flags", json::object{{"every_ms", options.every.count()},
-                                               {"duration_ms", options.duration.count()},
-                                               {"out", out.out_dir.string()}}},
+                        {"flags", json::object{{"every_ms", options_.every.count()},
+                                               {"duration_ms", options_.duration.count()},
+                                               {"out", options_.out_dir.string()}}},
                         {"command_line", std::move(command)},
-                        {"start_time", UtcIsoTime()},
-                        {"status", "running"}};
-  auto flush = [&] {
-    WriteFileAtomically(out.out_dir / "series.csv", csv);
-    WriteFileAtomically(out.out_dir / "events.csv", events);
-    WriteFileAtomically(out.out_dir / "manifest.json", json::serialize(manifest) + "\n");
-  };
-  flush();
+                        {"start_time", UtcIsoTime()}};
+  }
 
-  // Step 3: sample every `every` until the duration ends, the process exits
-  // or the user interrupts; the first profile is the one fetched above.
-  const Clock::time_point start = Clock::now();
-  Clock::time_point next_flush = start + kFlushEvery;
-  auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  out.end_reason = EndReason::kCompleted;
-  std::string detail = "watched for the whole duration";
-  std::vector<double> row(columns.size());
-  for (int64_t tick = 0;; ++tick) {
-    const Clock::time_point due = start + tick * options.every;
-    if (due - start >= options.duration) break;
-    while (Clock::now() < due) {
-      if (options.interrupted && options.interrupted->load()) break;
-      std::this_thread::sleep_for(std::min<Clock::duration>(due - Clock::now(), milliseconds(50)));
-    }
-    if (options.interrupted && options.interrupted->load()) {
-      out.end_reason = EndReason::kInterrupted;
-      detail = "stopped by the user after " + std::to_string(elapsed_s()) + " s";
-      break;
-    }
-    std::fill(row.begin(), row.end(), kMissing);
-    row[0] = elapsed_s();
-    if (procfs) {
-      const ProcMemory m = procfs->Sample();
+  // One row: /proc, the profiles (saved into profiles/), the metrics. A
+  // missed profile or scrape is a gap, not the end: services restart,
+  // networks blip. False when the watched process has exited.
+  bool TakeSample(ResultsFolder& folder, int64_t tick, double t_s, size_t& profiles) {
+    std::vector<double> row(columns_.size(), kMissing);
+    row[0] = t_s;
+    if (procfs_) {
+      const ProcMemory m = procfs_->Sample();
       // A live process always has VmRSS; one that exited has no /proc entry,
       // or (a zombie its parent has not reaped) an entry without VmRSS.
-      if (m.rss_bytes < 0) {
-        out.end_reason = EndReason::kProcessExited;
-        detail = "process " + std::to_string(*options.pid) + " exited after " +
-                 std::to_string(row[0]) + " s";
-        AddEvent(events, row[0], "process_exit", detail);
-        break;
-      }
+      if (m.rss_bytes < 0) return false;
       auto value = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
       row[1] = value(m.rss_bytes);
       row[2] = value(m.anon_bytes);
       row[3] = value(m.lazyfree_bytes);
     }
-    for (ProfileSource& source : profiles) {
+    for (ProfileSource& source : sources_) {
       std::string bytes, error;
       std::optional<pprof::Profile> p;
       if (tick == 0) {
@@ -347,76 +369,53 @@ WatchOutcome Watch(const WatchOptions& options) {
       } else {
         p = FetchProfile(*source.http, source.url.path, bytes, error);
       }
-      if (p) {
-        char name[32];
-        std::snprintf(name, sizeof name, "%s%04zu.pb.gz",
-                      source.kind == pprof::ProfileKind::kWorkers ? "workers-" : "heap-",
-                      source.written + 1);
-        WriteFileAtomically(out.out_dir / "profiles" / name, bytes);
-        ++source.written;
-        ++out.profiles;
-        const std::optional<size_t> index = source.kind == pprof::ProfileKind::kHeap
-                                                ? p->FindSampleType("inuse_space")
-                                                : std::optional<size_t>(0);
-        if (index && *index < p->sample_types.size()) {
-          row[source.column] = static_cast<double>(p->TotalValue(*index));
-        }
-        const bool has_allocated = source.column + 1 < columns.size() &&
-                                   columns[source.column + 1] == series::kHeapAllocatedBytesColumn;
-        if (const std::optional<size_t> alloc = p->FindSampleType("alloc_space");
-            has_allocated && alloc) {
-          row[source.column + 1] = static_cast<double>(p->TotalValue(*alloc));
-        }
-      } else {
-        // A missed profile is a gap, not the end: services restart, networks blip.
-        AddEvent(events, row[0], "pprof_error", source.url_text + ": " + error);
+      if (!p) {
+        folder.AddEvent(t_s, "pprof_error", source.url_text + ": " + error);
+        continue;
       }
+      WriteFileAtomically(folder.NextProfilePath(ProfileFileKind(source.kind)), bytes);
+      ++source.written;
+      ++profiles;
+      FillProfileColumns(*p, source, row);
     }
-    if (metrics_http) {
+    if (metrics_http_) {
       std::string error;
       const auto scrape =
-          FetchMetrics(*metrics_http, metrics_url.path, *options.metrics_url, error);
-      if (scrape) {
-        for (const MetricColumn& m : metric_columns) {
-          row[m.index] = m.selector.Evaluate(*scrape).value_or(kMissing);
-        }
-      } else {
-        AddEvent(events, row[0], "metrics_error", error);
-      }
+          FetchMetrics(*metrics_http_, metrics_url_.path, *options_.metrics_url, error);
+      if (!scrape) folder.AddEvent(t_s, "metrics_error", error);
+      for (const MetricColumn& m : metric_columns_)
+        row[m.index] = scrape ? m.selector.Evaluate(*scrape).value_or(kMissing) : kMissing;
     }
-    series::AppendCsvRow(csv, row);
-    ++out.samples;
-    if (options.progress) {
-      std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", row[0], out.samples,
-                   out.profiles);
-    }
-    if (Clock::now() >= next_flush) {
-      flush();
-      next_flush += kFlushEvery;
-    }
+    folder.AddSample(row);
+    return true;
   }
-  if (options.progress) std::fprintf(stderr, "\r%*s\r", 60, "");
 
-  // Step 4: the folder whole, then its analysis, as `leaklab analyze DIR` does.
-  manifest["status"] = "finished";
-  manifest["elapsed_s"] = elapsed_s();
-  manifest["end"] = json::object{
-      {"reason", EndReasonName(out.end_reason)}, {"detail", detail}, {"t_s", elapsed_s()}};
-  json::object written{{"every_ms", options.every.count()}};
-  for (const ProfileSource& p : profiles) {
-    written[p.kind == pprof::ProfileKind::kWorkers ? "workers" : "heap"] = p.written;
+  // A profile's totals: in use (or goroutines), and allocated when the
+  // folder records it.
+  void FillProfileColumns(const pprof::Profile& p, const ProfileSource& source,
+                          std::vector<double>& row) const {
+    const std::optional<size_t> index = source.kind == pprof::ProfileKind::kHeap
+                                            ? p.FindSampleType("inuse_space")
+                                            : std::optional<size_t>(0);
+    if (index && *index < p.sample_types.size())
+      row[source.column] = static_cast<double>(p.TotalValue(*index));
+    const bool has_allocated = source.column + 1 < columns_.size() &&
+                               columns_[source.column + 1] == series::kHeapAllocatedBytesColumn;
+    if (const std::optional<size_t> alloc = p.FindSampleType("alloc_space"); has_allocated && alloc)
+      row[source.column + 1] = static_cast<double>(p.TotalValue(*alloc));
   }
-  manifest["profiles"] = std::move(written);
-  flush();
-  out.verdict = verdict::AnalyzeResultsFolder(out.out_dir, {});
-  try {
-    WriteHeapDiffProfile(out.verdict, out.out_dir / "heap-diff.pb.gz");
-  } catch (const std::exception& e) {
-    out.verdict.explanation +=
-        std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
-  }
-  WriteFileAtomically(out.out_dir / "verdict.json", verdict::VerdictToJson(out.verdict));
-  return out;
-}
+
+  const WatchOptions& options_;
+  std::unique_ptr<ProcfsSampler> procfs_;
+  std::vector<ProfileSource> sources_;
+  std::unique_ptr<HttpGetter> metrics_http_;
+  loadgen::HttpUrl metrics_url_;
+  std::vector<MetricColumn> metric_columns_;
+  std::vector<std::string> columns_;
+};
+
+}  // namespace
+
+WatchOutcome Watch(const WatchOptions& options) { return Watcher(options).Run(); }
 
 }  // namespace leaklab::harness

@@ -38,6 +38,7 @@ struct WatchOptions {
   std::vector<std::string> command_line;
   const std::atomic<bool>* interrupted = nullptr;  // set by Ctrl-C: stop, keep what was recorded
   bool progress = false;                           // a live line on stderr
+  bool write_report = true;                        // report.html once the folder is complete
 };
 
 struct WatchOutcome {
@@ -46,6 +47,8 @@ struct WatchOutcome {
   size_t samples = 0;
   size_t profiles = 0;
   verdict::Verdict verdict;
+  std::filesystem::path report;  // report.html, when it was written
+  std::string report_error;      // why it was not, when it was asked for
 };
 
 // Limits, with their reasons: a profile fetch may take this long (a large
@@ -58,11 +61,11 @@ inline constexpr std::chrono::milliseconds kMetricsFetchTimeout{5'000};
 inline constexpr std::chrono::hours kMaxWatchDuration{24 * 7};
 inline constexpr std::chrono::milliseconds kMinWatchInterval{10};
 
-// Throws std::invalid_argument naming the flag at fault (no such process,
-// malformed URL, an endpoint that does not answer with a heap or goroutine
-// profile, two profiles of one kind, a metrics endpoint that does not answer
-// or lacks a metric a --metric names, an existing results folder) before
-// anything is written.
+// Throws UsageError (common/errors.h) naming the flag at fault (no such
+// process, malformed URL, an endpoint that does not answer with a heap or
+// goroutine profile, two profiles of one kind, a metrics endpoint that does
+// not answer or lacks a metric a --metric names, a folder that is taken)
+// before anything is written; IoError when the folder cannot be written.
 WatchOutcome Watch(const WatchOptions& options);
 
 }  // namespace leaklab::harness

@@ -2,10 +2,10 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <ctime>
 
 #include "common/atomic_file.h"
-#include "common/utc_time.h"
+#include "common/errors.h"
+#include "harness/results_folder.h"
 #include "report/report.h"
 
 namespace leaklab::harness {
@@ -17,23 +17,6 @@ namespace {
 
 constexpr int kIndexSchemaVersion = 1;
 constexpr const char* kTitle = "leaklab workshop: every scenario and variant";
-
-fs::path ChooseFolder(const fs::path& requested) {
-  fs::path dir = requested;
-  if (dir.empty()) {
-    dir = fs::path("results") / ("workshop-" + UtcFolderStamp());
-    for (int i = 2; fs::exists(dir); ++i)
-      dir = fs::path("results") / ("workshop-" + UtcFolderStamp() + "-" + std::to_string(i));
-  }
-  std::error_code ec;
-  if (fs::exists(dir / report::kIndexFile, ec) || fs::exists(dir / "manifest.json", ec)) {
-    throw UsageError("--out " + dir.string() +
-                     " already holds a workshop or a run; choose another folder");
-  }
-  fs::create_directories(dir, ec);
-  if (ec) throw UsageError("--out " + dir.string() + ": cannot create: " + ec.message());
-  return dir;
-}
 
 void WriteIndex(const fs::path& dir, const std::vector<WorkshopRun>& runs) {
   std::vector<report::IndexEntry> entries;
@@ -71,7 +54,8 @@ void WriteIndex(const fs::path& dir, const std::vector<WorkshopRun>& runs) {
 WorkshopOutcome RunWorkshop(const std::vector<ScenarioEntry>& catalog,
                             const WorkshopOptions& options) {
   WorkshopOutcome out;
-  out.out_dir = ChooseFolder(options.out_dir);
+  // The index is the claim: a workshop folder holds only its runs and index.
+  out.out_dir = ClaimFolder(options.out_dir, "workshop", "index.json");
   out.index = out.out_dir / report::kIndexFile;
   for (const ScenarioEntry& s : catalog) {
     for (const ScenarioEntry::Variant& v : s.variants) {
