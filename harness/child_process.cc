@@ -1,5 +1,6 @@
 #include "harness/child_process.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <thread>
@@ -66,7 +68,7 @@ ChildProcess::ChildProcess(const std::filesystem::path& program,
 }
 
 ChildProcess::~ChildProcess() {
-  if (pid_ > 0 && !Poll().exited) Stop(std::chrono::milliseconds(2000));
+  if (pid_ > 0) Stop(std::chrono::milliseconds(2000));
   if (stdout_fd_ >= 0) ::close(stdout_fd_);
 }
 
@@ -114,17 +116,53 @@ ExitInfo ChildProcess::Wait(std::chrono::milliseconds timeout, std::chrono::mill
   return Stop(grace);
 }
 
+bool ChildProcess::GroupAlive() const {
+  // Signal 0 checks without sending; ESRCH: no process is left in the group.
+  if (::kill(-pid_, 0) != 0) return false;
+  // Zombies still count for kill(), and an orphan's zombie waits for init,
+  // which in a container may never reap it: look for a member that runs.
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return true;
+  bool alive = false;
+  while (const dirent* e = ::readdir(proc)) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+    char path[300], text[512];
+    std::snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    const ssize_t n = ::read(fd, text, sizeof text - 1);
+    ::close(fd);
+    if (n <= 0) continue;
+    text[n] = '\0';
+    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
+    const char* after = std::strrchr(text, ')');
+    char state = 0;
+    int ppid = 0, pgrp = 0;
+    if (after != nullptr && std::sscanf(after + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+        pgrp == pid_ && state != 'Z') {
+      alive = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return alive;
+}
+
 ExitInfo ChildProcess::Stop(std::chrono::milliseconds grace) {
-  if (Poll().exited) return exit_;
-  ::kill(pid_, SIGTERM);
+  if (pid_ <= 0) return exit_;
+  // The whole process group: a wrapper script's children (a server started
+  // by a shell, a worker it forked) must not outlive it as orphans. The
+  // group stays reachable by its id while any member lives, even once the
+  // leader has exited.
+  if (!Poll().exited || GroupAlive()) ::kill(-pid_, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + grace;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (Poll().exited) return exit_;
+    if (Poll().exited && !GroupAlive()) return exit_;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  ::kill(pid_, SIGKILL);
+  ::kill(-pid_, SIGKILL);
   int status = 0;
-  if (::waitpid(pid_, &status, 0) == pid_) {
+  if (!exit_.exited && ::waitpid(pid_, &status, 0) == pid_) {
     exit_.exited = true;
     if (WIFEXITED(status)) exit_.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) exit_.signal = WTERMSIG(status);

@@ -46,10 +46,17 @@ class ChildProcess {
   // Stop(grace) does; returns how it ended.
   ExitInfo Wait(std::chrono::milliseconds timeout, std::chrono::milliseconds grace);
 
-  // Sends SIGTERM, waits up to `grace`, then SIGKILL; returns how it ended.
+  // Sends SIGTERM to the child's process group (the child and whatever it
+  // started), waits up to `grace` for all of them to end, then SIGKILL;
+  // returns how the child ended. Also ends what the child left running
+  // when it has exited by itself.
   ExitInfo Stop(std::chrono::milliseconds grace);
 
  private:
+  // Whether any process of the child's group is left (zombies count until
+  // their parent reaps them).
+  bool GroupAlive() const;
+
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   ExitInfo exit_;
