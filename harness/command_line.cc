@@ -1,6 +1,7 @@
 #include "harness/command_line.h"
 
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <ostream>
 
 #include "common/duration.h"
@@ -85,6 +86,16 @@ auto ParsedFlag(const po::variables_map& vm, const char* name, Parse parse) {
   }
 }
 
+// A seed is a whole number from 0 to 2^64 - 1, in decimal; "-1" is refused
+// rather than wrapped around (as stream extraction into an unsigned would).
+uint64_t ParseSeed(const std::string& text) {
+  uint64_t seed = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size())
+    throw std::invalid_argument("'" + text + "' is not a whole number from 0 to 2^64-1");
+  return seed;
+}
+
 std::vector<std::string> CommandLine(const char* command, const std::vector<std::string>& args) {
   std::vector<std::string> line = {"leaklab", command};
   line.insert(line.end(), args.begin(), args.end());
@@ -112,7 +123,7 @@ po::options_description RunFlags(std::string& duration, std::string& interval,
       "the load's phases and events in the load generator's schedule language, instead of the "
       "scenario's (see 'leaklab list' and loadgen/README.md)")(
       "keys", po::value<std::string>(), "keys for {key}: unique, uniform:K or zipf:K[:S]")(
-      "seed", po::value<uint64_t>()->default_value(1),
+      "seed", po::value<std::string>()->default_value("1"),
       "seed for the load's key choice, recorded in the manifest")(
       "out", po::value<std::string>(),
       "results folder (default: results/<scenario>-<variant>-<time>; with --all, "
@@ -171,7 +182,7 @@ std::optional<RunCommand> ParseRunCommand(const std::vector<std::string>& args,
   RunOptions& o = cmd.options;
   if (vm.count("variant")) o.variant = vm["variant"].as<std::string>();
   if (vm.count("out")) o.out_dir = vm["out"].as<std::string>();
-  o.seed = vm["seed"].as<uint64_t>();
+  o.seed = ParsedFlag(vm, "seed", ParseSeed);
   o.write_report = vm.count("no-report") == 0;
   o.scenario_binary = vm.count("scenario-binary")
                           ? fs::path(vm["scenario-binary"].as<std::string>())

@@ -80,6 +80,12 @@ TEST(CommandLine, BadFlagsAreUsageErrorsNamingTheFlag) {
   EXPECT_NE(UsageErrorOf([&] { ParseRunCommand({}, help); }).find("which scenario?"),
             std::string::npos);
   EXPECT_NE(UsageErrorOf([&] {
+              ParseRunCommand({"x", "--seed=-1"}, help);
+            }).find("--seed: '-1' is not a whole number"),
+            std::string::npos);
+  EXPECT_EQ(ParseRunCommand({"x", "--seed", "18446744073709551615"}, help)->options.seed,
+            18446744073709551615u);
+  EXPECT_NE(UsageErrorOf([&] {
               ParseWatchCommand({"--every", "soon"}, help);
             }).find("--every: "),
             std::string::npos);

@@ -212,6 +212,10 @@ Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
   load.duration =
       options.duration.value_or(phases > milliseconds(0) ? phases : scenario.duration());
   if (load.duration <= milliseconds(0)) throw UsageError("--duration must be positive");
+  if (options.rate_per_s && !(std::isfinite(*options.rate_per_s) && *options.rate_per_s >= 0)) {
+    throw UsageError("--rate " + std::to_string(*options.rate_per_s) +
+                     ": a rate is 0 (as fast as possible) or more requests per second");
+  }
   if (options.rate_per_s) {
     load.schedule.phases = loadgen::Schedule::Steady(load.duration, *options.rate_per_s).phases;
   }

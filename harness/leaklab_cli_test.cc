@@ -118,6 +118,19 @@ TEST_F(LeaklabCli, MalformedScheduleAndKeysNameTheFlag) {
   EXPECT_NE(r.err.find("--connections: connections must be >= 1"), std::string::npos) << r.err;
 }
 
+// A rate below zero or not a number is refused, naming --rate, before
+// anything is written (it used to run closed loop, or blame --schedule).
+TEST_F(LeaklabCli, RateThatIsNoRateIsRefused) {
+  for (const char* rate : {"-5", "nan", "inf"}) {
+    Result r = Leaklab(
+        {"run", "global-request-tracker", "--rate", rate, "--out", (dir_ / "run").string()});
+    EXPECT_EQ(r.exit.exit_code, 2) << rate;
+    EXPECT_NE(r.err.find("--rate "), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("--schedule"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir_ / "run"));
+  }
+}
+
 TEST_F(LeaklabCli, UnknownFlagAndCommandAreUsageErrors) {
   EXPECT_EQ(Leaklab({"run", "global-request-tracker", "--bogus"}).exit.exit_code, 2);
   EXPECT_EQ(Leaklab({"frobnicate"}).exit.exit_code, 2);
