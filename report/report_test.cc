@@ -183,8 +183,8 @@ TEST_F(ReportTest, InconclusiveRunShowsWhatIsMissingTheLimitAndTheServerExit) {
       std::string::npos);
   EXPECT_NE(html.find("<li>a run of 20 s or more</li><li>heap in use</li>"), std::string::npos);
   EXPECT_NE(html.find("<line class=\"limit\""), std::string::npos);
-  EXPECT_NE(html.find(">memory limit 64.0 MB</text>"), std::string::npos);
-  EXPECT_NE(html.find("reaches the 64.0 MB limit at t = 3.1 s; the server was killed at t = 3.2 s"),
+  EXPECT_NE(html.find(">memory limit 64 MB</text>"), std::string::npos);
+  EXPECT_NE(html.find("reaches the 64 MB limit at t = 3.1 s; the server was killed at t = 3.2 s"),
             std::string::npos);
   EXPECT_NE(html.find("<title>the server exited at 3.2 s: killed by SIGKILL</title>"),
             std::string::npos);
