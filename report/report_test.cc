@@ -10,21 +10,14 @@
 #include <cmath>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
+#include "common/read_file.h"
 #include "report/run_data.h"
 
 namespace leaklab::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void WriteFile(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -68,7 +61,7 @@ TEST_F(ReportTest, RealRunShowsVerdictChartsTrendEventsCausesAndManifest) {
   CopyFixture();
   const fs::path path = WriteReport(dir_);
   EXPECT_EQ(path, dir_ / "report.html");
-  const std::string html = ReadFile(path);
+  const std::string html = ReadWholeFile(path, 64 << 20);
   // Self-contained: no script, nothing fetched.
   EXPECT_EQ(Count(html, "<script"), 0u);
   EXPECT_EQ(Count(html, "http://"), Count(html, "http://www.w3.org/2000/svg"));
