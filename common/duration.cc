@@ -1,32 +1,15 @@
 #include "common/duration.h"
 
-#include <cctype>
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <stdexcept>
 
+#include "common/internal/split_number.h"
+
 namespace leaklab {
-namespace {
-
-// Splits "1.5s" into the number 1.5 and the unit "s"; throws on a bad number.
-std::pair<double, std::string_view> SplitNumber(std::string_view text, const char* what) {
-  size_t i = 0;
-  while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-    ++i;
-  double value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + i, value);
-  if (i == 0 || ec != std::errc() || ptr != text.data() + i || !std::isfinite(value)) {
-    throw std::invalid_argument("malformed " + std::string(what) + " '" + std::string(text) +
-                                "': expected a non-negative number");
-  }
-  return {value, text.substr(i)};
-}
-
-}  // namespace
 
 std::chrono::milliseconds ParseDuration(std::string_view text) {
-  auto [value, unit] = SplitNumber(text, "duration");
+  auto [value, unit] = internal::SplitNumber(text, "duration");
   double ms_per_unit = 0;
   if (unit.empty() || unit == "s") {
     ms_per_unit = 1000;
@@ -59,24 +42,34 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   return buf;
 }
 
-long long ParseBytes(std::string_view text) {
-  auto [value, unit] = SplitNumber(text, "size");
-  double mult = 0;
-  if (unit.empty() || unit == "B") {
-    mult = 1;
-  } else if (unit == "K" || unit == "KiB" || unit == "k" || unit == "KB") {
-    mult = 1024.0;
-  } else if (unit == "M" || unit == "MiB" || unit == "MB") {
-    mult = 1024.0 * 1024;
-  } else if (unit == "G" || unit == "GiB" || unit == "GB") {
-    mult = 1024.0 * 1024 * 1024;
+std::string FormatSeconds(double seconds) {
+  if (std::isnan(seconds)) return "-";
+  if (std::isinf(seconds)) return seconds > 0 ? "forever" : "-forever";
+  if (seconds == 0) return "0 s";
+  char buf[64];
+  const double a = std::fabs(seconds);
+  const char* sign = seconds < 0 ? "-" : "";
+  // Each bound is where the figure would round up into the next unit.
+  if (a < 0.9995) {
+    std::snprintf(buf, sizeof buf, "%s%.0f ms", sign, a * 1000);
+  } else if (a < 9.95) {
+    std::snprintf(buf, sizeof buf, "%s%.1f", sign, a);
+    std::string text = buf;
+    if (text.ends_with(".0")) text.resize(text.size() - 2);
+    return text + " s";
+  } else if (a < 59.5) {
+    std::snprintf(buf, sizeof buf, "%s%.0f s", sign, a);
+  } else if (a < 3599.5) {
+    const long t = std::lround(a);
+    std::snprintf(buf, sizeof buf, "%s%ld min %ld s", sign, t / 60, t % 60);
+  } else if (a < 86370) {
+    const long t = std::lround(a / 60);
+    std::snprintf(buf, sizeof buf, "%s%ld h %ld min", sign, t / 60, t % 60);
   } else {
-    throw std::invalid_argument("malformed size '" + std::string(text) + "': unknown unit '" +
-                                std::string(unit) + "' (use K, M or G)");
+    const long t = std::lround(a / 3600);
+    std::snprintf(buf, sizeof buf, "%s%ld d %ld h", sign, t / 24, t % 24);
   }
-  double bytes = value * mult;
-  if (bytes > 1e15) throw std::invalid_argument("size '" + std::string(text) + "' is too large");
-  return static_cast<long long>(std::llround(bytes));
+  return buf;
 }
 
 }  // namespace leaklab

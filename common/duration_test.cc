@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace leaklab {
@@ -39,13 +41,39 @@ TEST(FormatDuration, RoundTrips) {
   EXPECT_EQ(ParseDuration(FormatDuration(milliseconds(1'500))), milliseconds(1'500));
 }
 
-TEST(ParseBytes, Suffixes) {
-  EXPECT_EQ(ParseBytes("4096"), 4096);
-  EXPECT_EQ(ParseBytes("200M"), 200LL * 1024 * 1024);
-  EXPECT_EQ(ParseBytes("512KiB"), 512LL * 1024);
-  EXPECT_EQ(ParseBytes("1G"), 1LL << 30);
-  EXPECT_THROW(ParseBytes("12Q"), std::invalid_argument);
-  EXPECT_THROW(ParseBytes("M"), std::invalid_argument);
+// The style of the explanations and the report alike. Carried over from the
+// two formatters this one replaced (report/html_test.cc's Format.Seconds and
+// analyzers/series/units_test.cc's FormatDuration.SecondsToDays).
+TEST(FormatSeconds, MillisecondsToDays) {
+  EXPECT_EQ(FormatSeconds(0.85), "850 ms");
+  EXPECT_EQ(FormatSeconds(0.4), "400 ms");
+  EXPECT_EQ(FormatSeconds(9.6), "9.6 s");
+  EXPECT_EQ(FormatSeconds(12), "12 s");
+  EXPECT_EQ(FormatSeconds(250), "4 min 10 s");
+  EXPECT_EQ(FormatSeconds(300), "5 min 0 s");
+  EXPECT_EQ(FormatSeconds(7500), "2 h 5 min");
+  EXPECT_EQ(FormatSeconds(12'000), "3 h 20 min");
+  EXPECT_EQ(FormatSeconds(187'200), "2 d 4 h");
+  EXPECT_EQ(FormatSeconds(3 * 86400 + 4 * 3600), "3 d 4 h");
+  EXPECT_EQ(FormatSeconds(std::numeric_limits<double>::infinity()), "forever");
+  EXPECT_EQ(FormatSeconds(std::nan("")), "-");
+}
+
+TEST(FormatSeconds, ChoosesTheUnitAfterRounding) {
+  EXPECT_EQ(FormatSeconds(59.97), "1 min 0 s");
+  EXPECT_EQ(FormatSeconds(3599.7), "1 h 0 min");
+  EXPECT_EQ(FormatSeconds(86'399), "1 d 0 h");
+  EXPECT_EQ(FormatSeconds(0.9996), "1 s");
+  EXPECT_EQ(FormatSeconds(9.97), "10 s");
+}
+
+TEST(FormatSeconds, NoTrailingZeroAndASign) {
+  EXPECT_EQ(FormatSeconds(0), "0 s");
+  EXPECT_EQ(FormatSeconds(1), "1 s");
+  EXPECT_EQ(FormatSeconds(5.04), "5 s");
+  EXPECT_EQ(FormatSeconds(2.5), "2.5 s");
+  EXPECT_EQ(FormatSeconds(-1.5), "-1.5 s");
+  EXPECT_EQ(FormatSeconds(-90), "-1 min 30 s");
 }
 
 }  // namespace

@@ -18,6 +18,31 @@ bool ScenarioEntry::HasVariant(const std::string& v) const {
   return false;
 }
 
+namespace {
+
+// expected_verdict and check are optional: a catalog from an older server
+// has neither.
+ScenarioEntry::Variant ParseVariant(const json::object& v) {
+  ScenarioEntry::Variant out{json::value_to<std::string>(v.at("name")),
+                             json::value_to<std::string>(v.at("description"))};
+  if (const json::value* expected = v.if_contains("expected_verdict")) {
+    out.expected_verdict = json::value_to<std::string>(*expected);
+  }
+  const json::value* check = v.if_contains("check");
+  if (check == nullptr) return out;
+  if (const json::value* duration = check->as_object().if_contains("duration")) {
+    out.check.duration = json::value_to<std::string>(*duration);
+  }
+  if (const json::value* work = check->as_object().if_contains("work")) {
+    out.check.counter = json::value_to<std::string>(work->at("counter"));
+    out.check.min_bytes_per_unit = work->at("min_bytes_per_unit").to_number<double>();
+    out.check.max_bytes_per_unit = work->at("max_bytes_per_unit").to_number<double>();
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
   std::vector<ScenarioEntry> out;
   try {
@@ -27,11 +52,7 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       e.name = json::value_to<std::string>(s.at("name"));
       e.description = json::value_to<std::string>(s.at("description"));
       for (const json::value& v : s.at("variants").as_array()) {
-        // expected_verdict is optional: a catalog from an older server has none.
-        const json::value* expected = v.as_object().if_contains("expected_verdict");
-        e.variants.push_back({json::value_to<std::string>(v.at("name")),
-                              json::value_to<std::string>(v.at("description")),
-                              expected != nullptr ? json::value_to<std::string>(*expected) : ""});
+        e.variants.push_back(ParseVariant(v.as_object()));
       }
       const json::object& load = s.at("load").as_object();
       e.path_template = json::value_to<std::string>(load.at("path_template"));

@@ -13,9 +13,19 @@ namespace leaklab::harness {
 // What the harness knows of a scenario: read from `leaklab-scenario --list
 // --json`, because the harness never links scenario code.
 struct ScenarioEntry {
+  // What the scenario verdict test checks of a short run of a variant, as
+  // scenarios/runtime/scenario.h's VariantCheck says; all empty and zero in
+  // a catalog that gives none.
+  struct Check {
+    std::string duration = {};  // "6s"; empty: the test's default
+    std::string counter = {};   // empty: any work counter
+    double min_bytes_per_unit = 0;
+    double max_bytes_per_unit = 0;  // 0: bytes per unit are not checked
+  };
   struct Variant {
     std::string name, description;
-    std::string expected_verdict;  // from the catalog; empty when it gives none
+    std::string expected_verdict = {};  // from the catalog; empty when it gives none
+    Check check = {};
   };
   std::string name, description;
   std::vector<Variant> variants;  // the first is the default

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <ostream>
 
+#include "common/bytes.h"
 #include "common/duration.h"
 #include "common/errors.h"
 #include "harness/catalog_client.h"

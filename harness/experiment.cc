@@ -20,6 +20,7 @@
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
+#include "common/bytes.h"
 #include "common/duration.h"
 #include "common/end_reason.h"
 #include "common/errors.h"
@@ -61,19 +62,6 @@ double Field(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   if (v == nullptr || !v->is_number()) return std::numeric_limits<double>::quiet_NaN();
   return v->to_number<double>();
-}
-
-std::string Seconds(double s) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f s", s);
-  return buf;
-}
-
-std::string HumanMB(double bytes) {
-  char buf[32];
-  if (!std::isfinite(bytes) || bytes < 0) return "-";
-  std::snprintf(buf, sizeof buf, "%.1f MB", bytes / 1e6);
-  return buf;
 }
 
 // Fetches the server's pprof profiles into profiles/<kind>-NNNN.pb.gz, in
@@ -369,12 +357,12 @@ class Experiment {
     if (!exit.exited) return false;
     end_t_s_ = ElapsedS();
     reason_ = EndReason::kServerExited;
-    detail_ = "the server " + exit.Describe() + " after " + Seconds(end_t_s_);
+    detail_ = "the server " + exit.Describe() + " after " + FormatSeconds(end_t_s_);
     if (cgroup_ && exit.signal == SIGKILL && cgroup_->ReadStats().oom_kills > 0) {
       reason_ = EndReason::kOomKilled;
       detail_ = "the kernel's OOM killer ended the server at its " +
                 std::to_string(*options_.mem_limit_bytes >> 20) + " MiB cgroup limit after " +
-                Seconds(end_t_s_);
+                FormatSeconds(end_t_s_);
     }
     folder_.AddEvent(end_t_s_, "server_exit", exit.Describe());
     return true;
@@ -395,9 +383,11 @@ class Experiment {
     folder_.FlushIfDue();
     const Clock::time_point now = Clock::now();
     if (options_.progress && now - last_progress_ >= milliseconds(500)) {
-      std::fprintf(stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", t_s,
-                   HumanMB(mem.rss_bytes < 0 ? -1.0 : static_cast<double>(mem.rss_bytes)).c_str(),
-                   HumanMB(Field(stats, series::kHeapInuseBytesColumn)).c_str(), rate);
+      std::fprintf(
+          stderr, "\r  %5.1fs  RSS %10s  heap in use %10s  %7.0f req/s ", t_s,
+          FormatBytes(mem.rss_bytes < 0 ? std::nan("") : static_cast<double>(mem.rss_bytes))
+              .c_str(),
+          FormatBytes(Field(stats, series::kHeapInuseBytesColumn)).c_str(), rate);
       last_progress_ = now;
     }
   }
@@ -414,7 +404,7 @@ class Experiment {
         // Interruption first: Ctrl-C is ours, and must not read as a server exit.
         if (options_.interrupted != nullptr && options_.interrupted->load()) {
           reason_ = EndReason::kInterrupted;
-          detail_ = "interrupted after " + Seconds(ElapsedS());
+          detail_ = "interrupted after " + FormatSeconds(ElapsedS());
           break;
         }
         if (ServerExited() || Clock::now() - start_ >= plan_.load.duration) break;

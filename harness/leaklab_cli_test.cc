@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "common/read_file.h"
 #include "harness/catalog_client.h"
 #include "harness/child_process.h"
 
@@ -26,12 +27,10 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Test outputs are small; the limit only stops a wrong path from filling memory.
+constexpr std::uintmax_t kMaxFileBytes = 64 << 20;
+// Enough of a log to see why a step failed.
+constexpr std::uintmax_t kLogTailBytes = 16 << 10;
 
 class LeaklabCli : public ::testing::Test {
  protected:
@@ -57,7 +56,7 @@ class LeaklabCli : public ::testing::Test {
     Result r;
     r.exit = p.Wait(timeout, milliseconds(2000));
     r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    r.err = ReadFile(log);
+    r.err = ReadWholeFile(log, kMaxFileBytes);
     return r;
   }
 
@@ -240,16 +239,19 @@ TEST_F(LeaklabCli, WatchKeepsDataWhenTheProcessExits) {
                           text),
             0)
       << text;
-  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "process_exited");
   EXPECT_LT(manifest.at("elapsed_s").to_number<double>(), 10);
-  std::istringstream csv(ReadFile(out / "series.csv"));
+  std::istringstream csv(ReadWholeFile(out / "series.csv", kMaxFileBytes));
   std::string line;
   int rows = -1;  // the header
   while (std::getline(csv, line)) ++rows;
   EXPECT_GE(rows, 8);
-  const json::object verdict = json::parse(ReadFile(out / "verdict.json")).as_object();
-  EXPECT_EQ(verdict.at("verdict").as_string(), "inconclusive") << ReadFile(out / "verdict.json");
+  const json::object verdict =
+      json::parse(ReadWholeFile(out / "verdict.json", kMaxFileBytes)).as_object();
+  EXPECT_EQ(verdict.at("verdict").as_string(), "inconclusive")
+      << ReadWholeFile(out / "verdict.json", kMaxFileBytes);
 }
 
 TEST_F(LeaklabCli, WatchBadTargetsAndFlagsAreUsageErrors) {
@@ -281,7 +283,7 @@ TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
                       {"--scenario", "global-request-tracker", "--variant", "leaky", "--port", "0"},
                       dir_ / "server.log");
   const std::optional<std::string> port = server.ReadFirstLine(milliseconds(10'000));
-  ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
+  ASSERT_TRUE(port) << ReadFileTail(dir_ / "server.log", kLogTailBytes);
   ChildProcess load(
       fs::path(LEAKLAB_BIN_DIR) / "leaklab-loadgen",
       {"-c", "2", "-r", "500", "-d", "8s", "http://127.0.0.1:" + *port + "/track?id={n}"},
@@ -301,7 +303,8 @@ TEST_F(LeaklabCli, WatchPprofEndpointNamesTheGrowingSite) {
       << site;
   EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
   EXPECT_TRUE(fs::exists(out / "heap-diff.pb.gz"));
-  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_GE(manifest.at("profiles").at("heap").as_int64(), 12);
 }
 
@@ -313,7 +316,7 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
                       {"--scenario", "global-request-tracker", "--variant", "fixed", "--port", "0"},
                       dir_ / "server.log");
   const std::optional<std::string> port = server.ReadFirstLine(milliseconds(10'000));
-  ASSERT_TRUE(port) << ReadFile(dir_ / "server.log");
+  ASSERT_TRUE(port) << ReadFileTail(dir_ / "server.log", kLogTailBytes);
   const std::string base = "http://127.0.0.1:" + *port;
   std::string text;
   EXPECT_EQ(LeaklabStdout("watch --metrics " + base +
@@ -350,7 +353,7 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
           text),
       0)
       << text;
-  std::istringstream csv(ReadFile(out / "series.csv"));
+  std::istringstream csv(ReadWholeFile(out / "series.csv", kMaxFileBytes));
   std::string header, row, last;
   std::getline(csv, header);
   EXPECT_EQ(header,
@@ -370,7 +373,8 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
   EXPECT_GT(requests, 100) << last;
   EXPECT_TRUE(fs::exists(out / "profiles" / "heap-0001.pb.gz"));
   EXPECT_TRUE(fs::exists(out / "profiles" / "workers-0001.pb.gz"));
-  const json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("target").at("metrics").at("requests_total").as_string(),
             "leaklab_requests_total");
   EXPECT_EQ(manifest.at("target").at("metrics").at("live").as_string(), "leaklab_live_bytes");
@@ -409,7 +413,8 @@ TEST_F(LeaklabCli, ServerThatNeverAnswersFailsWithinTheStartupTimeout) {
   EXPECT_EQ(r.exit.exit_code, 1) << r.err;
   EXPECT_LT(r.seconds, 10);
   EXPECT_NE(r.err.find("did not answer /healthz within 1s"), std::string::npos) << r.err;
-  json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "server_failed_to_start");
 }
 
@@ -436,27 +441,30 @@ TEST_F(LeaklabCli, ServerKilledMidRunKeepsSamplesAndRecordsHow) {
   auto deadline = Clock::now() + std::chrono::seconds(15);
   while (pid == 0 && Clock::now() < deadline) {
     std::this_thread::sleep_for(milliseconds(100));
+    // Not there until the run has claimed its folder.
+    if (!fs::exists(out / "manifest.json")) continue;
     boost::system::error_code ec;
-    json::value m = json::parse(ReadFile(out / "manifest.json"), ec);
+    json::value m = json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes), ec);
     if (!ec && m.is_object() && m.as_object().contains("server") &&
         m.at("server").as_object().contains("port")) {
       pid = static_cast<int>(m.at("server").at("pid").as_int64());
     }
   }
-  ASSERT_GT(pid, 0) << ReadFile(log);
+  ASSERT_GT(pid, 0) << ReadFileTail(log, kLogTailBytes);
   std::this_thread::sleep_for(milliseconds(1500));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ExitInfo exit = run.Wait(std::chrono::seconds(15), milliseconds(2000));
-  EXPECT_EQ(exit.exit_code, 0) << ReadFile(log);
+  EXPECT_EQ(exit.exit_code, 0) << ReadFileTail(log, kLogTailBytes);
 
-  json::object manifest = json::parse(ReadFile(out / "manifest.json")).as_object();
+  json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("status").as_string(), "finished");
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "server_exited");
   EXPECT_NE(std::string(manifest.at("end").at("detail").as_string()).find("SIGKILL"),
             std::string::npos);
-  std::string csv = ReadFile(out / "series.csv");
+  std::string csv = ReadWholeFile(out / "series.csv", kMaxFileBytes);
   EXPECT_GE(std::count(csv.begin(), csv.end(), '\n'), 10) << csv;
-  std::string verdict = ReadFile(out / "verdict.json");
+  std::string verdict = ReadWholeFile(out / "verdict.json", kMaxFileBytes);
   EXPECT_NE(verdict.find("ended early"), std::string::npos) << verdict;
 }
 
@@ -467,7 +475,7 @@ TEST_F(LeaklabCli, RefusesToOverwriteARecordedRun) {
   Result r = Leaklab({"run", "global-request-tracker", "--out", out.string()});
   EXPECT_EQ(r.exit.exit_code, 2);
   EXPECT_NE(r.err.find("already holds a run"), std::string::npos) << r.err;
-  EXPECT_EQ(ReadFile(out / "manifest.json"), "{\"precious\":true}\n");
+  EXPECT_EQ(ReadWholeFile(out / "manifest.json", kMaxFileBytes), "{\"precious\":true}\n");
 }
 
 TEST_F(LeaklabCli, CatalogGivesEveryVariantAnExpectedVerdict) {
@@ -494,7 +502,8 @@ TEST_F(LeaklabCli, ReportWritesTheReportOrNamesTheFileAtFault) {
   std::string out;
   ASSERT_EQ(LeaklabStdout("report " + run.string(), out), 0) << out;
   EXPECT_EQ(out, "report: " + (run / "report.html").string() + "\n");
-  EXPECT_NE(ReadFile(run / "report.html").find("data-verdict=\"leak\""), std::string::npos);
+  EXPECT_NE(ReadWholeFile(run / "report.html", kMaxFileBytes).find("data-verdict=\"leak\""),
+            std::string::npos);
 
   const fs::path empty = dir_ / "empty";
   fs::create_directories(empty);
@@ -506,7 +515,8 @@ TEST_F(LeaklabCli, ReportWritesTheReportOrNamesTheFileAtFault) {
   EXPECT_NE(out.find((run / "verdict.json").string() + ": not valid JSON"), std::string::npos)
       << out;
   // The report of the folder that could not be read is left as it was.
-  EXPECT_NE(ReadFile(run / "report.html").find("data-verdict=\"leak\""), std::string::npos);
+  EXPECT_NE(ReadWholeFile(run / "report.html", kMaxFileBytes).find("data-verdict=\"leak\""),
+            std::string::npos);
   EXPECT_EQ(LeaklabStdout("report", out), 2);
 }
 
@@ -527,12 +537,15 @@ TEST_F(LeaklabCli, AnalyzeCsvWithOutMakesAResultsFolderWithAReport) {
             0)
       << out;
   EXPECT_NE(out.find("report: " + (out_dir / "report.html").string()), std::string::npos) << out;
-  EXPECT_EQ(ReadFile(out_dir / "series.csv"), ReadFile(csv))
+  EXPECT_EQ(ReadWholeFile(out_dir / "series.csv", kMaxFileBytes), ReadWholeFile(csv, kMaxFileBytes))
       << "copied as it was, unknown columns too";
-  const json::object manifest = json::parse(ReadFile(out_dir / "manifest.json")).as_object();
+  const json::object manifest =
+      json::parse(ReadWholeFile(out_dir / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("origin").as_string(), "leaklab analyze --out");
-  EXPECT_EQ(json::parse(ReadFile(out_dir / "verdict.json")).at("verdict").as_string(), "leak");
-  const std::string html = ReadFile(out_dir / "report.html");
+  EXPECT_EQ(
+      json::parse(ReadWholeFile(out_dir / "verdict.json", kMaxFileBytes)).at("verdict").as_string(),
+      "leak");
+  const std::string html = ReadWholeFile(out_dir / "report.html", kMaxFileBytes);
   EXPECT_NE(html.find("data-verdict=\"leak\""), std::string::npos);
   EXPECT_NE(html.find("id=\"chart-memory\""), std::string::npos);
   EXPECT_NE(html.find("per request"), std::string::npos);
@@ -546,7 +559,7 @@ TEST_F(LeaklabCli, AnalyzeCsvWithOutMakesAResultsFolderWithAReport) {
   std::ofstream(run / "manifest.json") << "{\"scenario\":\"x\"}\n";
   EXPECT_EQ(LeaklabStdout("analyze " + csv.string() + " --out " + run.string(), out), 2);
   EXPECT_NE(out.find("holds other files"), std::string::npos) << out;
-  EXPECT_EQ(ReadFile(run / "manifest.json"), "{\"scenario\":\"x\"}\n");
+  EXPECT_EQ(ReadWholeFile(run / "manifest.json", kMaxFileBytes), "{\"scenario\":\"x\"}\n");
   EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string() + " --out " + run.string(), out), 2);
   // A malformed CSV is refused before the folder is touched.
   const fs::path bad = dir_ / "bad.csv", fresh = dir_ / "fresh";
@@ -572,15 +585,15 @@ TEST_F(LeaklabCli, AnalyzeGoProfilesWithOutMakesAResultsFolderWithAReport) {
     EXPECT_TRUE(fs::exists(out_dir / "profiles" / ("workers-000" + std::to_string(i) + ".pb.gz")));
   }
   EXPECT_TRUE(fs::exists(out_dir / "heap-diff.pb.gz"));
-  const json::value v = json::parse(ReadFile(out_dir / "verdict.json"));
+  const json::value v = json::parse(ReadWholeFile(out_dir / "verdict.json", kMaxFileBytes));
   EXPECT_EQ(v.at("evidence").at("profiles").at("heap").at("first").as_string(),
             (out_dir / "profiles" / "heap-0001.pb.gz").string());
-  const std::string html = ReadFile(out_dir / "report.html");
+  const std::string html = ReadWholeFile(out_dir / "report.html", kMaxFileBytes);
   EXPECT_NE(html.find("main.(*sessionStore).add"), std::string::npos);
   EXPECT_NE(html.find("main.watch"), std::string::npos);
   EXPECT_NE(html.find("<path class=\"line c-heap\" d=\"M"), std::string::npos);
   // series.csv holds the profiles' totals.
-  EXPECT_EQ(ReadFile(out_dir / "series.csv").rfind("t_s,", 0), 0u);
+  EXPECT_EQ(ReadWholeFile(out_dir / "series.csv", kMaxFileBytes).rfind("t_s,", 0), 0u);
   EXPECT_EQ(LeaklabStdout("analyze " + out_dir.string(), out), 0) << out;
   EXPECT_NE(out.find("main.(*sessionStore).add"), std::string::npos) << out;
 }
@@ -601,19 +614,19 @@ TEST_F(LeaklabCli, ReportThatCannotBeWrittenLosesNothingAndKeepsExitZero) {
   fs::create_directories(run / "report.html");
   Result r;
   r.exit = child.Wait(std::chrono::seconds(30), milliseconds(2000));
-  r.err = ReadFile(log);
+  r.err = ReadWholeFile(log, kMaxFileBytes);
   EXPECT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
   for (const char* f :
        {"manifest.json", "series.csv", "events.csv", "loadgen.json", "verdict.json"}) {
     EXPECT_TRUE(fs::exists(run / f)) << f;
   }
-  const std::string verdict = ReadFile(run / "verdict.json");
+  const std::string verdict = ReadWholeFile(run / "verdict.json", kMaxFileBytes);
   r = Leaklab({"analyze", run.string()});
   EXPECT_EQ(r.exit.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("no report written"), std::string::npos) << r.err;
   // verdict.json was brought up to date all the same: the same verdict.
-  EXPECT_EQ(json::parse(ReadFile(run / "verdict.json")).at("verdict"),
+  EXPECT_EQ(json::parse(ReadWholeFile(run / "verdict.json", kMaxFileBytes)).at("verdict"),
             json::parse(verdict).at("verdict"));
   // Once the way is clear, analyze writes it.
   fs::remove(run / "report.html");

@@ -3,18 +3,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
+#include <filesystem>
 #include <vector>
+
+#include "common/read_file.h"
 
 namespace leaklab::harness {
 namespace {
 
 std::string ReadTestdata(const char* name) {
-  std::ifstream in(std::string(LEAKLAB_HARNESS_TESTDATA_DIR) + "/" + name);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return ReadWholeFile(std::filesystem::path(LEAKLAB_HARNESS_TESTDATA_DIR) / name, 1 << 20);
 }
 
 TEST(FindKilobytesField, ReadsRecordedStatusFile) {

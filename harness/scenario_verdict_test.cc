@@ -1,18 +1,25 @@
-// End-to-end scenario tests: `leaklab run` on each scenario variant must reach
-// the expected verdict, and `leaklab analyze` on the results folder must reach
-// the same one offline. These run real servers under real load for seconds.
+// End-to-end scenario tests: `leaklab run` on each variant of the scenario
+// catalog must reach the verdict the catalog expects (and the bytes kept per
+// unit of work it states), and `leaklab analyze` on the results folder must
+// reach the same one offline. These run real servers under real load for
+// seconds. The cases come from the catalog alone (scenarios/catalog.cc and
+// each scenario's Info()), so that a new scenario needs no line here.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <ostream>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "common/duration.h"
+#include "common/read_file.h"
 #include "harness/catalog_client.h"
 #include "harness/child_process.h"
 #include "harness/memory_cgroup.h"
@@ -24,36 +31,73 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
+// Test outputs are small; the limit only stops a wrong path from filling memory.
+constexpr std::uintmax_t kMaxFileBytes = 64 << 20;
+// Enough of a log to see why a step failed.
+constexpr std::uintmax_t kLogTailBytes = 16 << 10;
+// A variant's run length when its catalog entry does not give one.
+constexpr const char* kDefaultDuration = "8s";
+
+fs::path Bin(const char* name) { return fs::path(LEAKLAB_BIN_DIR) / name; }
+
+// One variant of the catalog, with what its entry says a run must show.
 struct Case {
-  const char* scenario;
-  const char* variant;
-  const char* expect;
-  const char* duration;
-  // When max_bytes_per_unit is set, the best work explanation must give bytes
-  // per unit in [min, max], and be `counter` when that is set too.
-  const char* counter = nullptr;
-  double min_bytes_per_unit = 0;
-  double max_bytes_per_unit = 0;
+  std::string scenario;
+  ScenarioEntry::Variant variant;
 };
 
 std::ostream& operator<<(std::ostream& os, const Case& c) {
-  return os << c.scenario << "/" << c.variant;
+  return os << c.scenario << "/" << c.variant.name;
 }
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+// Every variant of every scenario in the catalog that `leaklab-scenario
+// --list --json` prints, as the harness reads it: a new scenario is tested
+// once the catalog lists it. Evaluated when the tests are registered (also by
+// --gtest_list_tests, which ctest's discovery runs after the build).
+std::vector<Case> CatalogCases() {
+  std::vector<Case> cases;
+  try {
+    for (const ScenarioEntry& s : LoadCatalog(Bin("leaklab-scenario"))) {
+      for (const ScenarioEntry::Variant& v : s.variants) cases.push_back({s.name, v});
+    }
+  } catch (const std::exception&) {
+    // No cases; ScenarioCatalog.ListsVariantsToTest names the reason.
+  }
+  return cases;
 }
 
-fs::path Bin(const char* name) { return fs::path(LEAKLAB_BIN_DIR) / name; }
+TEST(ScenarioCatalog, ListsVariantsToTest) {
+  std::vector<ScenarioEntry> catalog;
+  ASSERT_NO_THROW(catalog = LoadCatalog(Bin("leaklab-scenario")));
+  ASSERT_FALSE(catalog.empty());
+  // A scenario folder the build adds (it has a CMakeLists.txt) but the
+  // catalog does not list would never be run or tested.
+  std::set<std::string> listed;
+  for (const ScenarioEntry& s : catalog) listed.insert(s.name);
+  for (const auto& e : fs::directory_iterator(fs::path(LEAKLAB_SOURCE_DIR) / "scenarios")) {
+    if (!fs::exists(e.path() / "CMakeLists.txt")) continue;
+    EXPECT_TRUE(listed.contains(e.path().filename().string()))
+        << e.path() << " is built but scenarios/catalog.cc does not list it";
+  }
+  for (const ScenarioEntry& s : catalog) {
+    for (const ScenarioEntry::Variant& v : s.variants) {
+      EXPECT_FALSE(v.expected_verdict.empty()) << s.name << "/" << v.name;
+      if (!v.check.duration.empty()) {
+        EXPECT_NO_THROW(ParseDuration(v.check.duration)) << s.name << "/" << v.name;
+      }
+      EXPECT_LE(v.check.min_bytes_per_unit, v.check.max_bytes_per_unit) << s.name << "/" << v.name;
+    }
+  }
+}
 
 class ScenarioVerdict : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
   const Case& c = GetParam();
-  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / (std::string(c.scenario) + "-" + c.variant);
+  const std::string& expect = c.variant.expected_verdict;
+  const ScenarioEntry::Check& check = c.variant.check;
+  const std::string duration = check.duration.empty() ? kDefaultDuration : check.duration;
+  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / (c.scenario + "-" + c.variant.name);
   fs::remove_all(dir);
   fs::create_directories(dir.parent_path());
   fs::path log = dir.string() + ".log";
@@ -62,100 +106,49 @@ TEST_P(ScenarioVerdict, RunReachesExpectedVerdictAndAnalyzeAgrees) {
   ExitInfo run;
   {
     ChildProcess leaklab(Bin("leaklab"),
-                         {"run", c.scenario, "--variant", c.variant, "--duration", c.duration,
-                          "--out", dir.string(), "--expect", c.expect},
+                         {"run", c.scenario, "--variant", c.variant.name, "--duration", duration,
+                          "--out", dir.string(), "--expect", expect},
                          log);
     run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
   }
-  std::string verdict_text = ReadFile(dir / "verdict.json");
   ASSERT_EQ(run.exit_code, 0) << "leaklab run " << run.Describe() << "\n"
-                              << ReadFile(log) << verdict_text;
+                              << ReadFileTail(log, kLogTailBytes) << "\n"
+                              << ReadFileTail(dir / "verdict.json", kMaxFileBytes);
+  std::string verdict_text = ReadWholeFile(dir / "verdict.json", kMaxFileBytes);
 
   json::object verdict = json::parse(verdict_text).as_object();
-  EXPECT_EQ(verdict.at("verdict").as_string(), c.expect) << verdict_text;
+  EXPECT_EQ(verdict.at("verdict").as_string(), expect) << verdict_text;
   EXPECT_EQ(verdict.at("schema_version").as_int64(), 1);
-  json::object manifest = json::parse(ReadFile(dir / "manifest.json")).as_object();
+  json::object manifest =
+      json::parse(ReadWholeFile(dir / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "completed");
-  if (c.max_bytes_per_unit > 0) {
+  if (check.max_bytes_per_unit > 0) {
     const json::array& work = verdict.at("evidence").at("work").as_array();
     ASSERT_FALSE(work.empty()) << verdict_text;
-    if (c.counter != nullptr) {
-      EXPECT_EQ(work[0].at("counter").as_string(), c.counter) << verdict_text;
+    if (!check.counter.empty()) {
+      EXPECT_EQ(work[0].at("counter").as_string(), check.counter) << verdict_text;
     }
     double per_unit = work[0].at("bytes_per_unit").to_number<double>();
-    EXPECT_GE(per_unit, c.min_bytes_per_unit) << verdict_text;
-    EXPECT_LE(per_unit, c.max_bytes_per_unit) << verdict_text;
+    EXPECT_GE(per_unit, check.min_bytes_per_unit) << verdict_text;
+    EXPECT_LE(per_unit, check.max_bytes_per_unit) << verdict_text;
   }
-
-  // The catalog (what `leaklab run --all` checks against) expects the same.
-  std::string catalog_expects = "(not in the catalog)";
-  for (const ScenarioEntry& s : LoadCatalog(Bin("leaklab-scenario"))) {
-    for (const ScenarioEntry::Variant& v : s.variants) {
-      if (s.name == c.scenario && v.name == c.variant) catalog_expects = v.expected_verdict;
-    }
-  }
-  EXPECT_EQ(catalog_expects, c.expect) << "scenarios/<name>/*.cc and this table disagree";
 
   // The folder alone is enough to reach the same verdict.
-  ChildProcess analyze(Bin("leaklab"), {"analyze", dir.string(), "--expect", c.expect}, log);
+  ChildProcess analyze(Bin("leaklab"), {"analyze", dir.string(), "--expect", expect}, log);
   ExitInfo offline = analyze.Wait(std::chrono::seconds(30), milliseconds(1000));
   EXPECT_EQ(offline.exit_code, 0) << "leaklab analyze " << offline.Describe() << "\n"
-                                  << ReadFile(log);
+                                  << ReadFileTail(log, kLogTailBytes);
 }
 
-// The tracker keeps a 10,000-byte buffer per request: with the vector's own
-// slot and allocator rounding, 9.5 to 11.5 KB per request.
-INSTANTIATE_TEST_SUITE_P(
-    GlobalRequestTracker, ScenarioVerdict,
-    ::testing::Values(Case{"global-request-tracker", "leaky", "leak", "6s", "requests_total", 9'500,
-                           11'500},
-                      Case{"global-request-tracker", "fixed", "no-leak", "8s"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
-
-// About 2.2 KB kept per request: the parsed request with its six header lines
-// and a 1 KB session.
-INSTANTIATE_TEST_SUITE_P(GlobalRequestMap, ScenarioVerdict,
-                         ::testing::Values(Case{"global-request-map", "leaky", "leak", "6s",
-                                                "requests_total", 1'800, 2'800},
-                                           Case{"global-request-map", "fixed", "no-leak", "8s"}),
+// Named scenario_variant, with '_' for '-' (gtest names allow no '-'):
+// ScenarioVerdict.RunReachesExpectedVerdictAndAnalyzeAgrees/global_request_tracker_leaky.
+INSTANTIATE_TEST_SUITE_P(Catalog, ScenarioVerdict, ::testing::ValuesIn(CatalogCases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.variant);
-                         });
-
-// About 2.9 KB per key: the cache's encoded copy of a 32-record result. Every
-// request is a new key, so keys and requests explain it equally well.
-INSTANTIATE_TEST_SUITE_P(
-    UnboundedCache, ScenarioVerdict,
-    ::testing::Values(Case{"unbounded-cache", "leaky", "leak", "6s", nullptr, 2'500, 3'300},
-                      Case{"unbounded-cache", "janitor", "no-leak", "8s"},
-                      Case{"unbounded-cache", "lru", "no-leak", "8s"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
-
-// About 5 MB per reload: 600 workers with an 8 KB buffer each, and their bookkeeping.
-INSTANTIATE_TEST_SUITE_P(
-    RunawayWorkers, ScenarioVerdict,
-    ::testing::Values(Case{"runaway-workers", "leaky", "leak", "8s", "reloads_total", 4.0e6, 6.0e6},
-                      Case{"runaway-workers", "fixed", "no-leak", "8s"}),
-    [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.variant); });
-
-// A 256 MB burst at 1.5 s, freed at about 3.3 s; the rest of the run shows
-// whether RSS stays up.
-INSTANTIATE_TEST_SUITE_P(LazyRelease, ScenarioVerdict,
-                         ::testing::Values(Case{"lazy-release", "madv-free", "lazy-release", "8s"},
-                                           Case{"lazy-release", "madv-dontneed", "no-leak", "8s"},
-                                           Case{"lazy-release", "retain", "lazy-release", "8s"}),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           std::string name = info.param.variant;
+                           std::string name = info.param.scenario + "_" + info.param.variant.name;
                            for (char& ch : name) {
-                             if (ch == '-') ch = '_';
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            }
                            return name;
-                         });
-
-INSTANTIATE_TEST_SUITE_P(SteadyState, ScenarioVerdict,
-                         ::testing::Values(Case{"steady-state", "control", "no-leak", "10s"}),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return std::string(info.param.variant);
                          });
 
 // The incident's team diffed heap snapshots with go tool pprof; the profiles
@@ -172,7 +165,7 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
                           "--profile-every", "2s", "--out", dir.string()},
                          log);
     ASSERT_EQ(leaklab.Wait(std::chrono::seconds(60), milliseconds(3000)).exit_code, 0)
-        << ReadFile(log);
+        << ReadFileTail(log, kLogTailBytes);
   }
   std::vector<fs::path> heaps;
   for (const auto& e : fs::directory_iterator(dir / "profiles")) {
@@ -189,8 +182,8 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
                       " go tool pprof -top " + extra + " -sample_index=inuse_space -base " +
                       heaps.front().string() + " " + heaps.back().string() + " > " + out.string() +
                       " 2>&1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(out);
-    return ReadFile(out);
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFileTail(out, kLogTailBytes);
+    return ReadWholeFile(out, kMaxFileBytes);
   };
   std::string flat = pprof_top("");
   // The first row under the header is the top flat entry: the allocation site.
@@ -208,8 +201,8 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
     fs::path out = dir / "pprof-file.txt";
     std::string cmd = "HOME=" + home.string() + " GOCACHE=" + (home / "cache").string() +
                       " go tool pprof -top " + file.string() + " > " + out.string() + " 2>&1";
-    EXPECT_EQ(std::system(cmd.c_str()), 0) << file << ": " << ReadFile(out);
-    return ReadFile(out);
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << file << ": " << ReadFileTail(out, kLogTailBytes);
+    return ReadWholeFile(out, kMaxFileBytes);
   };
   for (const auto& e : fs::directory_iterator(dir / "profiles")) {
     if (e.path().filename().string().starts_with("workers-")) {
@@ -223,7 +216,8 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
   EXPECT_NE(first_row.substr(0, first_row.find('\n')).find("RepeatBytes"), std::string::npos)
       << diff;
   // leaklab's own attribution agrees with pprof.
-  json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
+  json::object verdict =
+      json::parse(ReadWholeFile(dir / "verdict.json", kMaxFileBytes)).as_object();
   const json::object& site =
       verdict.at("evidence").at("profiles").at("heap").at("sites").at(0).as_object();
   EXPECT_NE(std::string(site.at("site").as_string()).find("RepeatBytes"), std::string::npos)
@@ -247,12 +241,14 @@ TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
                          log);
     run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
   }
-  ASSERT_EQ(run.exit_code, 0) << ReadFile(log);
-  json::object manifest = json::parse(ReadFile(dir / "manifest.json")).as_object();
+  ASSERT_EQ(run.exit_code, 0) << ReadFileTail(log, kLogTailBytes);
+  json::object manifest =
+      json::parse(ReadWholeFile(dir / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "oom_killed")
-      << ReadFile(dir / "manifest.json");
+      << ReadWholeFile(dir / "manifest.json", kMaxFileBytes);
   EXPECT_GE(manifest.at("mem_limit").at("oom_kills").as_int64(), 1);
-  json::object verdict = json::parse(ReadFile(dir / "verdict.json")).as_object();
+  json::object verdict =
+      json::parse(ReadWholeFile(dir / "verdict.json", kMaxFileBytes)).as_object();
   const json::object& e = verdict.at("evidence").at("exhaustion").as_object();
   double predicted = e.at("predicted_t_s").to_number<double>();
   double observed = e.at("observed_t_s").to_number<double>();
@@ -260,7 +256,7 @@ TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
   EXPECT_LT(observed, 14.0);
   // The cgroup also charges the binary's pages and kernel memory, and the
   // kill is seen at the next 100 ms sample: a second either way is close.
-  EXPECT_NEAR(predicted, observed, 1.5) << ReadFile(dir / "verdict.json");
+  EXPECT_NEAR(predicted, observed, 1.5) << ReadWholeFile(dir / "verdict.json", kMaxFileBytes);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
+#include "common/duration.h"
 #include "common/errors.h"
 #include "common/utc_time.h"
 #include "harness/http_get.h"
@@ -119,13 +120,13 @@ class Watcher {
       if (due - start >= options_.duration) break;
       if (!SleepUntil(due)) {
         reason = EndReason::kInterrupted;
-        detail = "stopped by the user after " + std::to_string(elapsed_s()) + " s";
+        detail = "stopped by the user after " + FormatSeconds(elapsed_s());
         break;
       }
       if (!TakeSample(folder, tick, elapsed_s(), profiles)) {
         reason = EndReason::kProcessExited;
         detail = "process " + std::to_string(*options_.pid) + " exited after " +
-                 std::to_string(elapsed_s()) + " s";
+                 FormatSeconds(elapsed_s());
         folder.AddEvent(elapsed_s(), "process_exit", detail);
         break;
       }

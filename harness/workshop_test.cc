@@ -10,11 +10,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
+#include "common/read_file.h"
 #include "harness/child_process.h"
 
 namespace leaklab::harness {
@@ -23,12 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Test outputs are small; the limit only stops a wrong path from filling memory.
+constexpr std::uintmax_t kMaxFileBytes = 64 << 20;
+// Enough of a log to see why a step failed.
+constexpr std::uintmax_t kLogTailBytes = 16 << 10;
 
 TEST(Workshop, RunAllWritesAnIndexLinkingAReportForEveryVariant) {
   const fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "workshop";
@@ -47,13 +44,14 @@ TEST(Workshop, RunAllWritesAnIndexLinkingAReportForEveryVariant) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("seconds", std::to_string(seconds));
-  ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n" << ReadFile(log);
+  ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n" << ReadFileTail(log, kLogTailBytes);
 
-  const json::object index = json::parse(ReadFile(dir / "index.json")).as_object();
+  const json::object index =
+      json::parse(ReadWholeFile(dir / "index.json", kMaxFileBytes)).as_object();
   const json::array& runs = index.at("runs").as_array();
   ASSERT_EQ(runs.size(), 13u);
   EXPECT_EQ(runs[0].at("scenario").as_string(), "global-request-tracker") << "the course's order";
-  const std::string html = ReadFile(dir / "index.html");
+  const std::string html = ReadWholeFile(dir / "index.html", kMaxFileBytes);
   for (const json::value& r : runs) {
     EXPECT_EQ(r.at("status").as_string(), "done") << r;
     EXPECT_TRUE(r.at("actual").is_string()) << r;
@@ -79,7 +77,7 @@ TEST(Workshop, RunAllWritesAnIndexLinkingAReportForEveryVariant) {
       " --window-size=1280,2000 --screenshot=" + png.string() + " 'file://" +
       fs::absolute(dir / "index.html").string() + "' > " + (dir / "chromium.log").string() +
       " 2>&1";
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFile(dir / "chromium.log");
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << ReadFileTail(dir / "chromium.log", kLogTailBytes);
   EXPECT_GT(fs::file_size(png), 10'000u);
 }
 

@@ -97,53 +97,6 @@ std::string FormatNumber(double value, int significant) {
   return buf;
 }
 
-std::string FormatBytes(double bytes) {
-  if (!std::isfinite(bytes)) return "-";
-  static const char* const kUnits[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-  double v = bytes;
-  size_t unit = 0;
-  while (std::fabs(v) >= 1000 && unit + 1 < std::size(kUnits)) {
-    v /= 1000;
-    ++unit;
-  }
-  char buf[48];
-  if (unit == 0) {
-    std::snprintf(buf, sizeof buf, "%.0f B", v);
-  } else {
-    const double a = std::fabs(v);
-    std::snprintf(buf, sizeof buf, "%.*f %s", a >= 100 ? 0 : (a >= 10 ? 1 : 2), v, kUnits[unit]);
-  }
-  return buf;
-}
-
-std::string FormatBytesPerSecond(double bytes_per_s) {
-  if (!std::isfinite(bytes_per_s)) return "-";
-  return (bytes_per_s > 0 ? "+" : "") + FormatBytes(bytes_per_s) + "/s";
-}
-
-std::string FormatSeconds(double s) {
-  if (!std::isfinite(s)) return "-";
-  char buf[48];
-  const double a = std::fabs(s);
-  const char* sign = s < 0 ? "-" : "";
-  // Units are chosen after rounding, so that 3599.7 s reads "1 h 0 min", not "60 min 0 s".
-  if (a < 0.9995) {
-    std::snprintf(buf, sizeof buf, "%s%.0f ms", sign, a * 1000);
-  } else if (a < 59.95) {
-    std::snprintf(buf, sizeof buf, "%s%.3g s", sign, a);
-  } else if (a < 3599.5) {
-    const long t = std::lround(a);
-    std::snprintf(buf, sizeof buf, "%s%ld min %ld s", sign, t / 60, t % 60);
-  } else if (a < 86370) {
-    const long t = std::lround(a / 60);
-    std::snprintf(buf, sizeof buf, "%s%ld h %ld min", sign, t / 60, t % 60);
-  } else {
-    const long t = std::lround(a / 3600);
-    std::snprintf(buf, sizeof buf, "%s%ld d %ld h", sign, t / 24, t % 24);
-  }
-  return buf;
-}
-
 // Sizes in rem so that the browser's zoom (Ctrl +) scales everything; the
 // base of 20 px reads from the back of a room. Colours: text contrast ratios
 // of 7:1 or more (WCAG AAA) on their backgrounds; each chart line is named in

@@ -6,6 +6,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/bytes.h"
+#include "common/duration.h"
+
 namespace leaklab::report {
 
 // Escapes text for an HTML or SVG element's content or a quoted attribute
@@ -15,15 +18,11 @@ namespace leaklab::report {
 // the page, whatever it holds.
 std::string Escape(std::string_view text);
 
-// "0 B", "512 B", "1.5 KB", "97.3 MB", "2.10 GB": decimal units, as the
-// verdict's explanation uses them. Three significant figures at most.
-std::string FormatBytes(double bytes);
-
-// A rate of bytes per second: "+10.1 MB/s", "-3.2 KB/s".
-std::string FormatBytesPerSecond(double bytes_per_s);
-
-// A span of time: "850 ms", "9.6 s", "4 min 10 s", "3 h 20 min", "2 d 4 h".
-std::string FormatSeconds(double seconds);
+// Bytes and durations as the explanations write them (common/bytes.h,
+// common/duration.h): one style on the whole page.
+using ::leaklab::FormatBytes;
+using ::leaklab::FormatBytesPerSecond;
+using ::leaklab::FormatSeconds;
 
 // A plain number with at most `significant` significant figures, no
 // exponent below 1e15 ("1200", "0.25", "3.14").

@@ -34,31 +34,6 @@ TEST(Escape, DropsControlCharactersButKeepsTabAndNewline) {
   EXPECT_EQ(Escape(std::string("a\0b\x1b[31mc\td\n", 12)), "ab[31mc\td\n");
 }
 
-TEST(Format, Bytes) {
-  EXPECT_EQ(FormatBytes(0), "0 B");
-  EXPECT_EQ(FormatBytes(512), "512 B");
-  EXPECT_EQ(FormatBytes(1500), "1.50 KB");
-  EXPECT_EQ(FormatBytes(97'300'000), "97.3 MB");
-  EXPECT_EQ(FormatBytes(268'000'000), "268 MB");
-  EXPECT_EQ(FormatBytes(2.1e9), "2.10 GB");
-  EXPECT_EQ(FormatBytes(-3'200), "-3.20 KB");
-  EXPECT_EQ(FormatBytesPerSecond(10'054'793), "+10.1 MB/s");
-  EXPECT_EQ(FormatBytes(std::nan("")), "-");
-}
-
-TEST(Format, Seconds) {
-  EXPECT_EQ(FormatSeconds(0.85), "850 ms");
-  EXPECT_EQ(FormatSeconds(9.6), "9.6 s");
-  EXPECT_EQ(FormatSeconds(250), "4 min 10 s");
-  EXPECT_EQ(FormatSeconds(12'000), "3 h 20 min");
-  EXPECT_EQ(FormatSeconds(187'200), "2 d 4 h");
-  // Rounding never gives "60 s", "60 min" or "24 h".
-  EXPECT_EQ(FormatSeconds(59.97), "1 min 0 s");
-  EXPECT_EQ(FormatSeconds(3599.7), "1 h 0 min");
-  EXPECT_EQ(FormatSeconds(86'399), "1 d 0 h");
-  EXPECT_EQ(FormatSeconds(0.9996), "1 s");
-}
-
 TEST(Format, Numbers) {
   EXPECT_EQ(FormatNumber(8907, 3), "8907");
   EXPECT_EQ(FormatNumber(0.25), "0.25");

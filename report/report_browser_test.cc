@@ -15,9 +15,9 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 
+#include "common/read_file.h"
 #include "report/report.h"
 
 namespace leaklab::report {
@@ -34,12 +34,9 @@ constexpr std::array<uint8_t, 3> kLeakBanner = {0xa0, 0x0d, 0x0d};
 constexpr std::array<uint8_t, 3> kRssLine = {0x17, 0x47, 0xa6};
 constexpr std::array<uint8_t, 3> kHeapLine = {0xb2, 0x3c, 0x00};
 
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+// Pages, screenshots and Chromium's output are small; the limit only stops a
+// wrong path from filling memory.
+constexpr std::uintmax_t kMaxFileBytes = 64 << 20;
 
 std::string Chromium() {
   for (const char* name : {"chromium", "chromium-browser"}) {
@@ -78,8 +75,8 @@ class ReportInBrowser : public ::testing::Test {
         (dir_ / "chromium-profile").string() + " " + flags + " 'file://" +
         fs::absolute(page).string() + "' > " + out.string() + " 2> " + err.string();
     const int status = std::system(cmd.c_str());
-    EXPECT_EQ(status, 0) << cmd << "\n" << ReadFile(err);
-    return ReadFile(out);
+    EXPECT_EQ(status, 0) << cmd << "\n" << ReadFileTail(err, 16 << 10);
+    return ReadWholeFile(out, kMaxFileBytes);
   }
 
   std::string chromium_;
@@ -291,7 +288,7 @@ TEST_F(ReportInBrowser, ScreenshotShowsTheBannerAndTheCurves) {
   Browse("--hide-scrollbars --window-size=1280,2400 --screenshot=" + png_path.string(), report_);
   ASSERT_TRUE(fs::exists(png_path));
   RecordProperty("screenshot", png_path.string());
-  const Png png = DecodePng(ReadFile(png_path));
+  const Png png = DecodePng(ReadWholeFile(png_path, kMaxFileBytes));
   EXPECT_EQ(png.width, 1280u);
   EXPECT_EQ(png.height, 2400u);
   // The banner is about 1200 x 400 pixels of its red, less its text.

@@ -10,21 +10,14 @@
 #include <cmath>
 #include <fstream>
 #include <regex>
-#include <sstream>
 
+#include "common/read_file.h"
 #include "report/run_data.h"
 
 namespace leaklab::report {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string ReadFile(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void WriteFile(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
@@ -68,7 +61,7 @@ TEST_F(ReportTest, RealRunShowsVerdictChartsTrendEventsCausesAndManifest) {
   CopyFixture();
   const fs::path path = WriteReport(dir_);
   EXPECT_EQ(path, dir_ / "report.html");
-  const std::string html = ReadFile(path);
+  const std::string html = ReadWholeFile(path, 64 << 20);
   // Self-contained: no script, nothing fetched.
   EXPECT_EQ(Count(html, "<script"), 0u);
   EXPECT_EQ(Count(html, "http://"), Count(html, "http://www.w3.org/2000/svg"));
@@ -183,8 +176,8 @@ TEST_F(ReportTest, InconclusiveRunShowsWhatIsMissingTheLimitAndTheServerExit) {
       std::string::npos);
   EXPECT_NE(html.find("<li>a run of 20 s or more</li><li>heap in use</li>"), std::string::npos);
   EXPECT_NE(html.find("<line class=\"limit\""), std::string::npos);
-  EXPECT_NE(html.find(">memory limit 64.0 MB</text>"), std::string::npos);
-  EXPECT_NE(html.find("reaches the 64.0 MB limit at t = 3.1 s; the server was killed at t = 3.2 s"),
+  EXPECT_NE(html.find(">memory limit 64 MB</text>"), std::string::npos);
+  EXPECT_NE(html.find("reaches the 64 MB limit at t = 3.1 s; the server was killed at t = 3.2 s"),
             std::string::npos);
   EXPECT_NE(html.find("<title>the server exited at 3.2 s: killed by SIGKILL</title>"),
             std::string::npos);

@@ -33,9 +33,16 @@ std::string CatalogJson() {
   for (const auto& info : Catalog()) {
     boost::json::array variants;
     for (const auto& v : info.variants) {
+      boost::json::object check{{"duration", v.check.duration}};
+      if (v.check.max_bytes_per_unit > 0) {
+        check["work"] = boost::json::object{{"counter", v.check.counter},
+                                            {"min_bytes_per_unit", v.check.min_bytes_per_unit},
+                                            {"max_bytes_per_unit", v.check.max_bytes_per_unit}};
+      }
       variants.push_back(boost::json::object{{"name", v.name},
                                              {"description", v.description},
-                                             {"expected_verdict", v.expected_verdict}});
+                                             {"expected_verdict", v.expected_verdict},
+                                             {"check", std::move(check)}});
     }
     boost::json::array headers;
     for (const auto& h : info.load.headers) headers.push_back(boost::json::string(h));

@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "analyzers/series/series.h"
+#include "common/read_file.h"
 
 namespace leaklab::series {
 namespace {
@@ -77,11 +76,9 @@ TEST(MetricSelector, ParsesMatchesAndSums) {
 
 // A scrape written by the real Go client library (testdata/README.md).
 TEST(ParseExposition, ReadsARealGoServiceScrape) {
-  std::ifstream in(std::string(LEAKLAB_SERIES_TESTDATA_DIR) + "/exposition/prometheus-2.42.txt");
-  ASSERT_TRUE(in);
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto samples = ParseExposition(text.str(), "prometheus-2.42.txt");
+  const std::string text = ReadWholeFile(
+      std::string(LEAKLAB_SERIES_TESTDATA_DIR) + "/exposition/prometheus-2.42.txt", 1 << 20);
+  const auto samples = ParseExposition(text, "prometheus-2.42.txt");
   EXPECT_EQ(samples.size(), 271u);  // every line that is not a comment
   EXPECT_EQ(SumMatching(samples, ParseMetricSelector("go_goroutines")), 26);
   EXPECT_EQ(SumMatching(samples, ParseMetricSelector("process_resident_memory_bytes")), 43257856);

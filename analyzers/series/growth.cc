@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "analyzers/series/series.h"
-#include "analyzers/series/units.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 
 namespace leaklab::series {
 namespace {
@@ -310,7 +311,7 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     //  can be surely flat.
     if (has_last_regime && !matters(ev.last_regime_slope_high_bytes_per_s)) {
       ev.trend = Trend::kPlateaued;
-      ev.reason = "rose, then levelled off: since t = " + FormatDuration(ev.last_regime_begin_s) +
+      ev.reason = "rose, then levelled off: since t = " + FormatSeconds(ev.last_regime_begin_s) +
                   " " + u.AtMost(ev.last_regime_slope_high_bytes_per_s);
       return ev;
     }
@@ -372,8 +373,8 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
       const double chance = 3.5 * regimes.noise * std::sqrt(12.0 / static_cast<double>(to - from));
       if (fall > 0.25 * ev.growth_bytes && fall > chance) {
         std::string reason = "rose " + u.Amount(ev.growth_bytes) + " overall but fell " +
-                             u.Amount(fall) + " between t = " + FormatDuration(rt.front()) +
-                             " and " + FormatDuration(rt.back()) +
+                             u.Amount(fall) + " between t = " + FormatSeconds(rt.front()) +
+                             " and " + FormatSeconds(rt.back()) +
                              ": it drifts up and down in turns rather than grows steadily";
         return Insufficient(std::move(ev), std::move(reason));
       }
@@ -405,8 +406,8 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     ev.trend = Trend::kPlateaued;
     ev.reason = "grew " + u.Rate(ev.fit.slope) + ", then levelled off: ";
     ev.reason += regime_stopped
-                     ? "since t = " + FormatDuration(ev.last_regime_begin_s) +
-                           " it grows at most " + u.Rate(ev.last_regime_slope_high_bytes_per_s)
+                     ? "since t = " + FormatSeconds(ev.last_regime_begin_s) + " it grows at most " +
+                           u.Rate(ev.last_regime_slope_high_bytes_per_s)
                      : "the last third grows at most " + u.Rate(share) + " (its slope " +
                            u.Rate(ev.tail_slope_bytes_per_s) + ")";
     return ev;

@@ -5,7 +5,6 @@
 #include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
@@ -15,6 +14,7 @@
 #include "analyzers/series/trend.h"
 #include "analyzers/verdict/folder.h"
 #include "analyzers/verdict/profile_evidence.h"
+#include "common/read_file.h"
 
 namespace leaklab::corpus {
 namespace {
@@ -23,12 +23,10 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 json::object ReadObject(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error(path.string() + ": cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
+  // A case's label and manifest are a few KB; the limit only stops a wrong path.
+  const std::string text = ReadWholeFile(path, 1 << 20, "a corpus case's JSON");
   boost::system::error_code ec;
-  json::value v = json::parse(text.str(), ec);
+  json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) throw std::runtime_error(path.string() + ": not a JSON object");
   return v.as_object();
 }

@@ -1,10 +1,10 @@
 #include "analyzers/verdict/folder.h"
 
 #include <boost/json.hpp>
-#include <cstdio>
 #include <optional>
 
 #include "analyzers/verdict/profile_evidence.h"
+#include "common/duration.h"
 #include "common/end_reason.h"
 #include "common/read_file.h"
 
@@ -151,10 +151,8 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
       const json::value* t = end->as_object().if_contains("t_s");
       if (t != nullptr && t->is_number()) {
         v.exhaustion->observed_t_s = t->to_number<double>();
-        char buf[160];
-        std::snprintf(buf, sizeof buf, "; it died at t = %.1f s, the slope predicted %.1f s",
-                      *v.exhaustion->observed_t_s, v.exhaustion->predicted_t_s);
-        how += buf;
+        how += "; it died at t = " + FormatSeconds(*v.exhaustion->observed_t_s) +
+               ", the slope predicted " + FormatSeconds(v.exhaustion->predicted_t_s);
       }
     }
     v.explanation += " Note: the run ended early (" + how + ").";

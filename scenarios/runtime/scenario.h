@@ -50,13 +50,32 @@ class Scenario {
   virtual void ReleaseMemory() {}
 };
 
+// What the scenario verdict test (harness/scenario_verdict_test.cc, `ctest
+// -L scenario`) checks of a short run of a variant, besides its verdict. The
+// defaults suit a variant that keeps nothing per unit of work.
+struct VariantCheck {
+  // How long the test runs the variant, in ParseDuration's syntax; empty:
+  // the test's default (8s). Shorter than the scenario's schedule keeps the
+  // suite quick; it must stay long enough for the verdict.
+  std::string duration = {};
+  // When max_bytes_per_unit > 0, the work explanation that fits best must
+  // give bytes per unit within [min_bytes_per_unit, max_bytes_per_unit], and
+  // be for `counter` when that is set ("requests_total", "keys_total",
+  // "reloads_total"). The bounds follow from what the leak keeps: say why
+  // beside them.
+  std::string counter = {};
+  double min_bytes_per_unit = 0;
+  double max_bytes_per_unit = 0;
+};
+
 struct VariantInfo {
   std::string name;
   std::string description;
   // The verdict a default run of this variant must reach ("leak", "no-leak",
-  // "lazy-release"): the one table `leaklab run --all` checks against, and
-  // the teaching page's promise.
+  // "lazy-release"): the one table `leaklab run --all` and the scenario
+  // verdict test check against, and the teaching page's promise.
   std::string expected_verdict;
+  VariantCheck check = {};
 };
 
 // How the harness drives a scenario unless told otherwise.
