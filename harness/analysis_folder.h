@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzers/pprof/heap_diff.h"
+#include "analyzers/pprof/profile_kind.h"
 #include "analyzers/verdict/verdict.h"
 
 namespace leaklab::harness {
