@@ -167,7 +167,7 @@ TEST(AttributeWorkerGrowthTest, LeavesOutFlickerAndTheRuntimesOwn) {
     Profile p = Goroutines(i, 10, 3 + (i % 2));  // main.serve: 3, 4, 3, 4
     Sample gc;
     for (const char* name : {"runtime.gopark", "runtime.gcBgMarkWorker", "runtime.goexit"}) {
-      size_t f =
+      const FunctionIndex f =
           p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
       Location loc;
       loc.lines.push_back({.function_index = f, .line = 0, .column = 0});

@@ -51,18 +51,23 @@ Profile ExpectedGolden() {
   };
   // Ids 100, 200, 300 become indexes 0, 1, 2; function ids 10, 20, 30 too.
   p.locations = {
-      {.mapping_index = 0, .address = 4198400, .lines = {{.function_index = 0, .line = 42}}},
-      {.mapping_index = 0,
+      {.mapping_index = MappingIndex{0},
+       .address = 4198400,
+       .lines = {{.function_index = FunctionIndex{0}, .line = 42}}},
+      {.mapping_index = MappingIndex{0},
        .address = 4198656,
-       .lines = {{.function_index = 2, .line = 7, .column = 5}, {.function_index = 1, .line = 19}}},
-      {.address = 4198912, .lines = {{.function_index = 1, .line = 21}}, .is_folded = true},
+       .lines = {{.function_index = FunctionIndex{2}, .line = 7, .column = 5},
+                 {.function_index = FunctionIndex{1}, .line = 19}}},
+      {.address = 4198912,
+       .lines = {{.function_index = FunctionIndex{1}, .line = 21}},
+       .is_folded = true},
   };
   p.samples = {
-      {.location_indexes = {2, 0},
+      {.location_indexes = {LocationIndex{2}, LocationIndex{0}},
        .values = {3, 3072},
        .string_labels = {{"handler", "/cache"}},
        .numeric_labels = {{"bytes_requested", 1024, "bytes"}}},
-      {.location_indexes = {1, 0}, .values = {1, 64}},
+      {.location_indexes = {LocationIndex{1}, LocationIndex{0}}, .values = {1, 64}},
   };
   p.drop_frames = "go\\.runtime.*";
   p.keep_frames = "Cache::.*";
@@ -110,7 +115,8 @@ TEST(ProfileWire, PackedAndUnpackedRepeatedFieldsDecodeAlike) {
   Profile from_unpacked = DecodeProfile(unpacked);
   EXPECT_EQ(from_packed, from_unpacked);
   ASSERT_EQ(from_unpacked.samples.size(), 1u);
-  EXPECT_EQ(from_unpacked.samples[0].location_indexes, (std::vector<std::size_t>{0, 1, 0}));
+  EXPECT_EQ(from_unpacked.samples[0].location_indexes,
+            (std::vector<LocationIndex>{LocationIndex{0}, LocationIndex{1}, LocationIndex{0}}));
   EXPECT_EQ(from_unpacked.samples[0].values, (std::vector<int64_t>{5, -300}));
   EXPECT_EQ(from_unpacked.comments, (std::vector<std::string>{"leak", "leak.cc"}));
 }
@@ -118,7 +124,7 @@ TEST(ProfileWire, PackedAndUnpackedRepeatedFieldsDecodeAlike) {
 TEST(ProfileWire, MinimalProfileIsValid) {
   Profile p = DecodeProfile(MinimalProfile());
   ASSERT_EQ(p.samples.size(), 1u);
-  EXPECT_EQ(p.functions[p.locations[p.samples[0].location_indexes[0]].lines[0].function_index].name,
+  EXPECT_EQ(p.function(p.location(p.samples[0].location_indexes[0]).lines[0].function_index).name,
             "leak");
 }
 
@@ -355,10 +361,10 @@ int64_t TotalThrough(const Profile& p, std::size_t sample_type, std::string_view
   int64_t total = 0;
   for (const Sample& s : p.samples) {
     bool through =
-        std::any_of(s.location_indexes.begin(), s.location_indexes.end(), [&](std::size_t loc) {
-          const auto& lines = p.locations[loc].lines;
+        std::any_of(s.location_indexes.begin(), s.location_indexes.end(), [&](LocationIndex loc) {
+          const auto& lines = p.location(loc).lines;
           return std::any_of(lines.begin(), lines.end(), [&](const Line& line) {
-            return p.functions[line.function_index].name == function;
+            return p.function(line.function_index).name == function;
           });
         });
     if (through) total += s.values[sample_type];
@@ -394,17 +400,17 @@ TEST(ProfileGo, HeapProfile) {
   });
   ASSERT_NE(entries, p.samples.end());
   ASSERT_FALSE(entries->location_indexes.empty());
-  const Location& leaf = p.locations[entries->location_indexes[0]];
+  const Location& leaf = p.location(entries->location_indexes[0]);
   ASSERT_FALSE(leaf.lines.empty());
-  EXPECT_EQ(p.functions[leaf.lines[0].function_index].name, "main.leakSessions");
+  EXPECT_EQ(p.function(leaf.lines[0].function_index).name, "main.leakSessions");
   // Go labels heap samples with the object size.
   EXPECT_EQ(entries->numeric_labels, (std::vector<NumericLabel>{{"bytes", 1024, ""}}));
   bool found_inlined = false;
   for (const Location& loc : p.locations) {
     if (loc.lines.size() == 2 &&
-        p.functions[loc.lines[0].function_index].name == "main.leakSessions") {
+        p.function(loc.lines[0].function_index).name == "main.leakSessions") {
       found_inlined = true;
-      EXPECT_EQ(p.functions[loc.lines[1].function_index].name, "main.main");
+      EXPECT_EQ(p.function(loc.lines[1].function_index).name, "main.main");
     }
   }
   EXPECT_TRUE(found_inlined);

@@ -75,15 +75,15 @@ TEST(ProfileRoundTrip, EmptyProfile) {
 
 TEST(ProfileEncode, RefusesDanglingIndexesAndWrongValueCounts) {
   Profile bad_location = BuildHeapProfile();
-  bad_location.samples[0].location_indexes.push_back(99);
+  bad_location.samples[0].location_indexes.push_back(LocationIndex{99});
   EXPECT_THROW(EncodeProfile(bad_location), ProfileError);
 
   Profile bad_function = BuildHeapProfile();
-  bad_function.locations[0].lines[0].function_index = 42;
+  bad_function.locations[0].lines[0].function_index = FunctionIndex{42};
   EXPECT_THROW(EncodeProfile(bad_function), ProfileError);
 
   Profile bad_mapping = BuildHeapProfile();
-  bad_mapping.locations[0].mapping_index = 5;
+  bad_mapping.locations[0].mapping_index = MappingIndex{5};
   EXPECT_THROW(EncodeProfile(bad_mapping), ProfileError);
 
   Profile bad_values = BuildHeapProfile();

@@ -46,20 +46,20 @@ Profile DiffProfiles(const Profile& base, const Profile& source) {
   out.default_sample_type = source.default_sample_type;
   out.comments.push_back("leaklab: difference of two profiles (source minus base, as pprof -base)");
   // One function and one location per distinct frame.
-  std::unordered_map<FrameId, size_t> location_of;
-  std::unordered_map<std::string, size_t> function_of;
+  std::unordered_map<FrameId, LocationIndex> location_of;
+  std::unordered_map<std::string, FunctionIndex> function_of;
   auto location_for = [&](FrameId id) {
     auto it = location_of.find(id);
     if (it != location_of.end()) return it->second;
     const Frame& f = table.at(id);
     const std::string fkey = f.function + '\0' + f.file;
-    auto [fit, inserted] = function_of.try_emplace(fkey, out.functions.size());
+    auto [fit, inserted] = function_of.try_emplace(fkey, FunctionIndex{out.functions.size()});
     if (inserted)
       out.AddFunction(
           {.name = f.function, .system_name = f.function, .filename = f.file, .start_line = 0});
     Location location;
     location.lines.push_back({.function_index = fit->second, .line = f.line, .column = 0});
-    const size_t index = out.AddLocation(std::move(location));
+    const LocationIndex index = out.AddLocation(std::move(location));
     location_of.emplace(id, index);
     return index;
   };

@@ -19,8 +19,8 @@ TEST(DiffProfilesTest, SubtractsBaseStackByStackAndDropsUnchanged) {
   EXPECT_EQ(diff.duration_nanos, 4 * kSecond);
   std::map<std::string, int64_t> by_leaf;
   for (const Sample& s : diff.samples) {
-    const Location& leaf = diff.locations[s.location_indexes.front()];
-    by_leaf[diff.functions[leaf.lines.front().function_index].name] = s.values[3];
+    const Location& leaf = diff.location(s.location_indexes.front());
+    by_leaf[diff.function(leaf.lines.front().function_index).name] = s.values[3];
   }
   EXPECT_EQ(by_leaf.size(), 2u);  // Config::Load did not change
   EXPECT_EQ(by_leaf["Store::Add"], 4000);

@@ -15,28 +15,31 @@ Profile BuildHeapProfile() {
   p.default_sample_type = "inuse_space";
   p.drop_frames = "operator new.*";
   p.keep_frames = "";
-  std::size_t binary = p.AddMapping({.memory_start = 0x400000,
-                                     .memory_limit = 0x800000,
-                                     .file_offset = 0,
-                                     .filename = "/usr/bin/server",
-                                     .build_id = "feedface",
-                                     .has_functions = true,
-                                     .has_filenames = true});
-  std::size_t main_fn = p.AddFunction({"main", "main", "main.cc", 10});
-  std::size_t put_fn = p.AddFunction({"Cache::Put(std::string)", "_ZN5Cache3PutE", "cache.cc", 30});
-  std::size_t grow_fn = p.AddFunction({"Grow", "Grow", "cache.cc", 80});
-  std::size_t main_loc = p.AddLocation({.mapping_index = binary,
-                                        .address = 0x401000,
-                                        .lines = {{.function_index = main_fn, .line = 12}}});
+  const MappingIndex binary = p.AddMapping({.memory_start = 0x400000,
+                                            .memory_limit = 0x800000,
+                                            .file_offset = 0,
+                                            .filename = "/usr/bin/server",
+                                            .build_id = "feedface",
+                                            .has_functions = true,
+                                            .has_filenames = true});
+  const FunctionIndex main_fn = p.AddFunction({"main", "main", "main.cc", 10});
+  const FunctionIndex put_fn =
+      p.AddFunction({"Cache::Put(std::string)", "_ZN5Cache3PutE", "cache.cc", 30});
+  const FunctionIndex grow_fn = p.AddFunction({"Grow", "Grow", "cache.cc", 80});
+  const LocationIndex main_loc =
+      p.AddLocation({.mapping_index = binary,
+                     .address = 0x401000,
+                     .lines = {{.function_index = main_fn, .line = 12}}});
   // Grow inlined into Cache::Put: innermost first.
-  std::size_t put_loc =
+  const LocationIndex put_loc =
       p.AddLocation({.mapping_index = binary,
                      .address = 0x402000,
                      .lines = {{.function_index = grow_fn, .line = 81, .column = 3},
                                {.function_index = put_fn, .line = 33}}});
-  std::size_t unmapped_loc = p.AddLocation({.address = 0x7f0000001000,
-                                            .lines = {{.function_index = put_fn, .line = 35}},
-                                            .is_folded = true});
+  const LocationIndex unmapped_loc =
+      p.AddLocation({.address = 0x7f0000001000,
+                     .lines = {{.function_index = put_fn, .line = 35}},
+                     .is_folded = true});
   p.samples.push_back({.location_indexes = {put_loc, main_loc},
                        .values = {1000, 1024000},
                        .string_labels = {{"handler", "/put"}},
@@ -60,7 +63,7 @@ HeapBuilder& HeapBuilder::Add(std::vector<std::string> stack, int64_t inuse_byte
                               uint64_t address_salt, int64_t line) {
   Sample s;
   for (size_t i = 0; i < stack.size(); ++i) {
-    size_t f = p_.AddFunction(
+    const FunctionIndex f = p_.AddFunction(
         {.name = stack[i], .system_name = stack[i], .filename = "", .start_line = 0});
     Location loc;
     // Different addresses for the same function in different profiles (as
@@ -92,7 +95,7 @@ Profile Goroutines(int64_t t_s, int waiting, int working) {
   auto add = [&p](std::vector<std::string> stack, int64_t count) {
     Sample s;
     for (const std::string& name : stack) {
-      size_t f =
+      const FunctionIndex f =
           p.AddFunction({.name = name, .system_name = name, .filename = "", .start_line = 0});
       Location loc;
       loc.lines.push_back({.function_index = f, .line = 0, .column = 0});

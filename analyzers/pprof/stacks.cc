@@ -29,7 +29,7 @@ std::vector<std::vector<FrameId>> LocationFrames(const Profile& profile, FrameTa
       continue;
     }
     for (const Line& line : location.lines) {
-      const Function& f = profile.functions[line.function_index];
+      const Function& f = profile.function(line.function_index);
       out[i].push_back(
           table.Intern({f.name.empty() ? f.system_name : f.name, f.filename, line.line}));
     }
@@ -39,11 +39,13 @@ std::vector<std::vector<FrameId>> LocationFrames(const Profile& profile, FrameTa
 
 std::string StackKey(const Sample& sample, const std::vector<std::vector<FrameId>>& frames) {
   size_t count = 0;
-  for (size_t location : sample.location_indexes) count += frames[location].size();
+  for (LocationIndex location : sample.location_indexes)
+    count += frames[PositionOf(location)].size();
   std::string key;
   key.reserve(count * sizeof(FrameId));
-  for (size_t location : sample.location_indexes) {
-    for (FrameId id : frames[location]) key.append(reinterpret_cast<const char*>(&id), sizeof id);
+  for (LocationIndex location : sample.location_indexes) {
+    for (FrameId id : frames[PositionOf(location)])
+      key.append(reinterpret_cast<const char*>(&id), sizeof id);
   }
   return key;
 }
