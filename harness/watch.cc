@@ -10,8 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
-#include "analyzers/pprof/heap_diff.h"
 #include "analyzers/pprof/profile.h"
+#include "analyzers/pprof/profile_kind.h"
 #include "analyzers/series/exposition.h"
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"

@@ -1,8 +1,8 @@
 // The index page of a workshop run: every scenario variant, the verdict it
 // should reach and the one it reached, each linked to its report.
 
+#include "common/function_name.h"
 #include "common/read_file.h"
-#include "report/function_name.h"
 #include "report/html.h"
 #include "report/report.h"
 #include "report/run_data.h"

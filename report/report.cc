@@ -7,7 +7,7 @@
 #include <map>
 
 #include "common/atomic_file.h"
-#include "report/function_name.h"
+#include "common/function_name.h"
 #include "report/html.h"
 #include "report/run_data.h"
 #include "report/svg_chart.h"
@@ -335,7 +335,7 @@ std::string ShareBar(const std::optional<double>& share) {
          (share ? FormatNumber(100 * *share, 3) + " %" : "-");
 }
 
-// A frame by its short name (report/function_name.h); the whole name, cut
+// A frame by its short name (common/function_name.h); the whole name, cut
 // to a readable length, is its tooltip.
 std::string FrameHtml(const std::string& frame) {
   const std::string name = ShortFunctionName(frame);

@@ -135,19 +135,20 @@ class Converter {
     return ValueType{String(wire.type(), what + ": type"), String(wire.unit(), what + ": unit")};
   }
 
-  // Records id -> position, refusing id 0 and repeated ids (README: each has
+  // Records id -> index, refusing id 0 and repeated ids (README: each has
   // "a unique nonzero id").
-  static void IndexId(std::unordered_map<uint64_t, std::size_t>& index_by_id, uint64_t id,
+  template <typename Index>
+  static void IndexId(std::unordered_map<uint64_t, Index>& index_by_id, uint64_t id,
                       std::size_t position, const char* kind) {
     if (id == 0) {
       throw ProfileError(std::string(kind) + " at position " + std::to_string(position) +
                          " has id 0; ids must be non-zero");
     }
-    auto [it, inserted] = index_by_id.emplace(id, position);
+    auto [it, inserted] = index_by_id.emplace(id, Index{position});
     if (!inserted) {
       throw ProfileError(std::string(kind) + " id " + std::to_string(id) +
-                         " is used twice, at positions " + std::to_string(it->second) + " and " +
-                         std::to_string(position) + "; ids must be unique");
+                         " is used twice, at positions " + std::to_string(PositionOf(it->second)) +
+                         " and " + std::to_string(position) + "; ids must be unique");
     }
   }
 
@@ -155,7 +156,7 @@ class Converter {
     profile.functions.reserve(wire_.function_size());
     for (int i = 0; i < wire_.function_size(); ++i) {
       const wire::Function& f = wire_.function(i);
-      IndexId(function_by_id_, f.id(), i, "function");
+      IndexId(function_by_id_, f.id(), static_cast<std::size_t>(i), "function");
       std::string what = "function " + std::to_string(f.id());
       profile.functions.push_back(Function{
           .name = String(f.name(), what + ": name"),
@@ -170,7 +171,7 @@ class Converter {
     profile.mappings.reserve(wire_.mapping_size());
     for (int i = 0; i < wire_.mapping_size(); ++i) {
       const wire::Mapping& m = wire_.mapping(i);
-      IndexId(mapping_by_id_, m.id(), i, "mapping");
+      IndexId(mapping_by_id_, m.id(), static_cast<std::size_t>(i), "mapping");
       std::string what = "mapping " + std::to_string(m.id());
       profile.mappings.push_back(Mapping{
           .memory_start = m.memory_start(),
@@ -190,7 +191,7 @@ class Converter {
     // Ids first: a location's lines may only refer to functions, but samples
     // refer to locations in any order.
     for (int i = 0; i < wire_.location_size(); ++i) {
-      IndexId(location_by_id_, wire_.location(i).id(), i, "location");
+      IndexId(location_by_id_, wire_.location(i).id(), static_cast<std::size_t>(i), "location");
     }
     profile.locations.reserve(wire_.location_size());
     for (const wire::Location& l : wire_.location()) {
@@ -269,9 +270,9 @@ class Converter {
   }
 
   const wire::Profile& wire_;
-  std::unordered_map<uint64_t, std::size_t> function_by_id_;
-  std::unordered_map<uint64_t, std::size_t> mapping_by_id_;
-  std::unordered_map<uint64_t, std::size_t> location_by_id_;
+  std::unordered_map<uint64_t, FunctionIndex> function_by_id_;
+  std::unordered_map<uint64_t, MappingIndex> mapping_by_id_;
+  std::unordered_map<uint64_t, LocationIndex> location_by_id_;
 };
 
 }  // namespace

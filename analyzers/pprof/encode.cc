@@ -30,16 +30,18 @@ class StringTable {
   std::unordered_map<std::string, int64_t> index_by_string_;
 };
 
-uint64_t IdOf(std::size_t index) { return static_cast<uint64_t>(index) + 1; }
+uint64_t IdOf(std::size_t position) { return static_cast<uint64_t>(position) + 1; }
 
 // A model with dangling indexes would encode to a profile that every reader
-// refuses; say so here, where the mistake is made.
-void CheckIndex(std::size_t index, std::size_t size, const std::string& what, const char* kind) {
-  if (index >= size) {
+// refuses; say so here, where the mistake is made. Returns the id.
+template <typename Index>
+uint64_t CheckedIdOf(Index index, std::size_t size, const std::string& what, const char* kind) {
+  if (PositionOf(index) >= size) {
     throw ProfileError("cannot encode: " + what + " refers to " + kind + " index " +
-                       std::to_string(index) + ", but the profile has " + std::to_string(size) +
-                       " " + kind + "s");
+                       std::to_string(PositionOf(index)) + ", but the profile has " +
+                       std::to_string(size) + " " + kind + "s");
   }
+  return IdOf(PositionOf(index));
 }
 
 void SetValueType(const ValueType& from, wire::ValueType* to, StringTable& strings) {
@@ -65,9 +67,8 @@ std::string EncodeProfile(const Profile& profile) {
                          std::to_string(profile.sample_types.size()) + " sample types");
     }
     wire::Sample* s = wire.add_sample();
-    for (std::size_t index : sample.location_indexes) {
-      CheckIndex(index, profile.locations.size(), what, "location");
-      s->add_location_id(IdOf(index));
+    for (LocationIndex index : sample.location_indexes) {
+      s->add_location_id(CheckedIdOf(index, profile.locations.size(), what, "location"));
     }
     for (int64_t value : sample.values) s->add_value(value);
     for (const StringLabel& label : sample.string_labels) {
@@ -102,14 +103,15 @@ std::string EncodeProfile(const Profile& profile) {
     wire::Location* l = wire.add_location();
     l->set_id(IdOf(i));
     if (location.mapping_index) {
-      CheckIndex(*location.mapping_index, profile.mappings.size(), what, "mapping");
-      l->set_mapping_id(IdOf(*location.mapping_index));
+      l->set_mapping_id(
+          CheckedIdOf(*location.mapping_index, profile.mappings.size(), what, "mapping"));
     }
     l->set_address(location.address);
     for (const Line& line : location.lines) {
-      CheckIndex(line.function_index, profile.functions.size(), what, "function");
+      const uint64_t function_id =
+          CheckedIdOf(line.function_index, profile.functions.size(), what, "function");
       wire::Line* w = l->add_line();
-      w->set_function_id(IdOf(line.function_index));
+      w->set_function_id(function_id);
       w->set_line(line.line);
       w->set_column(line.column);
     }

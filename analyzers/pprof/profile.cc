@@ -10,19 +10,19 @@ ProfileError::ProfileError(const std::string& message) : InputError(message), pr
 ProfileError::ProfileError(const std::filesystem::path& file, const std::string& message)
     : InputError(file.string() + ": " + message), file_(file), problem_(message) {}
 
-std::size_t Profile::AddFunction(Function function) {
+FunctionIndex Profile::AddFunction(Function function) {
   functions.push_back(std::move(function));
-  return functions.size() - 1;
+  return FunctionIndex{functions.size() - 1};
 }
 
-std::size_t Profile::AddMapping(Mapping mapping) {
+MappingIndex Profile::AddMapping(Mapping mapping) {
   mappings.push_back(std::move(mapping));
-  return mappings.size() - 1;
+  return MappingIndex{mappings.size() - 1};
 }
 
-std::size_t Profile::AddLocation(Location location) {
+LocationIndex Profile::AddLocation(Location location) {
   locations.push_back(std::move(location));
-  return locations.size() - 1;
+  return LocationIndex{locations.size() - 1};
 }
 
 std::optional<std::size_t> Profile::FindSampleType(std::string_view type) const {

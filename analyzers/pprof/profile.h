@@ -4,11 +4,12 @@
 // the wire format. On the wire (google/pprof proto/profile.proto) everything
 // refers to everything else by numeric id and strings live in a shared table.
 // Here strings are plain std::string and references are indexes into the
-// Profile's own vectors:
+// Profile's own vectors, each table with an index type of its own, so that
+// one table's index used for another's does not compile:
 //
-//   Sample::location_indexes  -> Profile::locations
-//   Location::mapping_index   -> Profile::mappings
-//   Line::function_index      -> Profile::functions
+//   Sample::location_indexes  (LocationIndex) -> Profile::locations
+//   Location::mapping_index   (MappingIndex)  -> Profile::mappings
+//   Line::function_index      (FunctionIndex) -> Profile::functions
 //
 // Decoding resolves ids to indexes and checks that every reference holds;
 // encoding assigns ids from 1 (id = index + 1) and builds a deduplicated string
@@ -33,6 +34,19 @@
 #include "common/errors.h"
 
 namespace leaklab::pprof {
+
+// Positions in a Profile's tables (see above). Enums without enumerators:
+// as cheap as std::size_t, but neither converts to the other implicitly.
+// Profile::function(), mapping() and location() look them up.
+enum class FunctionIndex : std::size_t {};
+enum class MappingIndex : std::size_t {};
+enum class LocationIndex : std::size_t {};
+
+// The position an index stands for in its table, for code that counts
+// (encoding ids, bounds checks, per-location arrays).
+constexpr std::size_t PositionOf(FunctionIndex index) { return static_cast<std::size_t>(index); }
+constexpr std::size_t PositionOf(MappingIndex index) { return static_cast<std::size_t>(index); }
+constexpr std::size_t PositionOf(LocationIndex index) { return static_cast<std::size_t>(index); }
 
 // What a sample value means, e.g. {"inuse_space", "bytes"}.
 struct ValueType {
@@ -70,7 +84,7 @@ struct Mapping {
 
 // One source position of a Location.
 struct Line {
-  std::size_t function_index = 0;  // into Profile::functions
+  FunctionIndex function_index{};  // into Profile::functions
   int64_t line = 0;
   int64_t column = 0;
 
@@ -79,7 +93,7 @@ struct Line {
 
 // One frame of a stack: an address and the source lines it stands for.
 struct Location {
-  std::optional<std::size_t> mapping_index;  // into Profile::mappings; empty if unknown
+  std::optional<MappingIndex> mapping_index;  // into Profile::mappings; empty if unknown
   uint64_t address = 0;
   // More than one line means inlining: lines[0] is the innermost inlined
   // function and lines.back() the function it was inlined into.
@@ -106,7 +120,7 @@ struct NumericLabel {
 
 struct Sample {
   // Into Profile::locations; the leaf (innermost frame) first, as pprof stores them.
-  std::vector<std::size_t> location_indexes;
+  std::vector<LocationIndex> location_indexes;
   // One value per Profile::sample_types, in the same order.
   std::vector<int64_t> values;
   std::vector<StringLabel> string_labels;
@@ -136,9 +150,15 @@ struct Profile {
   std::string default_sample_type;
 
   // Appends and returns the new element's index, for building profiles in code.
-  std::size_t AddFunction(Function function);
-  std::size_t AddMapping(Mapping mapping);
-  std::size_t AddLocation(Location location);
+  FunctionIndex AddFunction(Function function);
+  MappingIndex AddMapping(Mapping mapping);
+  LocationIndex AddLocation(Location location);
+
+  // The element an index refers to. Unchecked, as vector's operator[]:
+  // decoding has checked every reference of a decoded profile.
+  const Function& function(FunctionIndex index) const { return functions[PositionOf(index)]; }
+  const Mapping& mapping(MappingIndex index) const { return mappings[PositionOf(index)]; }
+  const Location& location(LocationIndex index) const { return locations[PositionOf(index)]; }
 
   // Index of the sample type called `type` (e.g. "inuse_space"), if present.
   std::optional<std::size_t> FindSampleType(std::string_view type) const;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "analyzers/pprof/attribution.h"
 #include "analyzers/pprof/heap_diff.h"
 #include "analyzers/pprof/synthetic_profile.h"
 

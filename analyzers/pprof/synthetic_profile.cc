@@ -22,7 +22,7 @@ Profile SyntheticHeapProfile(std::size_t samples, uint64_t seed, int round) {
     Location location;
     location.address = 0x400000 + 64 * f;
     location.lines.push_back(
-        {.function_index = f, .line = static_cast<int64_t>(f % 500), .column = 0});
+        {.function_index = FunctionIndex{f}, .line = static_cast<int64_t>(f % 500), .column = 0});
     p.AddLocation(std::move(location));
   }
   // The stacks depend on the seed only, so every round has the same ones.
@@ -33,8 +33,9 @@ Profile SyntheticHeapProfile(std::size_t samples, uint64_t seed, int round) {
     Sample sample;
     const std::size_t depth = 8 + stacks() % 9;
     // The leaf makes the stack distinct; callers are shared widely.
-    sample.location_indexes.push_back(s % functions);
-    for (std::size_t d = 1; d < depth; ++d) sample.location_indexes.push_back(stacks() % functions);
+    sample.location_indexes.push_back(LocationIndex{s % functions});
+    for (std::size_t d = 1; d < depth; ++d)
+      sample.location_indexes.push_back(LocationIndex{stacks() % functions});
     const int64_t objects = 1 + static_cast<int64_t>(values() % 100);
     int64_t inuse = objects * 64;
     if (s % 10 == 0) inuse += int64_t{4096} * round;  // the leak

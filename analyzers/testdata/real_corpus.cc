@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "analyzers/pprof/heap_diff.h"
+#include "analyzers/pprof/profile_kind.h"
 #include "analyzers/series/prometheus.h"
 #include "analyzers/series/trend.h"
 #include "analyzers/verdict/folder.h"

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <regex>
 
+#include "analyzers/pprof/attribution.h"
+#include "analyzers/pprof/profile_kind.h"
 #include "analyzers/series/units.h"
 
 namespace leaklab::verdict {

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <vector>
 
-#include "analyzers/pprof/heap_diff.h"
+#include "analyzers/pprof/profile_kind.h"
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/verdict.h"
 

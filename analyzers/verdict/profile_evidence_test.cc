@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 namespace leaklab::verdict {
 namespace {
@@ -15,20 +16,21 @@ pprof::Profile Heap(int64_t t_s, int64_t leak_bytes) {
   pprof::Profile p;
   p.sample_types = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}};
   p.time_nanos = t_s * kSecond;
-  const size_t leak = p.AddFunction(
+  const pprof::FunctionIndex leak = p.AddFunction(
       {.name = "ns::Cache::Put(int)", .system_name = "", .filename = "", .start_line = 0});
-  const size_t lib = p.AddFunction({.name = "void std::vector<int>::push_back(int&&)",
-                                    .system_name = "",
-                                    .filename = "",
-                                    .start_line = 0});
-  const size_t caller =
+  const pprof::FunctionIndex lib = p.AddFunction({.name = "void std::vector<int>::push_back(int&&)",
+                                                  .system_name = "",
+                                                  .filename = "",
+                                                  .start_line = 0});
+  const pprof::FunctionIndex caller =
       p.AddFunction({.name = "ns::Serve()", .system_name = "", .filename = "", .start_line = 0});
-  for (size_t f : {leak, lib, caller}) {
+  std::vector<pprof::LocationIndex> stack;
+  for (pprof::FunctionIndex f : {leak, lib, caller}) {
     pprof::Location loc;
     loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
-    p.AddLocation(std::move(loc));
+    stack.push_back(p.AddLocation(std::move(loc)));
   }
-  p.samples.push_back({.location_indexes = {0, 1, 2},
+  p.samples.push_back({.location_indexes = stack,
                        .values = {1, leak_bytes},
                        .string_labels = {},
                        .numeric_labels = {}});
@@ -39,13 +41,13 @@ pprof::Profile Workers(int64_t t_s, int64_t count) {
   pprof::Profile p;
   p.sample_types = {{"goroutine", "count"}};
   p.time_nanos = t_s * kSecond;
-  const size_t f =
+  const pprof::FunctionIndex f =
       p.AddFunction({.name = "Pool::Wait", .system_name = "", .filename = "", .start_line = 0});
   pprof::Location loc;
   loc.lines.push_back({.function_index = f, .line = 0, .column = 0});
-  p.AddLocation(std::move(loc));
+  const pprof::LocationIndex wait = p.AddLocation(std::move(loc));
   p.samples.push_back(
-      {.location_indexes = {0}, .values = {count}, .string_labels = {}, .numeric_labels = {}});
+      {.location_indexes = {wait}, .values = {count}, .string_labels = {}, .numeric_labels = {}});
   return p;
 }
 

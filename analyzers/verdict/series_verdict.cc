@@ -7,6 +7,7 @@
 
 #include "analyzers/series/trend.h"
 #include "analyzers/series/units.h"
+#include "analyzers/verdict/explain.h"
 #include "analyzers/verdict/verdict.h"
 
 namespace leaklab::verdict {
@@ -34,33 +35,6 @@ struct Counter {
 constexpr Counter kCounters[] = {{series::kRequestsTotalColumn, "request"},
                                  {series::kKeysTotalColumn, "key"},
                                  {series::kReloadsTotalColumn, "reload"}};
-
-std::string HumanBytes(double bytes) { return series::FormatBytes(bytes); }
-
-// "about 5.0 MB/s; with 95 % confidence between 4.7 MB/s and 6.2 MB/s", or,
-// when the interval is too narrow for the rounded figures to differ (a
-// steady leak over many samples), its width as a share of the rate instead of
-// "between 10 MB/s and 10 MB/s".
-std::string RateWithInterval(const series::TheilSen& fit) {
-  const std::string low = HumanBytes(std::max(fit.slope_low, 0.0));
-  const std::string high = HumanBytes(fit.slope_high);
-  std::string text = "about " + HumanBytes(fit.slope) + "/s";
-  if (low != high || !(fit.slope > 0) || !std::isfinite(fit.slope_high)) {
-    return text + "; with 95 % confidence between " + low + "/s and " + high + "/s";
-  }
-  const double half_width = std::max(fit.slope_high - fit.slope, fit.slope - fit.slope_low);
-  char share[64];
-  std::snprintf(share, sizeof share, "; within %.2g %% of that with 95 %% confidence",
-                std::max(100 * half_width / fit.slope, 0.01));
-  return text + share;
-}
-
-// The signal named for a reader.
-std::string Describe(std::string_view signal) {
-  if (signal == series::kHeapInuseBytesColumn) return "the heap in use (heap_inuse_bytes)";
-  if (signal == series::kRssBytesColumn) return "resident memory (rss_bytes)";
-  return std::string(signal);
-}
 
 // The value of `counter` at the start of the floor's window ending at
 // `t_end_s`: memory that only grows with the counter has its minimum over the
@@ -310,43 +284,6 @@ std::optional<Kind> ParseKind(std::string_view name) {
 
 namespace {
 
-// A work explanation good enough to state: it fits well and says memory grows with the work.
-constexpr double kMinStatedRSquared = 0.9;
-
-std::string TwoDigits(double x) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%.2f", x);
-  return buf;
-}
-
-// How the floor was read, for the explanation, or "" when there is nothing to say.
-std::string FloorNote(const series::GrowthEvidence& ev) {
-  std::string note;
-  if (ev.period_s > 0) {
-    note += " The samples of " + Describe(ev.signal) + " repeat a pattern about every " +
-            series::FormatDuration(ev.period_s) +
-            ", so each judgement uses the lowest value over " +
-            series::FormatDuration(ev.floor_window_s) +
-            " windows (the floor): a leak raises the floor, a sawtooth of allocations and "
-            "frees does not.";
-  }
-  if (ev.warmup_skipped) {
-    note += " The first " + series::FormatDuration(ev.t_begin_s) + " of " + Describe(ev.signal) +
-            " were warm-up (settling at its working level) and are left out.";
-  }
-  if (ev.stale_repeats > 0) {
-    note +=
-        " The heap figure repeats itself between garbage collections (it is reported as of the "
-        "last "
-        "one, as Go's heap profile and a JVM's heap-after-collection figures are), so each step "
-        "counts "
-        "once, and a step that has not ended yet is no sign of levelling off; for Go, a heap "
-        "profile "
-        "taken with ?gc=1 gives the live heap at every sample.";
-  }
-  return note;
-}
-
 // An undecided signal shows no rise of its own when its Mann-Kendall test
 // is not significant at 5 %.
 constexpr double kNoRiseAlpha = 0.05;
@@ -358,43 +295,6 @@ constexpr double kMinWorkerGrowth = 8;
 
 bool IsMemory(const series::GrowthEvidence& ev) { return ev.signal != series::kWorkersColumn; }
 
-std::string Capitalized(std::string text) {
-  if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
-  return text;
-}
-
-std::string Count(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", x);
-  return buf;
-}
-
-// "the worker count grew from 8 to 6410 in 38 s (about 168 a second)"
-std::string WorkerGrowth(const series::GrowthEvidence& ev) {
-  const double start = ev.fit.intercept + ev.fit.slope * ev.t_begin_s;
-  char rate[32];
-  std::snprintf(rate, sizeof rate, ev.fit.slope >= 10 ? "%.0f" : "%.2g", ev.fit.slope);
-  return "the worker count grew from " + Count(std::max(start, 0.0)) + " to " +
-         Count(start + ev.growth_bytes) + " in " +
-         series::FormatDuration(ev.t_end_s - ev.t_begin_s) + " (about " + rate + " a second)";
-}
-
-// The start of a heap signal's reason when it was read one step per collection.
-std::string StaleNote(const series::GrowthEvidence& ev) {
-  return "read one point per garbage collection (" + std::to_string(ev.stale_repeats) + " of " +
-         std::to_string(ev.samples + ev.stale_repeats) + " samples only repeated the one before): ";
-}
-
-// How bad a leak is: what it adds in an hour, and how soon it adds its own level again.
-std::string Severity(const series::GrowthEvidence& ev) {
-  if (!(ev.fit.slope > 0)) return "";
-  std::string text = " That is " + HumanBytes(ev.fit.slope * 3600) + " an hour";
-  if (ev.level_bytes > 0)
-    text += ", as much again as its level every " +
-            series::FormatDuration(ev.level_bytes / ev.fit.slope);
-  return text + ".";
-}
-
 // The longest window any undecided signal needs, 0 when none can say.
 double DecideWindow(const std::vector<series::GrowthEvidence>& signals) {
   double window = 0;
@@ -402,16 +302,6 @@ double DecideWindow(const std::vector<series::GrowthEvidence>& signals) {
     if (ev.trend == series::Trend::kInsufficient) window = std::max(window, ev.decide_window_s);
   }
   return window;
-}
-
-// " Watching about 40 s longer (20 more samples at this rate) would decide it."
-std::string WatchLonger(const series::Series& s, double decide_window_s) {
-  if (!(decide_window_s > 0) || s.size() < 2) return " Watch longer or sample more often.";
-  const double span = s.t_s.back() - s.t_s.front();
-  const double spacing = span / static_cast<double>(s.size() - 1);
-  const double more = std::max(decide_window_s - span, spacing);
-  return " Watching about " + series::FormatDuration(more) + " longer (" +
-         Count(std::ceil(more / spacing - 1e-6)) + " more samples at this rate) would decide it.";
 }
 
 // The counter's value at the first sample at or after `t` (at or before
@@ -495,19 +385,6 @@ std::optional<Bound> BoundGrowth(const series::Series& s,
   return best;
 }
 
-std::string BoundSentence(const std::optional<Bound>& b) {
-  if (!b) return "";
-  std::string text =
-      " How much could grow unseen: at most " + HumanBytes(b->max_bytes_per_s * 3600) +
-      " an hour (the upper end of the 95 % interval of " + Describe(b->signal) + "'s slope";
-  text += b->t_begin_s > 0 ? " since t = " + series::FormatDuration(b->t_begin_s) + ")" : ")";
-  if (!b->unit.empty()) {
-    text += ", that is at most " + HumanBytes(b->max_bytes_per_unit) + " kept per " + b->unit +
-            " over " + Count(b->units) + " " + b->unit + "s";
-  }
-  return text + ".";
-}
-
 // RSS minus the freed memory it holds (the allocator's free bytes, LazyFree):
 // what the program holds, judged when RSS grows while the heap in use does
 // not; nullopt otherwise, or when the series has neither figure.
@@ -536,23 +413,15 @@ std::optional<series::GrowthEvidence> HeldByProgram(
                                options);
 }
 
-// "RSS grew 8.4 MB, and the allocator's free bytes and LazyFree 8.3 MB of it: ..."
-std::string KeptFreeSentence(const series::Series& s, const series::GrowthEvidence& held) {
-  auto change = [&](std::string_view column) {
-    const std::vector<double>* v = s.Find(column);
-    if (v == nullptr) return 0.0;
-    const size_t n = s.size(), tenth = std::max<size_t>(n / 10, 3);
-    const double d =
-        FiniteMedian(*v, n - std::min(tenth, n), n) - FiniteMedian(*v, 0, std::min(tenth, n));
-    return std::isfinite(d) ? d : 0.0;
-  };
-  const double rss = change(series::kRssBytesColumn);
-  const double kept = change(series::kHeapFreeBytesColumn) + change(series::kLazyfreeBytesColumn);
-  return "RSS grew " + HumanBytes(rss) + ", and " + HumanBytes(kept) +
-         " of that is memory the program freed and the allocator or the kernel keeps "
-         "(heap_free_bytes, "
-         "lazyfree_bytes); what the program holds, RSS minus that, is " +
-         series::TrendName(held.trend) + " (" + held.reason + ").";
+// How much `column` changed over the run: the median of its last tenth
+// (at least 3 samples) less that of its first; 0 without the column.
+double ChangeOverRun(const series::Series& s, std::string_view column) {
+  const std::vector<double>* v = s.Find(column);
+  if (v == nullptr) return 0.0;
+  const size_t n = s.size(), tenth = std::max<size_t>(n / 10, 3);
+  const double d =
+      FiniteMedian(*v, n - std::min(tenth, n), n) - FiniteMedian(*v, 0, std::min(tenth, n));
+  return std::isfinite(d) ? d : 0.0;
 }
 
 // See step 2c of AnalyzeSeries: RSS grows, the heap in use and the workers
@@ -724,34 +593,6 @@ void ReadFirstTouch(const series::Series& s, series::GrowthEvidence& ev) {
               ", unchanged): first touches of reserved memory, not new demand (" + ev.reason + ")";
 }
 
-std::string WorkSentence(const std::vector<WorkExplanation>& work) {
-  if (work.empty() || work.front().r_squared < kMinStatedRSquared ||
-      !(work.front().bytes_per_unit > 0)) {
-    return "";
-  }
-  const WorkExplanation& w = work.front();
-  const bool workers = w.signal == series::kWorkersColumn;
-  auto amount = [workers](double x) {
-    if (!workers) return HumanBytes(x);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, x >= 10 ? "%.0f workers" : "%.2g workers", x);
-    return std::string(buf);
-  };
-  std::string text = " The growth follows the work done: about " + amount(w.bytes_per_unit) +
-                     " per " + w.unit + " (R\xC2\xB2 " + TwoDigits(w.r_squared) +
-                     "), so something " +
-                     (workers ? "starts workers for every " + w.unit + " and never stops them."
-                              : "keeps memory for every " + w.unit + " and never lets go.");
-  if (work.size() > 1 && EquallyGood(work[1], w)) {
-    text += " (It fits " + amount(work[1].bytes_per_unit) + " per " + work[1].unit +
-            " just as well: the two grew together in this run, so the data alone cannot tell "
-            "which one " +
-            (workers ? "the workers follow" : "memory follows") + "; a run that repeats " + w.unit +
-            "s or " + work[1].unit + "s can.)";
-  }
-  return text;
-}
-
 }  // namespace
 
 Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
@@ -904,6 +745,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
 
   if (growing != nullptr || workers_growing) {
     v.kind = Kind::kLeak;
+    const bool second_fits_as_well = v.work.size() > 1 && EquallyGood(v.work[1], v.work.front());
     std::string text;
     if (growing != nullptr) {
       const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
@@ -914,7 +756,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
              "), and it was still growing at the end, with no sign of levelling off." +
              Severity(*growing);
       text += FloorNote(*growing);
-      text += WorkSentence(v.work);
+      text += WorkSentence(v.work, second_fits_as_well);
       if (workers_growing) text += " Workers pile up as well: " + WorkerGrowth(*workers) + ".";
     } else {
       text = "Workers are leaking: " + WorkerGrowth(*workers) +
@@ -922,7 +764,7 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
              "one keeps "
              "its stack and everything it references.";
       text += FloorNote(*workers);
-      text += WorkSentence(v.work);
+      text += WorkSentence(v.work, second_fits_as_well);
       for (const auto& ev : v.signals) {
         if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) {
           text += " " + Capitalized(Describe(ev.signal)) + " is " + series::TrendName(ev.trend) +
@@ -1029,7 +871,11 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   //     not: no leak of the program's; the allocator's share is said.
   std::string kept_free_note;
   if (rss_is_kept_free)
-    kept_free_note = " " + KeptFreeSentence(s, *held) +
+    kept_free_note = " " +
+                     KeptFreeSentence(ChangeOverRun(s, series::kRssBytesColumn),
+                                      ChangeOverRun(s, series::kHeapFreeBytesColumn) +
+                                          ChangeOverRun(s, series::kLazyfreeBytesColumn),
+                                      *held) +
                      " That is the allocator's, not a leak of the program's: malloc_trim or a "
                      "release returns it.";
 

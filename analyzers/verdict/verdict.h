@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "analyzers/pprof/heap_diff.h"
+#include "analyzers/pprof/attribution.h"
 #include "analyzers/series/growth.h"
 #include "analyzers/series/series.h"
 

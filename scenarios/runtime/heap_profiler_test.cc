@@ -73,8 +73,8 @@ Profile CurrentHeapProfile() { return BuildHeapProfile(hp::TakeSnapshot(), NowUn
 const std::string& LeafName(const Profile& profile, const pprof::Sample& sample) {
   static const std::string kNone;
   if (sample.location_indexes.empty()) return kNone;
-  const pprof::Location& loc = profile.locations[sample.location_indexes.front()];
-  return profile.functions[loc.lines.front().function_index].name;
+  const pprof::Location& loc = profile.location(sample.location_indexes.front());
+  return profile.function(loc.lines.front().function_index).name;
 }
 
 // Sum of values[index] over samples whose leaf function name contains `name`.
@@ -209,7 +209,7 @@ TEST_F(HeapProfilerTest, ProfileLocationsHaveMappings) {
   EXPECT_EQ(main_mappings, 1);
   for (const pprof::Location& loc : profile.locations) {
     if (loc.address == 0 || !loc.mapping_index) continue;
-    const pprof::Mapping& m = profile.mappings[*loc.mapping_index];
+    const pprof::Mapping& m = profile.mapping(*loc.mapping_index);
     EXPECT_GE(loc.address, m.memory_start);
     EXPECT_LT(loc.address, m.memory_limit);
   }
@@ -407,8 +407,8 @@ TEST(WorkersEndpointTest, ServesOneSamplePerGroup) {
     if (LeafName(p, s) != "test.WaitPoint") continue;
     ++found;
     ASSERT_EQ(s.location_indexes.size(), 2u);
-    const pprof::Location& caller = p.locations[s.location_indexes[1]];
-    EXPECT_EQ(p.functions[caller.lines.front().function_index].name, "test.SpawnSite");
+    const pprof::Location& caller = p.location(s.location_indexes[1]);
+    EXPECT_EQ(p.function(caller.lines.front().function_index).name, "test.SpawnSite");
     EXPECT_EQ(s.values, std::vector<int64_t>{3});
   }
   EXPECT_EQ(found, 1);

@@ -39,8 +39,8 @@ class LocationTable {
 
   // A location per address (0: per name, for frames with no address), in the
   // mapping of `segment` when that is >= 0.
-  size_t ForFunction(const std::string& name, const std::string& system_name, uint64_t address,
-                     int segment = -1) {
+  pprof::LocationIndex ForFunction(const std::string& name, const std::string& system_name,
+                                   uint64_t address, int segment = -1) {
     if (address != 0) {
       auto it = by_address_.find(address);
       if (it != by_address_.end()) return it->second;
@@ -48,7 +48,7 @@ class LocationTable {
       auto it = by_name_.find(name);
       if (it != by_name_.end()) return it->second;
     }
-    size_t function_index;
+    pprof::FunctionIndex function_index;
     auto f = functions_.find(name);
     if (f != functions_.end()) {
       function_index = f->second;
@@ -61,7 +61,7 @@ class LocationTable {
     location.address = address;
     if (segment >= 0 && symbolizer_ != nullptr) location.mapping_index = MappingFor(segment);
     location.lines.push_back({.function_index = function_index, .line = 0, .column = 0});
-    const size_t index = profile_.AddLocation(std::move(location));
+    const pprof::LocationIndex index = profile_.AddLocation(std::move(location));
     if (address != 0) {
       by_address_.emplace(address, index);
     } else {
@@ -74,29 +74,30 @@ class LocationTable {
   // Mapping of an executable segment, as Go's runtime writes them from
   // /proc/self/maps. has_functions: the locations carry names already, so
   // pprof does not look for the binary to symbolize them.
-  size_t MappingFor(int segment) {
+  pprof::MappingIndex MappingFor(int segment) {
     auto it = mappings_.find(segment);
     if (it != mappings_.end()) return it->second;
     const LoadedSegment& s = symbolizer_->segments()[static_cast<size_t>(segment)];
-    const size_t index = profile_.AddMapping({.memory_start = s.start,
-                                              .memory_limit = s.limit,
-                                              .file_offset = s.file_offset,
-                                              .filename = s.path,
-                                              .build_id = symbolizer_->BuildId(segment),
-                                              .has_functions = true,
-                                              .has_filenames = false,
-                                              .has_line_numbers = false,
-                                              .has_inline_frames = false});
+    const pprof::MappingIndex index =
+        profile_.AddMapping({.memory_start = s.start,
+                             .memory_limit = s.limit,
+                             .file_offset = s.file_offset,
+                             .filename = s.path,
+                             .build_id = symbolizer_->BuildId(segment),
+                             .has_functions = true,
+                             .has_filenames = false,
+                             .has_line_numbers = false,
+                             .has_inline_frames = false});
     mappings_.emplace(segment, index);
     return index;
   }
 
   pprof::Profile& profile_;
   ProcessSymbolizer* symbolizer_;
-  std::unordered_map<uint64_t, size_t> by_address_;
-  std::unordered_map<std::string, size_t> by_name_;
-  std::unordered_map<std::string, size_t> functions_;
-  std::unordered_map<int, size_t> mappings_;
+  std::unordered_map<uint64_t, pprof::LocationIndex> by_address_;
+  std::unordered_map<std::string, pprof::LocationIndex> by_name_;
+  std::unordered_map<std::string, pprof::FunctionIndex> functions_;
+  std::unordered_map<int, pprof::MappingIndex> mappings_;
 };
 
 }  // namespace

@@ -1,8 +1,8 @@
-#include "report/function_name.h"
+#include "common/function_name.h"
 
 #include <gtest/gtest.h>
 
-namespace leaklab::report {
+namespace leaklab {
 namespace {
 
 TEST(ShortFunctionName, DropsSignatureTemplatesAndOuterScopes) {
@@ -31,6 +31,34 @@ TEST(ShortFunctionName, KeepsOperatorsAndNonCppNames) {
   EXPECT_EQ(ShortFunctionName(""), "");
 }
 
+TEST(QualifiedFunctionName, KeepsEveryScopeAndDropsTheRest) {
+  EXPECT_EQ(QualifiedFunctionName("leaklab::scenarios::(anonymous namespace)::RequestTracker::"
+                                  "Track() [clone .cold]"),
+            "leaklab::scenarios::(anonymous namespace)::RequestTracker::Track");
+  EXPECT_EQ(QualifiedFunctionName("ns::EncodeRecords[abi:cxx11](std::vector<int> const&)"),
+            "ns::EncodeRecords");
+  EXPECT_EQ(QualifiedFunctionName("std::vector<int> ns::Make<int>(unsigned long)"), "ns::Make");
+  EXPECT_EQ(QualifiedFunctionName("ns::Pool::operator delete[](void*)"),
+            "ns::Pool::operator delete[]");
+  EXPECT_EQ(QualifiedFunctionName("ns::F()::{lambda(int)#1}::operator()(int) const"),
+            "ns::F::{lambda#1}::operator()");
+  // A name that only contains "operator" is no operator.
+  EXPECT_EQ(QualifiedFunctionName("ns::my_operator(int)"), "ns::my_operator");
+  EXPECT_EQ(QualifiedFunctionName("main.(*sessionStore).add"), "main.(*sessionStore).add");
+}
+
+TEST(ShortFunctionName, KeepsConversionOperatorsWhole) {
+  EXPECT_EQ(ShortFunctionName("a::ns::Handle::operator bool() const"), "ns::Handle::operator bool");
+}
+
+TEST(IsCppLibraryFunction, ByTheQualifiedName) {
+  EXPECT_TRUE(IsCppLibraryFunction("void std::vector<int>::push_back(int&&)"));
+  EXPECT_TRUE(IsCppLibraryFunction("__gnu_cxx::new_allocator<char>::allocate(unsigned long)"));
+  // The return type is the standard library's, the function is not.
+  EXPECT_FALSE(IsCppLibraryFunction("std::vector<int> ns::Make(unsigned long)"));
+  EXPECT_FALSE(IsCppLibraryFunction("runtime.gopark"));
+}
+
 TEST(IsLibraryFrame, StandardLibraryBoostAndRuntimesAreLibrary) {
   EXPECT_TRUE(
       IsLibraryFrame("std::_Function_handler<void (), F>::_M_invoke(std::_Any_data const&)"));
@@ -44,4 +72,4 @@ TEST(IsLibraryFrame, StandardLibraryBoostAndRuntimesAreLibrary) {
 }
 
 }  // namespace
-}  // namespace leaklab::report
+}  // namespace leaklab
