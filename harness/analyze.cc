@@ -34,6 +34,22 @@ struct Inputs {
   std::vector<fs::path> prometheus;  // query_range exports: one verdict per series
 };
 
+// --diff writes a new file, or replaces a diff leaklab wrote; never an input,
+// a folder, or any other file of the user's.
+void CheckDiffTarget(const fs::path& diff, const std::vector<std::string>& inputs) {
+  std::error_code ec;
+  if (!fs::exists(diff, ec)) return;
+  const std::string flag = "--diff " + diff.string();
+  if (fs::is_directory(diff, ec)) throw UsageError(flag + ": is a folder; give a file name");
+  for (const std::string& input : inputs) {
+    if (fs::equivalent(diff, input, ec))
+      throw UsageError(flag + ": is one of the inputs, which leaklab never writes over");
+  }
+  if (!IsLeaklabHeapDiff(diff)) {
+    throw UsageError(flag + ": exists and is not a heap diff leaklab wrote; give a new file name");
+  }
+}
+
 Inputs SortInputs(const AnalyzeRequest& r) {
   if (r.paths.empty()) throw UsageError("give a results folder, a series CSV or profiles");
   Inputs in;
@@ -70,6 +86,7 @@ Inputs SortInputs(const AnalyzeRequest& r) {
   }
   if (r.out_dir && !in.folders.empty())
     throw UsageError("--out is for files; a results folder gets its report in the folder itself");
+  if (r.diff) CheckDiffTarget(*r.diff, r.paths);
   return in;
 }
 

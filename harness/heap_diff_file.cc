@@ -17,4 +17,13 @@ bool WriteHeapDiffProfile(verdict::Verdict& v, const std::filesystem::path& out)
   return true;
 }
 
+bool IsLeaklabHeapDiff(const std::filesystem::path& path) {
+  try {
+    const pprof::Profile p = pprof::ReadProfileFile(path);
+    return !p.comments.empty() && p.comments.front() == pprof::kDiffComment;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace leaklab::harness

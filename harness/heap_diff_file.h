@@ -14,6 +14,11 @@ namespace leaklab::harness {
 // pprof::ProfileError or std::runtime_error naming the file at fault.
 bool WriteHeapDiffProfile(verdict::Verdict& v, const std::filesystem::path& out);
 
+// Whether `path` is a heap diff WriteHeapDiffProfile wrote (its first
+// comment says so), which a later diff may replace; false for anything else,
+// unreadable files included.
+bool IsLeaklabHeapDiff(const std::filesystem::path& path);
+
 }  // namespace leaklab::harness
 
 #endif  // LEAKLAB_HARNESS_HEAP_DIFF_FILE_H_

@@ -170,6 +170,35 @@ int LeaklabStdout(const std::string& args, std::string& out) {
 
 const fs::path kGoSeries = fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/pprof/testdata/go_series";
 
+// --diff writes a new file or replaces a diff of leaklab's own; never an
+// input (it used to overwrite it), a folder (it left DIR.tmp beside it) or
+// another file of the user's.
+TEST_F(LeaklabCli, DiffNeverWritesOverWhatLeaklabDidNotWrite) {
+  const fs::path a = dir_ / "a.pb.gz", b = dir_ / "b.pb.gz";
+  fs::copy_file(kGoSeries / "heap-0001.pb.gz", a);
+  fs::copy_file(kGoSeries / "heap-0005.pb.gz", b);
+  const std::string a_bytes = ReadWholeFile(a, kMaxFileBytes);
+  const std::string inputs = " " + a.string() + " " + b.string();
+  std::string out;
+  EXPECT_EQ(LeaklabStdout("analyze --diff " + a.string() + inputs, out), 2);
+  EXPECT_NE(out.find("is one of the inputs"), std::string::npos) << out;
+  EXPECT_EQ(ReadWholeFile(a, kMaxFileBytes), a_bytes);
+  fs::create_directories(dir_ / "folder");
+  EXPECT_EQ(LeaklabStdout("analyze --diff " + (dir_ / "folder").string() + inputs, out), 2);
+  EXPECT_NE(out.find("is a folder"), std::string::npos) << out;
+  std::ofstream(dir_ / "notes.txt") << "mine";
+  EXPECT_EQ(LeaklabStdout("analyze --diff " + (dir_ / "notes.txt").string() + inputs, out), 2);
+  EXPECT_NE(out.find("is not a heap diff leaklab wrote"), std::string::npos) << out;
+  EXPECT_EQ(ReadWholeFile(dir_ / "notes.txt", kMaxFileBytes), "mine");
+  // A diff of leaklab's own may be written again.
+  const fs::path diff = dir_ / "diff.pb.gz";
+  EXPECT_EQ(LeaklabStdout("analyze --diff " + diff.string() + inputs, out), 0) << out;
+  EXPECT_EQ(LeaklabStdout("analyze --diff " + diff.string() + inputs, out), 0) << out;
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++entries;
+  EXPECT_EQ(entries, 5u);  // a, b, folder, notes.txt, diff: nothing stray
+}
+
 // Real profiles of a leaking Go program, given as files: one run, ordered by
 // their own timestamps; the verdict's evidence names the leaking function and
 // the goroutines that pile up, and --diff writes a profile pprof can read.

@@ -44,7 +44,7 @@ Profile DiffProfiles(const Profile& base, const Profile& source) {
     out.duration_nanos = source.time_nanos - base.time_nanos;
   }
   out.default_sample_type = source.default_sample_type;
-  out.comments.push_back("leaklab: difference of two profiles (source minus base, as pprof -base)");
+  out.comments.push_back(std::string(kDiffComment));
   // One function and one location per distinct frame.
   std::unordered_map<FrameId, LocationIndex> location_of;
   std::unordered_map<std::string, FunctionIndex> function_of;
