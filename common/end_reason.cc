@@ -6,7 +6,7 @@
 namespace leaklab {
 namespace {
 
-constexpr std::array<std::pair<EndReason, std::string_view>, 7> kNames = {{
+constexpr std::array<std::pair<EndReason, std::string_view>, 8> kNames = {{
     {EndReason::kCompleted, "completed"},
     {EndReason::kInterrupted, "interrupted"},
     {EndReason::kServerExited, "server_exited"},
@@ -14,6 +14,7 @@ constexpr std::array<std::pair<EndReason, std::string_view>, 7> kNames = {{
     {EndReason::kServerFailedToStart, "server_failed_to_start"},
     {EndReason::kHarnessError, "harness_error"},
     {EndReason::kProcessExited, "process_exited"},
+    {EndReason::kTargetUnreachable, "target_unreachable"},
 }};
 
 }  // namespace

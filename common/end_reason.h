@@ -18,6 +18,7 @@ enum class EndReason {
   kServerFailedToStart,  // it never became healthy
   kHarnessError,         // leaklab itself failed mid-run
   kProcessExited,        // the process a watch followed exited
+  kTargetUnreachable,    // the endpoints a watch read stopped answering
 };
 
 // The name written in manifest.json: "completed", "oom_killed", ...

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -303,6 +304,34 @@ TEST_F(LeaklabCli, WatchBadTargetsAndFlagsAreUsageErrors) {
   EXPECT_EQ(LeaklabStdout("watch --pid 1 --for 5parsecs", out), 2);
   EXPECT_NE(out.find("--for"), std::string::npos) << out;
   EXPECT_FALSE(fs::exists("results/watch-pid1"));
+}
+
+// A watch of endpoints whose target dies: it used to say "completed" and
+// judge the gaps as a flat curve; it now ends as target_unreachable, and a
+// verdict that cannot be confirmed from what was seen.
+TEST_F(LeaklabCli, WatchOfATargetThatDiesSaysSo) {
+  auto server = std::make_unique<ChildProcess>(
+      fs::path(LEAKLAB_BIN_DIR) / "leaklab-scenario",
+      std::vector<std::string>{"--scenario", "steady-state", "--variant", "control", "--port", "0"},
+      dir_ / "server.log");
+  const std::optional<std::string> port = server->ReadFirstLine(milliseconds(10'000));
+  ASSERT_TRUE(port) << ReadFileTail(dir_ / "server.log", kLogTailBytes);
+  const fs::path out = dir_ / "watch", log = dir_ / "watch.log";
+  ChildProcess watch(fs::path(LEAKLAB_BIN_DIR) / "leaklab",
+                     {"watch", "--pprof", "http://127.0.0.1:" + *port + "/debug/pprof/heap",
+                      "--every", "200ms", "--for", "4s", "--out", out.string()},
+                     log);
+  std::this_thread::sleep_for(milliseconds(1500));
+  server.reset();  // stopped: the endpoint no longer answers
+  const ExitInfo exit = watch.Wait(std::chrono::seconds(20), milliseconds(2000));
+  const std::string text = ReadFileTail(log, kLogTailBytes);
+  EXPECT_EQ(exit.exit_code, 0) << text;
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "target_unreachable") << manifest;
+  const json::object verdict =
+      json::parse(ReadWholeFile(out / "verdict.json", kMaxFileBytes)).as_object();
+  EXPECT_NE(verdict.at("verdict").as_string(), "no-leak") << verdict;
 }
 
 // watch on a leaking server leaklab did not start, through its pprof

@@ -115,6 +115,9 @@ class Watcher {
     EndReason reason = EndReason::kCompleted;
     std::string detail = "watched for the whole duration";
     size_t profiles = 0;
+    // Ticks in a row at which no source answered, and since when.
+    int64_t silent_ticks = 0;
+    double silent_since_s = 0;
     for (int64_t tick = 0;; ++tick) {
       const Clock::time_point due = start + tick * options_.every;
       if (due - start >= options_.duration) break;
@@ -123,11 +126,25 @@ class Watcher {
         detail = "stopped by the user after " + FormatSeconds(elapsed_s());
         break;
       }
-      if (!TakeSample(folder, tick, elapsed_s(), profiles)) {
+      const double t_s = elapsed_s();
+      const Sample sample = TakeSample(folder, tick, t_s, profiles);
+      if (sample == Sample::kProcessExited) {
         reason = EndReason::kProcessExited;
-        detail = "process " + std::to_string(*options_.pid) + " exited after " +
-                 FormatSeconds(elapsed_s());
-        folder.AddEvent(elapsed_s(), "process_exit", detail);
+        detail = "process " + std::to_string(*options_.pid) + " exited after " + FormatSeconds(t_s);
+        folder.AddEvent(t_s, "process_exit", detail);
+        break;
+      }
+      if (sample == Sample::kNothingAnswered && silent_ticks++ == 0) silent_since_s = t_s;
+      if (sample == Sample::kTaken) silent_ticks = 0;
+      // A blip is a gap; a target silent this long is gone, and a watch
+      // that ends on silence did not watch a live target to the end.
+      const bool last_tick = (tick + 1) * options_.every >= options_.duration;
+      if (silent_ticks >= kMinSilentTicks &&
+          (t_s - silent_since_s >= kMaxSilence.count() || last_tick)) {
+        reason = EndReason::kTargetUnreachable;
+        detail = "the target stopped answering at " + FormatSeconds(silent_since_s) + " (" +
+                 std::to_string(silent_ticks) + " samples in a row without data)";
+        folder.AddEvent(t_s, "target_lost", detail);
         break;
       }
       if (options_.progress) {
@@ -345,22 +362,25 @@ class Watcher {
                         {"start_time", UtcIsoTime()}};
   }
 
+  enum class Sample { kTaken, kNothingAnswered, kProcessExited };
+
   // One row: /proc, the profiles (saved into profiles/), the metrics. A
   // missed profile or scrape is a gap, not the end: services restart,
-  // networks blip. False when the watched process has exited.
-  bool TakeSample(ResultsFolder& folder, int64_t tick, double t_s, size_t& profiles) {
+  // networks blip.
+  Sample TakeSample(ResultsFolder& folder, int64_t tick, double t_s, size_t& profiles) {
     std::vector<double> row(columns_.size(), kMissing);
     row[0] = t_s;
     if (procfs_) {
       const ProcMemory m = procfs_->Sample();
       // A live process always has VmRSS; one that exited has no /proc entry,
       // or (a zombie its parent has not reaped) an entry without VmRSS.
-      if (m.rss_bytes < 0) return false;
+      if (m.rss_bytes < 0) return Sample::kProcessExited;
       auto value = [](int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); };
       row[1] = value(m.rss_bytes);
       row[2] = value(m.anon_bytes);
       row[3] = value(m.lazyfree_bytes);
     }
+    bool answered = procfs_ != nullptr;
     for (ProfileSource& source : sources_) {
       std::string bytes, error;
       std::optional<pprof::Profile> p;
@@ -374,6 +394,7 @@ class Watcher {
         folder.AddEvent(t_s, "pprof_error", source.url_text + ": " + error);
         continue;
       }
+      answered = true;
       WriteFileAtomically(folder.NextProfilePath(ProfileFileKind(source.kind)), bytes);
       ++source.written;
       ++profiles;
@@ -384,11 +405,12 @@ class Watcher {
       const auto scrape =
           FetchMetrics(*metrics_http_, metrics_url_.path, *options_.metrics_url, error);
       if (!scrape) folder.AddEvent(t_s, "metrics_error", error);
+      answered = answered || scrape.has_value();
       for (const MetricColumn& m : metric_columns_)
         row[m.index] = scrape ? m.selector.Evaluate(*scrape).value_or(kMissing) : kMissing;
     }
     folder.AddSample(row);
-    return true;
+    return answered ? Sample::kTaken : Sample::kNothingAnswered;
   }
 
   // A profile's totals: in use (or goroutines), and allocated when the

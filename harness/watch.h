@@ -60,6 +60,12 @@ inline constexpr std::chrono::milliseconds kProfileFetchTimeout{10'000};
 inline constexpr std::chrono::milliseconds kMetricsFetchTimeout{5'000};
 inline constexpr std::chrono::hours kMaxWatchDuration{24 * 7};
 inline constexpr std::chrono::milliseconds kMinWatchInterval{10};
+// A watch of endpoints (no --pid) ends as `target_unreachable` when none of
+// them has answered for kMinSilentTicks samples in a row and either this
+// long (a restart of a service takes a few seconds; one that takes longer is
+// gone) or until the watch's end.
+inline constexpr std::chrono::duration<double> kMaxSilence{10.0};
+inline constexpr int64_t kMinSilentTicks = 3;
 
 // Throws UsageError (common/errors.h) naming the flag at fault (no such
 // process, malformed URL, an endpoint that does not answer with a heap or

@@ -135,6 +135,15 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   if (end == nullptr || !end->is_object()) {
     v.explanation +=
         " Note: the manifest does not say how the run ended; it may have been cut short.";
+    // A run's or a watch's manifest always gets its end, unless the harness
+    // itself was killed: the absence of a leak cannot be confirmed then.
+    // (An analysis of files, `origin`, is not a run and has no end.)
+    if (m != nullptr && m->if_contains("origin") == nullptr && v.kind == Kind::kNoLeak) {
+      v.kind = Kind::kInconclusive;
+      v.missing.push_back(
+          "a run that completes (the manifest has no end: the harness was stopped before it could "
+          "record one)");
+    }
     return v;
   }
   const json::value* reason = end->as_object().if_contains("reason");

@@ -282,6 +282,21 @@ TEST(AnalyzeResultsFolder, EarlyEndCannotConfirmNoLeak) {
   EXPECT_NE(v.explanation.find("ended early"), std::string::npos);
 }
 
+// The harness killed mid-run: the manifest still says "running" and has no
+// end. It used to read as a finished run, and a flat curve as no-leak.
+TEST(AnalyzeResultsFolder, RunWithoutAnEndCannotConfirmNoLeak) {
+  fs::path dir = MakeFolder("killed", R"({"options":{"connections":4},"result":{"requests":900}})",
+                            "completed");
+  std::ofstream(dir / "manifest.json") << R"({"scenario":"x","status":"running"})";
+  Verdict v = AnalyzeResultsFolder(dir, {});
+  EXPECT_EQ(v.kind, Kind::kInconclusive) << v.explanation;
+  ASSERT_FALSE(v.missing.empty());
+  EXPECT_NE(v.missing.back().find("manifest has no end"), std::string::npos);
+  // An analysis of files has no end and needs none.
+  std::ofstream(dir / "manifest.json") << R"({"origin":"leaklab analyze --out"})";
+  EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kNoLeak);
+}
+
 TEST(AnalyzeResultsFolder, MissingSeriesNamesTheFolder) {
   fs::path dir = fs::temp_directory_path() / "leaklab-verdict-test-empty";
   fs::create_directories(dir);
