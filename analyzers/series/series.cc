@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 #include <system_error>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "common/read_file.h"
@@ -145,16 +147,20 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
   std::vector<std::string_view> cells;
   SplitCells(line, cells);
   const std::vector<std::string_view> header = cells;
+  if (header.size() > kMaxColumns) {
+    site.Fail(1, "the header has " + std::to_string(header.size()) + " columns, more than " +
+                     std::to_string(kMaxColumns) + ", the limit for a series CSV");
+  }
   size_t time_index = header.size();
+  // Each name's first column: duplicates are found in one pass.
+  std::unordered_map<std::string_view, size_t> first_column;
   for (size_t c = 0; c < header.size(); ++c) {
     if (header[c].empty()) {
       site.Fail(1, "column " + std::to_string(c + 1) + " of the header has no name");
     }
-    for (size_t earlier = 0; earlier < c; ++earlier) {
-      if (header[earlier] == header[c]) {
-        site.Fail(1, "column " + Quote(header[c]) + " appears twice (columns " +
-                         std::to_string(earlier + 1) + " and " + std::to_string(c + 1) + ")");
-      }
+    if (const auto [it, fresh] = first_column.emplace(header[c], c); !fresh) {
+      site.Fail(1, "column " + Quote(header[c]) + " appears twice (columns " +
+                       std::to_string(it->second + 1) + " and " + std::to_string(c + 1) + ")");
     }
     if (header[c] == kTimeColumn) time_index = c;
   }
@@ -238,6 +244,7 @@ bool IsStrictlyIncreasing(std::span<const double> values) {
 
 std::string FormatCsvHeader(const std::vector<std::string>& columns) {
   std::string out;
+  std::unordered_set<std::string_view> seen;
   for (size_t c = 0; c < columns.size(); ++c) {
     const std::string& name = columns[c];
     if (name.empty() || name != TrimBlanks(name) ||
@@ -246,7 +253,7 @@ std::string FormatCsvHeader(const std::vector<std::string>& columns) {
                                   " cannot be written to a series CSV (empty, or has a comma, "
                                   "quote, line break or surrounding blanks)");
     }
-    if (std::find(columns.begin(), columns.begin() + c, name) != columns.begin() + c) {
+    if (!seen.insert(name).second) {
       throw std::invalid_argument("column name " + Quote(name) + " appears twice");
     }
     if (c > 0) out.push_back(',');

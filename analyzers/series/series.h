@@ -78,6 +78,11 @@ struct Series {
 // The lab's bad-input kind (common/errors.h): exit status 2.
 using InputError = ::leaklab::InputError;
 
+// The most columns a series CSV may have: each is a signal the analysis tests
+// and the report draws, so a header of more is not a series but a mistake
+// (a transposed export); it is refused before any row is read.
+inline constexpr size_t kMaxColumns = 10'000;
+
 // Parses Series CSV text. `source` names the text in error messages.
 // Accepted: LF or CRLF line ends, a UTF-8 byte order mark, blank lines at the
 // end, spaces around cells. Not accepted (InputError naming file, line and

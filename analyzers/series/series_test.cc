@@ -258,3 +258,39 @@ TEST(SeriesCsv, WriteThenReadRoundTripsEveryBit) {
 
 }  // namespace
 }  // namespace leaklab::series
+
+namespace leaklab::series {
+namespace {
+
+// A hostile header (400,000 columns, 3.9 MB) used to take minutes in a
+// quadratic duplicate check; it is now refused by its size, naming the
+// limit, and a header at the limit is checked in one pass.
+TEST(ParseSeriesCsv, HeaderOfTooManyColumnsIsRefusedNamingTheLimit) {
+  std::string text = "t_s";
+  for (int c = 0; c < 400'000; ++c) text += ",c" + std::to_string(c);
+  text += "\n";
+  try {
+    ParseSeriesCsv(text, "wide.csv");
+    FAIL() << "accepted 400,001 columns";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("wide.csv:1: the header has 400001 columns, more than "
+                                         "10000"),
+              std::string::npos)
+        << e.what();
+  }
+  std::string at_limit = "t_s";
+  for (size_t c = 1; c + 1 < kMaxColumns; ++c) at_limit += ",c" + std::to_string(c);
+  at_limit += ",c1\n0";
+  for (size_t c = 1; c < kMaxColumns; ++c) at_limit += ",1";
+  try {
+    ParseSeriesCsv(at_limit + "\n", "limit.csv");
+    FAIL() << "a duplicate column was accepted";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("'c1' appears twice (columns 2 and 10000)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace leaklab::series
