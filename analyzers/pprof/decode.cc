@@ -239,6 +239,13 @@ class Converter {
       }
       Sample sample;
       sample.values.assign(s.value().begin(), s.value().end());
+      for (std::size_t v = 0; v < value_count; ++v) {
+        if (sample.values[v] > kMaxSampleValue || sample.values[v] < -kMaxSampleValue) {
+          throw ProfileError(what + " has " + profile.sample_types[v].type + " " +
+                             std::to_string(sample.values[v]) + ", beyond 2^53, the most a " +
+                             "profile's value may be");
+        }
+      }
       sample.location_indexes.reserve(s.location_id_size());
       for (int j = 0; j < s.location_id_size(); ++j) {
         auto it = location_by_id_.find(s.location_id(j));

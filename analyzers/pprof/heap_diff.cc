@@ -29,7 +29,11 @@ Profile DiffProfiles(const Profile& base, const Profile& source) {
         keys.push_back(it->first);
         values.emplace_back(width, 0);
       }
-      for (size_t v = 0; v < width; ++v) values[it->second][v] += sign * sample.values[v];
+      for (size_t v = 0; v < width; ++v) {
+        int64_t& sum = values[it->second][v];
+        sum =
+            sign > 0 ? SaturatingAdd(sum, sample.values[v]) : SaturatingSub(sum, sample.values[v]);
+      }
     }
   };
   add(source, 1);

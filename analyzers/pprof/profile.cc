@@ -35,7 +35,8 @@ std::optional<std::size_t> Profile::FindSampleType(std::string_view type) const 
 int64_t Profile::TotalValue(std::size_t sample_type_index) const {
   int64_t total = 0;
   for (const Sample& sample : samples) {
-    if (sample_type_index < sample.values.size()) total += sample.values[sample_type_index];
+    if (sample_type_index < sample.values.size())
+      total = SaturatingAdd(total, sample.values[sample_type_index]);
   }
   return total;
 }

@@ -163,7 +163,8 @@ struct Profile {
   // Index of the sample type called `type` (e.g. "inuse_space"), if present.
   std::optional<std::size_t> FindSampleType(std::string_view type) const;
   // Sum over all samples of values[sample_type_index]; this is the "total"
-  // that `go tool pprof -top` reports for that sample index.
+  // that `go tool pprof -top` reports for that sample index. Saturates at
+  // the int64 range rather than wrap.
   int64_t TotalValue(std::size_t sample_type_index) const;
 
   friend bool operator==(const Profile&, const Profile&) = default;
@@ -189,6 +190,25 @@ class ProfileError : public InputError {
 
 // Bounds on untrusted input, so that a hostile or broken profile is refused
 // with an error instead of exhausting memory.
+// a + b and a - b, held at the int64 range instead of overflowing.
+inline int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_add_overflow(a, b, &r)) return r;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+inline int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t r;
+  if (!__builtin_sub_overflow(a, b, &r)) return r;
+  return b < 0 ? INT64_MAX : INT64_MIN;
+}
+
+// The largest magnitude a sample value may have: 2^53, the largest integer a
+// double (the analysis's number) holds exactly, and 8 PiB as bytes, beyond
+// any heap. Decoding refuses more, so that sums over a profile's samples
+// (TotalValue, the diff) never overflow 64 bits in practice; they saturate
+// all the same for profiles built in memory.
+inline constexpr int64_t kMaxSampleValue = int64_t{1} << 53;
+
 struct DecodeLimits {
   // Bytes accepted as input (compressed or not). Real compressed profiles are
   // kilobytes to a few megabytes; 64 MiB leaves a wide margin while keeping
