@@ -7,7 +7,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "analyzers/series/units.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 
 namespace leaklab::verdict {
 namespace {
@@ -23,16 +24,14 @@ std::string TwoDigits(double x) {
 
 }  // namespace
 
-std::string HumanBytes(double bytes) { return series::FormatBytes(bytes); }
-
 // "about 5.0 MB/s; with 95 % confidence between 4.7 MB/s and 6.2 MB/s", or,
 // when the interval is too narrow for the rounded figures to differ (a
 // steady leak over many samples), its width as a share of the rate instead of
 // "between 10 MB/s and 10 MB/s".
 std::string RateWithInterval(const series::TheilSen& fit) {
-  const std::string low = HumanBytes(std::max(fit.slope_low, 0.0));
-  const std::string high = HumanBytes(fit.slope_high);
-  std::string text = "about " + HumanBytes(fit.slope) + "/s";
+  const std::string low = FormatBytes(std::max(fit.slope_low, 0.0));
+  const std::string high = FormatBytes(fit.slope_high);
+  std::string text = "about " + FormatBytes(fit.slope) + "/s";
   if (low != high || !(fit.slope > 0) || !std::isfinite(fit.slope_high)) {
     return text + "; with 95 % confidence between " + low + "/s and " + high + "/s";
   }
@@ -55,14 +54,13 @@ std::string FloorNote(const series::GrowthEvidence& ev) {
   std::string note;
   if (ev.period_s > 0) {
     note += " The samples of " + Describe(ev.signal) + " repeat a pattern about every " +
-            series::FormatDuration(ev.period_s) +
-            ", so each judgement uses the lowest value over " +
-            series::FormatDuration(ev.floor_window_s) +
+            FormatSeconds(ev.period_s) + ", so each judgement uses the lowest value over " +
+            FormatSeconds(ev.floor_window_s) +
             " windows (the floor): a leak raises the floor, a sawtooth of allocations and "
             "frees does not.";
   }
   if (ev.warmup_skipped) {
-    note += " The first " + series::FormatDuration(ev.t_begin_s) + " of " + Describe(ev.signal) +
+    note += " The first " + FormatSeconds(ev.t_begin_s) + " of " + Describe(ev.signal) +
             " were warm-up (settling at its working level) and are left out.";
   }
   if (ev.stale_repeats > 0) {
@@ -95,8 +93,8 @@ std::string WorkerGrowth(const series::GrowthEvidence& ev) {
   char rate[32];
   std::snprintf(rate, sizeof rate, ev.fit.slope >= 10 ? "%.0f" : "%.2g", ev.fit.slope);
   return "the worker count grew from " + Count(std::max(start, 0.0)) + " to " +
-         Count(start + ev.growth_bytes) + " in " +
-         series::FormatDuration(ev.t_end_s - ev.t_begin_s) + " (about " + rate + " a second)";
+         Count(start + ev.growth_bytes) + " in " + FormatSeconds(ev.t_end_s - ev.t_begin_s) +
+         " (about " + rate + " a second)";
 }
 
 // The start of a heap signal's reason when it was read one step per collection.
@@ -108,10 +106,9 @@ std::string StaleNote(const series::GrowthEvidence& ev) {
 // How bad a leak is: what it adds in an hour, and how soon it adds its own level again.
 std::string Severity(const series::GrowthEvidence& ev) {
   if (!(ev.fit.slope > 0)) return "";
-  std::string text = " That is " + HumanBytes(ev.fit.slope * 3600) + " an hour";
+  std::string text = " That is " + FormatBytes(ev.fit.slope * 3600) + " an hour";
   if (ev.level_bytes > 0)
-    text += ", as much again as its level every " +
-            series::FormatDuration(ev.level_bytes / ev.fit.slope);
+    text += ", as much again as its level every " + FormatSeconds(ev.level_bytes / ev.fit.slope);
   return text + ".";
 }
 
@@ -121,18 +118,18 @@ std::string WatchLonger(const series::Series& s, double decide_window_s) {
   const double span = s.t_s.back() - s.t_s.front();
   const double spacing = span / static_cast<double>(s.size() - 1);
   const double more = std::max(decide_window_s - span, spacing);
-  return " Watching about " + series::FormatDuration(more) + " longer (" +
+  return " Watching about " + FormatSeconds(more) + " longer (" +
          Count(std::ceil(more / spacing - 1e-6)) + " more samples at this rate) would decide it.";
 }
 
 std::string BoundSentence(const std::optional<Bound>& b) {
   if (!b) return "";
   std::string text =
-      " How much could grow unseen: at most " + HumanBytes(b->max_bytes_per_s * 3600) +
+      " How much could grow unseen: at most " + FormatBytes(b->max_bytes_per_s * 3600) +
       " an hour (the upper end of the 95 % interval of " + Describe(b->signal) + "'s slope";
-  text += b->t_begin_s > 0 ? " since t = " + series::FormatDuration(b->t_begin_s) + ")" : ")";
+  text += b->t_begin_s > 0 ? " since t = " + FormatSeconds(b->t_begin_s) + ")" : ")";
   if (!b->unit.empty()) {
-    text += ", that is at most " + HumanBytes(b->max_bytes_per_unit) + " kept per " + b->unit +
+    text += ", that is at most " + FormatBytes(b->max_bytes_per_unit) + " kept per " + b->unit +
             " over " + Count(b->units) + " " + b->unit + "s";
   }
   return text + ".";
@@ -143,7 +140,7 @@ std::string BoundSentence(const std::optional<Bound>& b) {
 // on RSS minus what is kept free.
 std::string KeptFreeSentence(double rss_growth_bytes, double kept_free_bytes,
                              const series::GrowthEvidence& held) {
-  return "RSS grew " + HumanBytes(rss_growth_bytes) + ", and " + HumanBytes(kept_free_bytes) +
+  return "RSS grew " + FormatBytes(rss_growth_bytes) + ", and " + FormatBytes(kept_free_bytes) +
          " of that is memory the program freed and the allocator or the kernel keeps "
          "(heap_free_bytes, "
          "lazyfree_bytes); what the program holds, RSS minus that, is " +
@@ -158,7 +155,7 @@ std::string WorkSentence(const std::vector<WorkExplanation>& work, bool second_f
   const WorkExplanation& w = work.front();
   const bool workers = w.signal == series::kWorkersColumn;
   auto amount = [workers](double x) {
-    if (!workers) return HumanBytes(x);
+    if (!workers) return FormatBytes(x);
     char buf[32];
     std::snprintf(buf, sizeof buf, x >= 10 ? "%.0f workers" : "%.2g workers", x);
     return std::string(buf);

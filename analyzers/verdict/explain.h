@@ -16,9 +16,6 @@
 
 namespace leaklab::verdict {
 
-// "10 MB", as every figure of an explanation is given.
-std::string HumanBytes(double bytes);
-
 // "12", a count rounded to a whole number.
 std::string Count(double x);
 

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "analyzers/series/units.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 
 namespace leaklab::verdict {
 namespace {
@@ -18,7 +19,6 @@ TEST(ExplainTest, NamesAndFigures) {
   EXPECT_EQ(Capitalized("resident memory"), "Resident memory");
   EXPECT_EQ(Capitalized(""), "");
   EXPECT_EQ(Count(9891.6), "9892");
-  EXPECT_EQ(HumanBytes(10e6), series::FormatBytes(10e6));
 }
 
 TEST(ExplainTest, WorkSentenceOnlyForAGoodFitThatGrows) {
@@ -30,14 +30,14 @@ TEST(ExplainTest, WorkSentenceOnlyForAGoodFitThatGrows) {
                           .units = 9892,
                           .points = 90};
   EXPECT_EQ(WorkSentence({request}, false),
-            " The growth follows the work done: about " + HumanBytes(10e3) +
+            " The growth follows the work done: about " + FormatBytes(10e3) +
                 " per request (R\xC2\xB2 0.99), so something keeps memory for every request and "
                 "never lets go.");
   WorkExplanation key = request;
   key.counter = "keys_total";
   key.unit = "key";
   const std::string both = WorkSentence({request, key}, true);
-  EXPECT_NE(both.find("It fits " + HumanBytes(10e3) + " per key just as well"), std::string::npos)
+  EXPECT_NE(both.find("It fits " + FormatBytes(10e3) + " per key just as well"), std::string::npos)
       << both;
   EXPECT_EQ(WorkSentence({request, key}, false), WorkSentence({request}, false));
   request.r_squared = 0.5;
@@ -60,14 +60,14 @@ TEST(ExplainTest, BoundSentenceNamesSignalWindowAndUnit) {
   b.t_begin_s = 2;
   b.t_end_s = 10;
   b.max_bytes_per_s = 100;
-  EXPECT_EQ(BoundSentence(b), " How much could grow unseen: at most " + HumanBytes(360e3) +
+  EXPECT_EQ(BoundSentence(b), " How much could grow unseen: at most " + FormatBytes(360e3) +
                                   " an hour (the upper end of the 95 % interval of the heap in "
                                   "use (heap_inuse_bytes)'s slope since t = " +
-                                  series::FormatDuration(2) + ").");
+                                  FormatSeconds(2) + ").");
   b.unit = "request";
   b.units = 400;
   b.max_bytes_per_unit = 2;
-  EXPECT_NE(BoundSentence(b).find(", that is at most " + HumanBytes(2) +
+  EXPECT_NE(BoundSentence(b).find(", that is at most " + FormatBytes(2) +
                                   " kept per request over 400 requests."),
             std::string::npos);
 }

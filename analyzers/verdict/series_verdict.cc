@@ -6,9 +6,10 @@
 #include <stdexcept>
 
 #include "analyzers/series/trend.h"
-#include "analyzers/series/units.h"
 #include "analyzers/verdict/explain.h"
 #include "analyzers/verdict/verdict.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 
 namespace leaklab::verdict {
 namespace {
@@ -507,11 +508,11 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
       const double per_unit = bytes / units;
       if (kept < kKeptShareOfAllocation * per_unit) {
         if (ev.trend == series::Trend::kInsufficient) ev.trend = series::Trend::kFlat;
-        ev.reason =
-            "keeps at most " + HumanBytes(kept) + " per " + c.unit + " of the " +
-            HumanBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) + " %)" +
-            (from > ev.t_begin_s ? " since t = " + series::FormatDuration(from) : std::string()) +
-            ", too little to matter (" + ev.reason + ")";
+        ev.reason = "keeps at most " + FormatBytes(kept) + " per " + c.unit + " of the " +
+                    FormatBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) +
+                    " %)" +
+                    (from > ev.t_begin_s ? " since t = " + FormatSeconds(from) : std::string()) +
+                    ", too little to matter (" + ev.reason + ")";
         return;
       }
       break;
@@ -520,9 +521,9 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
   // (1) Too coarse to tell flat from practical growth.
   if (too_coarse && ev.trend != series::Trend::kInsufficient) {
     ev.trend = series::Trend::kInsufficient;
-    ev.reason = "its profiles take one sample per " + HumanBytes(sampling) +
-                " allocated, so growth under about " + HumanBytes(hidden) +
-                " leaves no trace in them, where " + HumanBytes(ev.practical_growth) +
+    ev.reason = "its profiles take one sample per " + FormatBytes(sampling) +
+                " allocated, so growth under about " + FormatBytes(hidden) +
+                " leaves no trace in them, where " + FormatBytes(ev.practical_growth) +
                 " would matter (" + ev.reason + ")";
   }
 }
@@ -562,7 +563,7 @@ void ReadGenerational(const std::vector<double>& values, series::GrowthEvidence&
   ev.trend = series::Trend::kInsufficient;
   ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
   ev.reason =
-      "rose " + HumanBytes(ev.growth_bytes) + " over " + std::to_string(steps) +
+      "rose " + FormatBytes(ev.growth_bytes) + " over " + std::to_string(steps) +
       " collections and never fell: a generational collector's heap after young collections also "
       "holds the objects they promoted that died since, until an old-generation collection takes "
       "them "
@@ -589,7 +590,7 @@ void ReadFirstTouch(const series::Series& s, series::GrowthEvidence& ev) {
   if (c_end - c_start > std::max(0.01 * c_start, 1048576.0) || r_end > c_end + r_start) return;
   ev.trend = series::Trend::kInsufficient;
   ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
-  ev.reason = "rises into the heap the runtime had already committed (" + HumanBytes(c_end) +
+  ev.reason = "rises into the heap the runtime had already committed (" + FormatBytes(c_end) +
               ", unchanged): first touches of reserved memory, not new demand (" + ev.reason + ")";
 }
 
@@ -749,9 +750,9 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
     std::string text;
     if (growing != nullptr) {
       const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
-      text = "Memory is leaking: " + Describe(growing->signal) + " grew from " + HumanBytes(start) +
-             " to " + HumanBytes(start + growing->growth_bytes) + " in " +
-             series::FormatDuration(growing->t_end_s - growing->t_begin_s) + " (" +
+      text = "Memory is leaking: " + Describe(growing->signal) + " grew from " +
+             FormatBytes(start) + " to " + FormatBytes(start + growing->growth_bytes) + " in " +
+             FormatSeconds(growing->t_end_s - growing->t_begin_s) + " (" +
              RateWithInterval(growing->fit) +
              "), and it was still growing at the end, with no sign of levelling off." +
              Severity(*growing);
@@ -786,11 +787,10 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
       e.time_left_s = e.predicted_t_s - line->t_end_s;
       char buf[64];
       std::snprintf(buf, sizeof buf, "%.1f s", e.predicted_t_s);
-      text += " At this rate " + e.signal + " reaches the " + HumanBytes(e.limit_bytes) +
+      text += " At this rate " + e.signal + " reaches the " + FormatBytes(e.limit_bytes) +
               " limit at t = " + buf +
-              (e.time_left_s > 0
-                   ? " (" + series::FormatDuration(e.time_left_s) + " after the last sample)."
-                   : ".");
+              (e.time_left_s > 0 ? " (" + FormatSeconds(e.time_left_s) + " after the last sample)."
+                                 : ".");
       v.exhaustion = e;
     }
     if (growing != nullptr && growing->signal != series::kHeapInuseBytesColumn) {
@@ -829,27 +829,27 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   const ReleaseEvidence& r = v.release;
   if (r.rss_kept) {
     std::string numbers =
-        r.peak_unseen ? HumanBytes(r.released_bytes) +
+        r.peak_unseen ? FormatBytes(r.released_bytes) +
                             " was allocated and freed between two samples (the heap in use is " +
-                            HumanBytes(r.heap_end_bytes) +
+                            FormatBytes(r.heap_end_bytes) +
                             " at the end; the freed memory shows as LazyFree or as the "
                             "allocator's free bytes), and RSS still holds " +
-                            HumanBytes(r.kept_bytes) + " of it (RSS " +
-                            HumanBytes(r.rss_end_bytes) + " at the end)"
-                      : "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
-                            HumanBytes(r.heap_end_bytes) + ", but RSS still holds " +
-                            HumanBytes(r.kept_bytes) + " of it (RSS " +
-                            HumanBytes(r.rss_end_bytes) + " at the end)";
+                            FormatBytes(r.kept_bytes) + " of it (RSS " +
+                            FormatBytes(r.rss_end_bytes) + " at the end)"
+                      : "the heap in use fell from " + FormatBytes(r.heap_peak_bytes) + " to " +
+                            FormatBytes(r.heap_end_bytes) + ", but RSS still holds " +
+                            FormatBytes(r.kept_bytes) + " of it (RSS " +
+                            FormatBytes(r.rss_end_bytes) + " at the end)";
     if (r.accounted) {
       v.kind = Kind::kLazyRelease;
       std::string who;
       if (r.lazyfree_bytes > 0) {
-        who = HumanBytes(r.lazyfree_bytes) +
+        who = FormatBytes(r.lazyfree_bytes) +
               " of it is LazyFree (pages freed with MADV_FREE, which the kernel takes back only "
               "under memory pressure)";
       }
       if (r.allocator_free_bytes > 0) {
-        who += std::string(who.empty() ? "" : ", and ") + HumanBytes(r.allocator_free_bytes) +
+        who += std::string(who.empty() ? "" : ", and ") + FormatBytes(r.allocator_free_bytes) +
                " is free memory the allocator keeps for reuse";
       }
       v.explanation = "Not a leak, lazy release: " + numbers + ". " + who +
