@@ -6,9 +6,6 @@
 #include <string>
 #include <string_view>
 
-#include "common/bytes.h"
-#include "common/duration.h"
-
 namespace leaklab::report {
 
 // Escapes text for an HTML or SVG element's content or a quoted attribute
@@ -17,12 +14,6 @@ namespace leaklab::report {
 // that text from a profile (a C++ function name, a Go symbol) can never break
 // the page, whatever it holds.
 std::string Escape(std::string_view text);
-
-// Bytes and durations as the explanations write them (common/bytes.h,
-// common/duration.h): one style on the whole page.
-using ::leaklab::FormatBytes;
-using ::leaklab::FormatBytesPerSecond;
-using ::leaklab::FormatSeconds;
 
 // A plain number with at most `significant` significant figures, no
 // exponent below 1e15 ("1200", "0.25", "3.14").

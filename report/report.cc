@@ -7,6 +7,8 @@
 #include <map>
 
 #include "common/atomic_file.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 #include "common/function_name.h"
 #include "report/html.h"
 #include "report/run_data.h"

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/bytes.h"
+#include "common/duration.h"
 #include "common/read_file.h"
 #include "report/html.h"
 #include "report/report.h"

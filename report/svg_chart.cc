@@ -6,6 +6,8 @@
 #include <map>
 #include <set>
 
+#include "common/bytes.h"
+#include "common/duration.h"
 #include "report/downsample.h"
 #include "report/html.h"
 

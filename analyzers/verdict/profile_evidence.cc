@@ -7,7 +7,7 @@
 
 #include "analyzers/pprof/attribution.h"
 #include "analyzers/pprof/profile_kind.h"
-#include "analyzers/series/units.h"
+#include "common/bytes.h"
 
 namespace leaklab::verdict {
 namespace fs = std::filesystem;
@@ -162,7 +162,7 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
     const pprof::HeapAttribution& h = *evidence.heap;
     const pprof::GrowingSite& top = h.sites.front();
     text += " The heap profiles (" + std::to_string(h.profiles) + ") put " +
-            Percent(top.bytes.share) + " of the growth, " + series::FormatBytes(top.bytes.growth) +
+            Percent(top.bytes.share) + " of the growth, " + FormatBytes(top.bytes.growth) +
             ", in " + WithCallers(top.stack, 2) + ".";
     if (h.sites.size() > 1 && h.sites[1].bytes.share >= 0.05) {
       text +=
@@ -192,7 +192,7 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
     const double units_per_s = b.units / (b.t_end_s - b.t_begin_s);
     b.allocated_bytes_per_unit = evidence.heap->allocated->slope / units_per_s;
     v.explanation += " Each " + b.unit + " allocates about " +
-                     series::FormatBytes(b.allocated_bytes_per_unit) +
+                     FormatBytes(b.allocated_bytes_per_unit) +
                      " (the heap profiles' alloc_space), so at most " +
                      Percent(b.max_bytes_per_unit / b.allocated_bytes_per_unit) + " of it is kept.";
   }

@@ -1,12 +1,9 @@
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
 #include "analyzers/series/trend.h"
-#include "analyzers/series/units.h"
 #include "analyzers/verdict/explain.h"
 #include "analyzers/verdict/verdict.h"
 
@@ -507,11 +504,12 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
       const double per_unit = bytes / units;
       if (kept < kKeptShareOfAllocation * per_unit) {
         if (ev.trend == series::Trend::kInsufficient) ev.trend = series::Trend::kFlat;
-        ev.reason =
-            "keeps at most " + HumanBytes(kept) + " per " + c.unit + " of the " +
-            HumanBytes(per_unit) + " each allocates (" + Count(100 * kept / per_unit) + " %)" +
-            (from > ev.t_begin_s ? " since t = " + series::FormatDuration(from) : std::string()) +
-            ", too little to matter (" + ev.reason + ")";
+        const KeptPerUnit facts{
+            .kept_bytes = kept,
+            .unit = c.unit,
+            .allocated_bytes = per_unit,
+            .since_s = from > ev.t_begin_s ? std::optional(from) : std::nullopt};
+        ev.reason = KeptPerUnitReason(facts, ev.reason);
         return;
       }
       break;
@@ -520,10 +518,7 @@ void ReadSampledHeap(const series::Series& s, const AnalyzeOptions& options,
   // (1) Too coarse to tell flat from practical growth.
   if (too_coarse && ev.trend != series::Trend::kInsufficient) {
     ev.trend = series::Trend::kInsufficient;
-    ev.reason = "its profiles take one sample per " + HumanBytes(sampling) +
-                " allocated, so growth under about " + HumanBytes(hidden) +
-                " leaves no trace in them, where " + HumanBytes(ev.practical_growth) +
-                " would matter (" + ev.reason + ")";
+    ev.reason = CoarseSamplingReason(sampling, hidden, ev.practical_growth, ev.reason);
   }
 }
 
@@ -561,13 +556,7 @@ void ReadGenerational(const std::vector<double>& values, series::GrowthEvidence&
   }
   ev.trend = series::Trend::kInsufficient;
   ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
-  ev.reason =
-      "rose " + HumanBytes(ev.growth_bytes) + " over " + std::to_string(steps) +
-      " collections and never fell: a generational collector's heap after young collections also "
-      "holds the objects they promoted that died since, until an old-generation collection takes "
-      "them "
-      "back, so garbage and kept objects cannot be told apart yet (" +
-      ev.reason + ")";
+  ev.reason = GenerationalReason(ev.growth_bytes, steps, ev.reason);
 }
 
 // RSS that rises while the heap a runtime committed does not, and stays
@@ -589,94 +578,136 @@ void ReadFirstTouch(const series::Series& s, series::GrowthEvidence& ev) {
   if (c_end - c_start > std::max(0.01 * c_start, 1048576.0) || r_end > c_end + r_start) return;
   ev.trend = series::Trend::kInsufficient;
   ev.decide_window_s = 2 * (ev.t_end_s - ev.t_begin_s);
-  ev.reason = "rises into the heap the runtime had already committed (" + HumanBytes(c_end) +
-              ", unchanged): first touches of reserved memory, not new demand (" + ev.reason + ")";
+  ev.reason = FirstTouchReason(c_end, ev.reason);
 }
 
-}  // namespace
-
-Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
-  Verdict v;
-  v.source = s.source;
-  // 1. Input that cannot be read as a time series at all.
-  if (s.size() < 2) {
-    v.missing.push_back("a series of at least " + std::to_string(options.growth.min_samples) +
-                        " samples (this one has " + std::to_string(s.size()) + ")");
-    v.explanation = "There is too little data to say anything: " + v.missing.back() + ".";
-    return v;
+// The signal of `column`, nullptr when the series has none.
+const series::GrowthEvidence* FindSignal(const std::vector<series::GrowthEvidence>& signals,
+                                         std::string_view column) {
+  for (const auto& ev : signals) {
+    if (ev.signal == column) return &ev;
   }
-  if (!series::IsStrictlyIncreasing(s.t_s)) {
-    size_t i = 1;
-    while (i < s.size() && s.t_s[i] > s.t_s[i - 1]) ++i;
-    const bool nan = std::isnan(s.t_s[0]) || (i < s.size() && std::isnan(s.t_s[i]));
-    const bool same = i < s.size() && s.t_s[i] == s.t_s[i - 1];
-    v.missing.push_back("time (t_s) that increases from sample to sample; sample " +
-                        std::to_string(i + 1) +
-                        (nan    ? " has no valid time"
-                         : same ? " has the same time as the one before (a duplicate timestamp)"
-                                : " is earlier than the one before"));
-    v.explanation = "The samples are not in time order, so no trend can be read from them: " +
-                    v.missing.back() + ".";
-    return v;
-  }
+  return nullptr;
+}
 
-  // 2. Each signal on its own: memory, most direct first, then workers. A
-  //    heap figure that repeats itself between garbage collections is read
-  //    one step per collection (series::DropStaleRepeats).
+// 1. Input that cannot be read as a time series at all; nullopt when it can.
+std::optional<Undecided> Unreadable(const series::Series& s, const AnalyzeOptions& options) {
+  if (s.size() < 2) return TooLittleData(options.growth.min_samples, s.size());
+  if (series::IsStrictlyIncreasing(s.t_s)) return std::nullopt;
+  size_t i = 1;
+  while (i < s.size() && s.t_s[i] > s.t_s[i - 1]) ++i;
+  const bool nan = std::isnan(s.t_s[0]) || (i < s.size() && std::isnan(s.t_s[i]));
+  const bool same = i < s.size() && s.t_s[i] == s.t_s[i - 1];
+  return OutOfOrder(i + 1, nan    ? TimeFault::kNoTime
+                           : same ? TimeFault::kSameTime
+                                  : TimeFault::kEarlier);
+}
+
+// Makes `v` inconclusive for want of what `u` names.
+void Undecidable(Verdict& v, Undecided u) {
+  v.kind = Kind::kInconclusive;
+  v.missing.push_back(std::move(u.missing));
+  v.explanation = std::move(u.explanation);
+}
+
+// One memory signal on its own. A heap figure that repeats itself between
+// garbage collections is read one step per collection
+// (series::DropStaleRepeats).
+series::GrowthEvidence ReadMemorySignal(const series::Series& s, const AnalyzeOptions& options,
+                                        std::string_view name, const std::vector<double>& values) {
+  size_t dropped = 0;
+  // The heap profile's own allocation total is the witness that says
+  // whether a collection came between two samples; without it, figures
+  // that move whenever the process is busy stand in.
+  series::StaleWitnesses witnesses;
+  const std::vector<double>* collections = s.Find(series::kHeapAllocatedBytesColumn);
+  if (collections == nullptr) collections = s.Find(series::kCollectionsTotalColumn);
+  if (collections != nullptr) witnesses.moves_at_collection = *collections;
+  for (std::string_view live : kLiveWitnesses) {
+    if (const std::vector<double>* w = s.Find(live)) witnesses.moves_when_busy.emplace_back(*w);
+  }
+  // Only a heap known to be reported as of the last collection is read as
+  // a staircase: a live heap figure can return to the same byte count
+  // between requests, and an exact level in a figure of unknown origin
+  // may be real.
+  // A collection counter beside the heap says when the figure is new.
+  const bool staircase =
+      name == series::kHeapInuseBytesColumn &&
+      (options.heap_as_of_collection || s.Find(series::kCollectionsTotalColumn) != nullptr);
+  const std::vector<double> steps =
+      staircase ? series::DropStaleRepeats(values, witnesses, dropped) : values;
+  series::GrowthEvidence ev =
+      series::AnalyzeGrowth(std::string(name), s.t_s, steps, options.growth);
+  ev.stale_repeats = dropped;
+  if (dropped > 0) ev.reason = StaleNote(ev) + ev.reason;
+  if (name == series::kHeapInuseBytesColumn && options.generational_heap)
+    ReadGenerational(steps, ev);
+  if (name == series::kHeapInuseBytesColumn) ReadSampledHeap(s, options, ev);
+  if (name == series::kRssBytesColumn) ReadFirstTouch(s, ev);
+  return ev;
+}
+
+// 2. Each signal on its own: memory, most direct first, then workers.
+std::vector<series::GrowthEvidence> ReadSignals(const series::Series& s,
+                                                const AnalyzeOptions& options) {
+  std::vector<series::GrowthEvidence> signals;
   for (std::string_view name : kSignals) {
-    const std::vector<double>* values = s.Find(name);
-    if (values == nullptr) continue;
-    size_t dropped = 0;
-    // The heap profile's own allocation total is the witness that says
-    // whether a collection came between two samples; without it, figures
-    // that move whenever the process is busy stand in.
-    series::StaleWitnesses witnesses;
-    const std::vector<double>* collections = s.Find(series::kHeapAllocatedBytesColumn);
-    if (collections == nullptr) collections = s.Find(series::kCollectionsTotalColumn);
-    if (collections != nullptr) witnesses.moves_at_collection = *collections;
-    for (std::string_view live : kLiveWitnesses) {
-      if (const std::vector<double>* w = s.Find(live)) witnesses.moves_when_busy.emplace_back(*w);
-    }
-    // Only a heap known to be reported as of the last collection is read as
-    // a staircase: a live heap figure can return to the same byte count
-    // between requests, and an exact level in a figure of unknown origin
-    // may be real.
-    // A collection counter beside the heap says when the figure is new.
-    const bool staircase =
-        name == series::kHeapInuseBytesColumn &&
-        (options.heap_as_of_collection || s.Find(series::kCollectionsTotalColumn) != nullptr);
-    const std::vector<double> steps =
-        staircase ? series::DropStaleRepeats(*values, witnesses, dropped) : *values;
-    series::GrowthEvidence ev =
-        series::AnalyzeGrowth(std::string(name), s.t_s, steps, options.growth);
-    ev.stale_repeats = dropped;
-    if (dropped > 0) ev.reason = StaleNote(ev) + ev.reason;
-    if (name == series::kHeapInuseBytesColumn && options.generational_heap)
-      ReadGenerational(steps, ev);
-    if (name == series::kHeapInuseBytesColumn) ReadSampledHeap(s, options, ev);
-    if (name == series::kRssBytesColumn) ReadFirstTouch(s, ev);
-    v.signals.push_back(std::move(ev));
+    if (const std::vector<double>* values = s.Find(name))
+      signals.push_back(ReadMemorySignal(s, options, name, *values));
   }
   if (const std::vector<double>* workers = s.Find(series::kWorkersColumn)) {
     series::GrowthOptions counted = options.growth;
     counted.bytes = false;
     counted.unit = "worker";
     counted.min_growth = kMinWorkerGrowth;
-    v.signals.push_back(
+    signals.push_back(
         series::AnalyzeGrowth(std::string(series::kWorkersColumn), s.t_s, *workers, counted));
   }
-  if (v.signals.empty()) {
-    v.missing.push_back(
-        "a memory column (heap_inuse_bytes or rss_bytes) or a worker count (workers)");
-    v.explanation = "The series has no memory or worker signal to test: " + v.missing.back() + ".";
-    return v;
-  }
+  return signals;
+}
 
+// 2d. Memory that grows with the distinct keys, while new keys come ever
+//     more rarely, is a cache filling over a bounded key space: not a
+//     sustained growth until the keys say so.
+bool CacheFilling(const series::Series& s, const std::vector<series::GrowthEvidence>& signals,
+                  const series::GrowthEvidence& growing) {
+  if (!KeysLevelOff(s, growing)) return false;
+  // Keys explain a growing memory signal well (R² 0.8 or more: a sampled
+  // heap profile follows the keys with a lag, so RSS may show it better),
+  // though not always best: requests, which keep their pace, can fit a
+  // lagging figure as well.
+  for (const auto& ev : signals) {
+    if (!IsMemory(ev) || ev.trend != series::Trend::kGrowing) continue;
+    const std::vector<WorkExplanation> work = ExplainByWork(s, ev);
+    if (std::any_of(work.begin(), work.end(), [](const WorkExplanation& w) {
+          return w.counter == series::kKeysTotalColumn && w.r_squared >= kKeysExplainRSquared;
+        })) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// What the signals say together (steps 2b to 2d): pointers into them.
+struct Reading {
+  std::optional<series::GrowthEvidence> held;  // what the program holds (HeldByProgram)
+  bool rss_is_kept_free = false;
+  bool rss_outside_unsure = false;
+  const series::GrowthEvidence* growing = nullptr;  // the memory signal that leaks
+  const series::GrowthEvidence* workers = nullptr;
+  bool workers_growing = false;
+  bool any_decided = false;
+  const series::GrowthEvidence* filling = nullptr;  // grows as a cache filling up (2d)
+};
+
+Reading ReadTogether(const series::Series& s, const AnalyzeOptions& options,
+                     const std::vector<series::GrowthEvidence>& signals) {
+  Reading r;
   // 2b. RSS that grows while the heap does not, by memory freed and kept
   //     (the allocator's free bytes, LazyFree), grows by what the program
   //     gave back, not by what it holds: RSS minus those is judged instead.
-  const std::optional<series::GrowthEvidence> held = HeldByProgram(s, v.signals, options.growth);
-  const bool rss_is_kept_free = held && held->trend != series::Trend::kGrowing;
+  r.held = HeldByProgram(s, signals, options.growth);
+  r.rss_is_kept_free = r.held && r.held->trend != series::Trend::kGrowing;
   // 2c. RSS that grows while the heap in use surely does not, nor the
   //     workers, grows outside what the program holds: a runtime settling
   //     (a collector's goal, a scavenger's lag), pages of code touched,
@@ -684,240 +715,114 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
   //     says otherwise, it takes more than one regime that rises: a rise
   //     still significant at the end, of kOutsideHeapFactor practical
   //     growths or more.
-  const bool rss_outside_unsure = RssOutsideHeapUnsure(v.signals) && !rss_is_kept_free;
-  const series::GrowthEvidence* growing = nullptr;  // the memory signal that leaks
-  const series::GrowthEvidence* workers = nullptr;
-  bool any_decided = false;
-  for (const auto& ev : v.signals) {
-    if (ev.trend != series::Trend::kInsufficient) any_decided = true;
+  r.rss_outside_unsure = RssOutsideHeapUnsure(signals) && !r.rss_is_kept_free;
+  for (const auto& ev : signals) {
+    if (ev.trend != series::Trend::kInsufficient) r.any_decided = true;
     if (!IsMemory(ev)) {
-      workers = &ev;
-    } else if (ev.trend == series::Trend::kGrowing && growing == nullptr &&
-               !((rss_is_kept_free || rss_outside_unsure) &&
+      r.workers = &ev;
+    } else if (ev.trend == series::Trend::kGrowing && r.growing == nullptr &&
+               !((r.rss_is_kept_free || r.rss_outside_unsure) &&
                  ev.signal == series::kRssBytesColumn)) {
-      growing = &ev;
+      r.growing = &ev;
     }
   }
-  const bool workers_growing = workers != nullptr && workers->trend == series::Trend::kGrowing;
-  if (!any_decided) {
-    for (const auto& ev : v.signals) v.missing.push_back(ev.signal + ": " + ev.reason);
-    v.decide_window_s = DecideWindow(v.signals);
-    v.explanation = "The data cannot decide: " + v.signals.front().reason + "." +
-                    WatchLonger(s, v.decide_window_s);
-    return v;
+  r.workers_growing = r.workers != nullptr && r.workers->trend == series::Trend::kGrowing;
+  if (r.growing != nullptr && CacheFilling(s, signals, *r.growing)) {
+    r.filling = r.growing;
+    r.growing = nullptr;
   }
+  return r;
+}
 
-  // 2d. Memory that grows with the distinct keys, while new keys come ever
-  //     more rarely, is a cache filling over a bounded key space: not a
-  //     sustained growth until the keys say so.
-  const series::GrowthEvidence* filling = nullptr;
-  if (growing != nullptr && KeysLevelOff(s, *growing)) {
-    // Keys explain a growing memory signal well (R² 0.8 or more: a sampled
-    // heap profile follows the keys with a lag, so RSS may show it better),
-    // though not always best: requests, which keep their pace, can fit a
-    // lagging figure as well.
+// 3. The signal work is to explain: the one that grows, or else the most
+//    direct one with a floor.
+const series::GrowthEvidence& Subject(const Reading& r,
+                                      const std::vector<series::GrowthEvidence>& signals) {
+  if (r.growing != nullptr) return *r.growing;
+  if (r.workers_growing) return *r.workers;
+  for (const auto& ev : signals) {
+    if (ev.trend != series::Trend::kInsufficient) return ev;
+  }
+  return signals.front();  // not reached: some signal was decided
+}
+
+// When `growing` reaches the memory limit; RSS, what a memory cgroup
+// charges, is extrapolated instead when it grows too.
+Exhaustion PredictExhaustion(const std::vector<series::GrowthEvidence>& signals,
+                             const series::GrowthEvidence& growing, double limit_bytes) {
+  const series::GrowthEvidence* line = &growing;
+  for (const auto& ev : signals) {
+    if (ev.signal == series::kRssBytesColumn && ev.trend == series::Trend::kGrowing) line = &ev;
+  }
+  Exhaustion e;
+  e.limit_bytes = limit_bytes;
+  e.signal = line->signal;
+  e.predicted_t_s = series::PredictLimitTime(*line, e.limit_bytes);
+  e.time_left_s = e.predicted_t_s - line->t_end_s;
+  return e;
+}
+
+// A memory signal or the workers grow: a leak.
+void DecideLeak(const AnalyzeOptions& options, const Reading& r, Verdict& v) {
+  v.kind = Kind::kLeak;
+  LeakFacts f;
+  f.growing = r.growing;
+  f.workers = r.workers_growing ? r.workers : nullptr;
+  f.second_fits_as_well = v.work.size() > 1 && EquallyGood(v.work[1], v.work.front());
+  if (r.growing == nullptr) {
     for (const auto& ev : v.signals) {
-      if (!IsMemory(ev) || ev.trend != series::Trend::kGrowing) continue;
-      const std::vector<WorkExplanation> work = ExplainByWork(s, ev);
-      if (std::any_of(work.begin(), work.end(), [](const WorkExplanation& w) {
-            return w.counter == series::kKeysTotalColumn && w.r_squared >= kKeysExplainRSquared;
-          })) {
-        filling = growing;
-        growing = nullptr;
+      if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) {
+        f.memory = &ev;
         break;
       }
     }
   }
-
-  // 3. Work explains the signal that grows, or else the most direct one with a floor.
-  const series::GrowthEvidence* subject = growing != nullptr ? growing
-                                          : workers_growing  ? workers
-                                                             : nullptr;
-  if (subject == nullptr) {
-    for (const auto& ev : v.signals) {
-      if (ev.trend != series::Trend::kInsufficient) {
-        subject = &ev;
-        break;
-      }
-    }
+  if (options.limit_bytes && r.growing != nullptr)
+    v.exhaustion = PredictExhaustion(v.signals, *r.growing, *options.limit_bytes);
+  f.exhaustion = v.exhaustion;
+  // Only a heap that surely did not grow puts the growth elsewhere; one
+  // that grew and levelled off, or could not be judged, says nothing.
+  const series::GrowthEvidence* heap = FindSignal(v.signals, series::kHeapInuseBytesColumn);
+  if (r.growing != nullptr && r.growing->signal != series::kHeapInuseBytesColumn &&
+      heap != nullptr &&
+      (heap->trend == series::Trend::kFlat || heap->trend == series::Trend::kFalling)) {
+    f.level_heap = heap->trend;
   }
-  v.work = ExplainByWork(s, *subject);
+  v.explanation = LeakExplanation(f, v.work);
+}
 
-  if (growing != nullptr || workers_growing) {
-    v.kind = Kind::kLeak;
-    const bool second_fits_as_well = v.work.size() > 1 && EquallyGood(v.work[1], v.work.front());
-    std::string text;
-    if (growing != nullptr) {
-      const double start = growing->fit.intercept + growing->fit.slope * growing->t_begin_s;
-      text = "Memory is leaking: " + Describe(growing->signal) + " grew from " + HumanBytes(start) +
-             " to " + HumanBytes(start + growing->growth_bytes) + " in " +
-             series::FormatDuration(growing->t_end_s - growing->t_begin_s) + " (" +
-             RateWithInterval(growing->fit) +
-             "), and it was still growing at the end, with no sign of levelling off." +
-             Severity(*growing);
-      text += FloorNote(*growing);
-      text += WorkSentence(v.work, second_fits_as_well);
-      if (workers_growing) text += " Workers pile up as well: " + WorkerGrowth(*workers) + ".";
-    } else {
-      text = "Workers are leaking: " + WorkerGrowth(*workers) +
-             ", and their number was still growing at the end, with no sign of levelling off. Each "
-             "one keeps "
-             "its stack and everything it references.";
-      text += FloorNote(*workers);
-      text += WorkSentence(v.work, second_fits_as_well);
-      for (const auto& ev : v.signals) {
-        if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) {
-          text += " " + Capitalized(Describe(ev.signal)) + " is " + series::TrendName(ev.trend) +
-                  " so far: at this size the workers cost little memory, but they do not stop.";
-          break;
-        }
-      }
-    }
-    if (options.limit_bytes && growing != nullptr) {
-      // RSS is what a memory cgroup charges; extrapolate it when it grows too.
-      const series::GrowthEvidence* line = growing;
-      for (const auto& ev : v.signals) {
-        if (ev.signal == series::kRssBytesColumn && ev.trend == series::Trend::kGrowing) line = &ev;
-      }
-      Exhaustion e;
-      e.limit_bytes = *options.limit_bytes;
-      e.signal = line->signal;
-      e.predicted_t_s = series::PredictLimitTime(*line, e.limit_bytes);
-      e.time_left_s = e.predicted_t_s - line->t_end_s;
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.1f s", e.predicted_t_s);
-      text += " At this rate " + e.signal + " reaches the " + HumanBytes(e.limit_bytes) +
-              " limit at t = " + buf +
-              (e.time_left_s > 0
-                   ? " (" + series::FormatDuration(e.time_left_s) + " after the last sample)."
-                   : ".");
-      v.exhaustion = e;
-    }
-    if (growing != nullptr && growing->signal != series::kHeapInuseBytesColumn) {
-      for (const auto& ev : v.signals) {
-        // Only a heap that surely did not grow puts the growth elsewhere; one
-        // that grew and levelled off, or could not be judged, says nothing.
-        if (ev.signal == series::kHeapInuseBytesColumn &&
-            (ev.trend == series::Trend::kFlat || ev.trend == series::Trend::kFalling)) {
-          text += " The heap in use is " + std::string(series::TrendName(ev.trend)) +
-                  ", so the growth is outside the heap: thread or fiber stacks, memory mapped "
-                  "directly, or allocator fragmentation.";
-        }
-      }
-    }
-    v.explanation = text;
-    return v;
-  }
-
-  if (filling != nullptr) {
-    v.kind = Kind::kInconclusive;
-    v.decide_window_s = 2 * (filling->t_end_s - filling->t_begin_s);
-    v.missing.push_back(
-        "keys_total that stops growing, or keeps its pace: new keys come ever more rarely");
-    v.explanation = "Memory grows with the number of distinct keys (" + Describe(filling->signal) +
-                    " " + filling->reason +
-                    "), but new keys come ever more rarely: a cache over a bounded key space "
-                    "fills up this way and then stops, while one that keeps every key grows for as "
-                    "long as keys "
-                    "keep coming." +
-                    WatchLonger(s, v.decide_window_s);
-    return v;
-  }
-
-  // 4. Not growing. Did RSS stay up after the heap was given back?
+// 4. Not growing. Did RSS stay up after the heap was given back? False
+//    when it did not, and the verdict is still to be made.
+bool DecideRelease(const series::Series& s, Verdict& v) {
   v.release = CheckRelease(s);
   const ReleaseEvidence& r = v.release;
-  if (r.rss_kept) {
-    std::string numbers =
-        r.peak_unseen ? HumanBytes(r.released_bytes) +
-                            " was allocated and freed between two samples (the heap in use is " +
-                            HumanBytes(r.heap_end_bytes) +
-                            " at the end; the freed memory shows as LazyFree or as the "
-                            "allocator's free bytes), and RSS still holds " +
-                            HumanBytes(r.kept_bytes) + " of it (RSS " +
-                            HumanBytes(r.rss_end_bytes) + " at the end)"
-                      : "the heap in use fell from " + HumanBytes(r.heap_peak_bytes) + " to " +
-                            HumanBytes(r.heap_end_bytes) + ", but RSS still holds " +
-                            HumanBytes(r.kept_bytes) + " of it (RSS " +
-                            HumanBytes(r.rss_end_bytes) + " at the end)";
-    if (r.accounted) {
-      v.kind = Kind::kLazyRelease;
-      std::string who;
-      if (r.lazyfree_bytes > 0) {
-        who = HumanBytes(r.lazyfree_bytes) +
-              " of it is LazyFree (pages freed with MADV_FREE, which the kernel takes back only "
-              "under memory pressure)";
-      }
-      if (r.allocator_free_bytes > 0) {
-        who += std::string(who.empty() ? "" : ", and ") + HumanBytes(r.allocator_free_bytes) +
-               " is free memory the allocator keeps for reuse";
-      }
-      v.explanation = "Not a leak, lazy release: " + numbers + ". " + who +
-                      ". RSS will fall when the memory is needed elsewhere, or at once with a "
-                      "forced release (/debug/release, malloc_trim, Go's debug.FreeOSMemory). "
-                      "High RSS alone is not a leak: memory that is not growing is not leaking.";
-      return v;
-    }
-    v.kind = Kind::kInconclusive;
-    v.missing.push_back(
-        "what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup) or "
-        "heap_free_bytes (the allocator's free bytes) do not account for it");
-    v.explanation = "Memory is not growing, but " + numbers +
-                    ", and nothing in the data says who holds it: " + v.missing.back() + ".";
-    return v;
+  if (!r.rss_kept) return false;
+  if (r.accounted) {
+    v.kind = Kind::kLazyRelease;
+    v.explanation = LazyReleaseExplanation(r);
+  } else {
+    Undecidable(v, ReleaseUnaccounted(r));
   }
+  return true;
+}
 
-  // 4b. RSS grows by freed memory kept, while what the program holds does
-  //     not: no leak of the program's; the allocator's share is said.
-  std::string kept_free_note;
-  if (rss_is_kept_free)
-    kept_free_note = " " +
-                     KeptFreeSentence(ChangeOverRun(s, series::kRssBytesColumn),
-                                      ChangeOverRun(s, series::kHeapFreeBytesColumn) +
-                                          ChangeOverRun(s, series::kLazyfreeBytesColumn),
-                                      *held) +
-                     " That is the allocator's, not a leak of the program's: malloc_trim or a "
-                     "release returns it.";
-
-  // 4c. RSS rises outside a heap that does not: not enough to call a leak.
-  if (rss_outside_unsure) {
-    const series::GrowthEvidence* rss = nullptr;
-    for (const auto& ev : v.signals) {
-      if (ev.signal == series::kRssBytesColumn) rss = &ev;
-    }
-    v.kind = Kind::kInconclusive;
-    v.decide_window_s = 2 * (rss->t_end_s - rss->t_begin_s);
-    v.missing.push_back(
-        "RSS that either levels off or keeps rising at the end, over a longer watch");
-    v.explanation =
-        "The heap in use does not grow, but resident memory does: rss_bytes " + rss->reason +
-        ". Growth outside the heap (a runtime settling, code pages touched, fragmentation, or "
-        "now and then a leak of mapped memory) that a heap saying otherwise does not settle." +
-        WatchLonger(s, v.decide_window_s);
-    return v;
-  }
-
-  // 5. One memory signal decided level, the other undecided: weigh them.
-  //    RSS undecided next to a heap that is level settles nothing when RSS
-  //    rises (memory outside the heap, stacks and mappings, may be what
-  //    grows), but it does when RSS only moves with the collector, with no
-  //    trend. A heap undecided inside an RSS that does not grow is held by it
-  //    only when the heap shows no rise of its own: a heap can grow inside
-  //    memory already resident (free pages an allocator reuses, a JVM's
-  //    committed regions), unseen by RSS. A worker count alone that does not
-  //    grow is no leak of workers.
-  std::string text;
-  bool first = true;
-  for (const auto& ev : v.signals) {
-    text += (first ? "" : "; ") + ev.signal + " is " + series::TrendName(ev.trend) + " (" +
-            ev.reason + ")";
-    first = false;
-  }
-  const series::GrowthEvidence *heap = nullptr, *rss = nullptr;
-  for (const auto& ev : v.signals) {
-    if (ev.signal == series::kHeapInuseBytesColumn) heap = &ev;
-    if (ev.signal == series::kRssBytesColumn) rss = &ev;
-  }
+// 5. One memory signal decided level, the other undecided: weigh them.
+//    RSS undecided next to a heap that is level settles nothing when RSS
+//    rises (memory outside the heap, stacks and mappings, may be what
+//    grows), but it does when RSS only moves with the collector, with no
+//    trend. A heap undecided inside an RSS that does not grow is held by it
+//    only when the heap shows no rise of its own: a heap can grow inside
+//    memory already resident (free pages an allocator reuses, a JVM's
+//    committed regions), unseen by RSS. A worker count alone that does not
+//    grow is no leak of workers.
+// Returns the memory signals still undecided; those the other settles go
+// to `weighed`.
+std::vector<series::GrowthEvidence> WeighUndecided(
+    const series::Series& s, const AnalyzeOptions& options,
+    const std::vector<series::GrowthEvidence>& signals,
+    std::vector<const series::GrowthEvidence*>& weighed) {
+  const series::GrowthEvidence* heap = FindSignal(signals, series::kHeapInuseBytesColumn);
+  const series::GrowthEvidence* rss = FindSignal(signals, series::kRssBytesColumn);
   auto decided_level = [](const series::GrowthEvidence* ev) {
     return ev != nullptr &&
            (ev->trend == series::Trend::kFlat || ev->trend == series::Trend::kPlateaued ||
@@ -931,64 +836,98 @@ Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
             !(ev->fit.slope * (ev->t_end_s - ev->t_begin_s) >= ev->practical_growth));
   };
   std::vector<series::GrowthEvidence> undecided;
-  bool memory_decided = false;
-  for (const auto& ev : v.signals) {
-    if (IsMemory(ev) && ev.trend != series::Trend::kInsufficient) memory_decided = true;
+  for (const auto& ev : signals) {
     if (ev.trend != series::Trend::kInsufficient || !IsMemory(ev)) continue;
     const series::GrowthEvidence* other = &ev == rss ? heap : rss;
-    if (decided_level(other) && no_rise(&ev)) continue;  // weighed: the other settles it
+    bool settled = decided_level(other) && no_rise(&ev);
     // RSS since the heap levelled off: a rise of both (a cache filling)
     // before it is no rise of RSS's own. (Not the other way round: the heap
     // can grow inside resident memory that RSS already counts.)
-    if (&ev == rss && decided_level(other) && LevelSince(*other) > ev.t_begin_s) {
+    if (!settled && &ev == rss && decided_level(other) && LevelSince(*other) > ev.t_begin_s) {
       const series::GrowthEvidence since =
           AnalyzeSince(s, ev.signal, LevelSince(*other), options.growth);
-      if (since.trend == series::Trend::kFlat || since.trend == series::Trend::kPlateaued ||
-          since.trend == series::Trend::kFalling || no_rise(&since)) {
-        continue;
-      }
+      settled = since.trend == series::Trend::kFlat || since.trend == series::Trend::kPlateaued ||
+                since.trend == series::Trend::kFalling || no_rise(&since);
     }
-    undecided.push_back(ev);
-    v.missing.push_back(ev.signal + ": " + ev.reason);
+    if (settled) {
+      weighed.push_back(&ev);
+    } else {
+      undecided.push_back(ev);
+    }
   }
+  return undecided;
+}
+
+// Nothing grows and nothing was released: no leak, unless weighing the
+// signals leaves one undecided.
+void DecideLevel(const series::Series& s, const AnalyzeOptions& options, const Reading& r,
+                 Verdict& v) {
+  NoLeakFacts f;
+  const std::vector<series::GrowthEvidence> undecided =
+      WeighUndecided(s, options, v.signals, f.weighed);
   if (!undecided.empty()) {
     v.kind = Kind::kInconclusive;
+    for (const auto& ev : undecided) v.missing.push_back(SignalMissing(ev));
     v.decide_window_s = DecideWindow(undecided);
     const bool heap_inside = undecided.front().signal == series::kHeapInuseBytesColumn;
-    v.explanation =
-        "The data cannot decide: " + text + "." +
-        (heap_inside ? " Resident memory does not grow, but the heap can grow inside it, in memory "
-                       "already resident that the allocator or the runtime reuses, so it does not "
-                       "settle the heap."
-                     : " The heap does not grow, but resident memory rises outside it, which it "
-                       "does not settle.") +
-        WatchLonger(s, v.decide_window_s);
-    return v;
+    v.explanation = CannotWeigh(v.signals, heap_inside, s, v.decide_window_s);
+    return;
   }
   v.kind = Kind::kNoLeak;
-  std::string notes;
-  for (const auto& ev : v.signals) {
-    if (ev.trend == series::Trend::kInsufficient && IsMemory(ev)) {
-      notes += ev.signal == series::kRssBytesColumn
-                   ? " Resident memory alone cannot decide, but it shows no trend of its own (it "
-                     "moves with "
-                     "the collector and the allocator), and the heap it holds does not grow."
-                   : " The heap figures alone cannot decide, but they show no rise of their own, "
-                     "and resident "
-                     "memory, which holds them, does not grow.";
-    }
-  }
-  if (!memory_decided)
-    notes += " Memory itself was not measured: give --pid or a heap profile to judge it too.";
-  for (const auto& ev : v.signals) {
-    if (ev.trend == series::Trend::kPlateaued || ev.period_s > 0 || ev.warmup_skipped ||
-        ev.stale_repeats > 0) {
-      notes += FloorNote(ev);
-      break;
-    }
+  f.memory_decided =
+      std::any_of(v.signals.begin(), v.signals.end(), [](const series::GrowthEvidence& ev) {
+        return IsMemory(ev) && ev.trend != series::Trend::kInsufficient;
+      });
+  // 4b. RSS grows by freed memory kept, while what the program holds does
+  //     not: no leak of the program's; the allocator's share is said.
+  if (r.rss_is_kept_free) {
+    f.kept_free = KeptFree{.rss_growth_bytes = ChangeOverRun(s, series::kRssBytesColumn),
+                           .kept_free_bytes = ChangeOverRun(s, series::kHeapFreeBytesColumn) +
+                                              ChangeOverRun(s, series::kLazyfreeBytesColumn),
+                           .held = *r.held};
   }
   v.bound = BoundGrowth(s, v.signals, options.heap_sampling_bytes);
-  v.explanation = "No leak: " + text + "." + notes + kept_free_note + BoundSentence(v.bound);
+  f.bound = v.bound;
+  v.explanation = NoLeakExplanation(v.signals, f);
+}
+
+}  // namespace
+
+Verdict AnalyzeSeries(const series::Series& s, const AnalyzeOptions& options) {
+  Verdict v;
+  v.source = s.source;
+  if (std::optional<Undecided> u = Unreadable(s, options)) {
+    Undecidable(v, std::move(*u));
+    return v;
+  }
+  v.signals = ReadSignals(s, options);
+  if (v.signals.empty()) {
+    Undecidable(v, NoSignal());
+    return v;
+  }
+  const Reading r = ReadTogether(s, options, v.signals);
+  if (!r.any_decided) {
+    for (const auto& ev : v.signals) v.missing.push_back(SignalMissing(ev));
+    v.decide_window_s = DecideWindow(v.signals);
+    v.explanation = NothingDecided(v.signals.front(), s, v.decide_window_s);
+    return v;
+  }
+  v.work = ExplainByWork(s, Subject(r, v.signals));
+  if (r.growing != nullptr || r.workers_growing) {
+    DecideLeak(options, r, v);
+  } else if (r.filling != nullptr) {
+    v.decide_window_s = 2 * (r.filling->t_end_s - r.filling->t_begin_s);
+    Undecidable(v, KeysFilling(*r.filling, s, v.decide_window_s));
+  } else if (DecideRelease(s, v)) {
+    // lazy-release, or RSS kept what nothing accounts for
+  } else if (r.rss_outside_unsure) {
+    // 4c. RSS rises outside a heap that does not: not enough to call a leak.
+    const series::GrowthEvidence& rss = *FindSignal(v.signals, series::kRssBytesColumn);
+    v.decide_window_s = 2 * (rss.t_end_s - rss.t_begin_s);
+    Undecidable(v, RssOutsideHeap(rss, s, v.decide_window_s));
+  } else {
+    DecideLevel(s, options, r, v);
+  }
   return v;
 }
 

@@ -2,8 +2,8 @@
 #include <cmath>
 #include <cstdio>
 
-#include "analyzers/series/units.h"
 #include "analyzers/verdict/verdict.h"
+#include "common/bytes.h"
 
 namespace leaklab::verdict {
 namespace {
@@ -260,21 +260,20 @@ std::string VerdictSummary(const Verdict& v) {
                   w.r_squared, w.units, w.unit.c_str());
     char workers[32];
     std::snprintf(workers, sizeof workers, "%.2g workers", w.bytes_per_unit);
-    const std::string line =
-        "  " +
-        (w.signal == series::kWorkersColumn ? std::string(workers)
-                                            : series::FormatBytes(w.bytes_per_unit)) +
-        fit;
+    const std::string line = "  " +
+                             (w.signal == series::kWorkersColumn ? std::string(workers)
+                                                                 : FormatBytes(w.bytes_per_unit)) +
+                             fit;
     out += line;
   }
   if (v.bound) {
     const Bound& b = *v.bound;
-    out += "  at most " + series::FormatBytes(b.max_bytes_per_s * 3600) + "/h growing unseen (" +
-           b.signal + ")";
+    out += "  at most " + FormatBytes(b.max_bytes_per_s * 3600) + "/h growing unseen (" + b.signal +
+           ")";
     if (!b.unit.empty()) {
-      out += ", at most " + series::FormatBytes(b.max_bytes_per_unit) + " per " + b.unit;
+      out += ", at most " + FormatBytes(b.max_bytes_per_unit) + " per " + b.unit;
       if (std::isfinite(b.allocated_bytes_per_unit)) {
-        out += " of the " + series::FormatBytes(b.allocated_bytes_per_unit) + " each allocates";
+        out += " of the " + FormatBytes(b.allocated_bytes_per_unit) + " each allocates";
       }
     }
     out += "\n";
