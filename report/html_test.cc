@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "report/svg_chart.h"
@@ -48,6 +49,10 @@ TEST(NiceTicks, ValuesUseStepsOfOneTwoOrFive) {
   ASSERT_FALSE(day.empty());
   EXPECT_EQ(day[1], 10'800);
   EXPECT_TRUE(NiceTicks(5, 1, 5, false).empty());
+  // A range as wide as doubles go: a bounded number of ticks, all distinct.
+  const std::vector<double> wide = NiceTicks(-1.7e308, 1.7e308, 5, false);
+  EXPECT_LE(wide.size(), 1000u);
+  EXPECT_TRUE(std::adjacent_find(wide.begin(), wide.end()) == wide.end());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -71,6 +72,21 @@ Unit TimeUnit(double span_s) {
 }
 
 bool Finite(double x) { return std::isfinite(x); }
+
+// A grid's values: from, from + step, ... up to `to`, at most kMaxGridLines
+// of them. Counted, not accumulated: near the double range a sum stops
+// moving (1e308 + 1 == 1e308), and a loop on it never ended.
+constexpr int kMaxGridLines = 1000;
+std::vector<double> StepValues(double from, double to, double step) {
+  std::vector<double> out;
+  if (!Finite(from) || !Finite(to) || !(step > 0) || !Finite(step)) return out;
+  for (int i = 0; i < kMaxGridLines; ++i) {
+    const double v = from + i * step;
+    if (!(v <= to + step * 1e-9) || (!out.empty() && v == out.back())) break;
+    out.push_back(v);
+  }
+  return out;
+}
 
 class Chart {
  public:
@@ -150,11 +166,16 @@ class Chart {
       if (Finite(h.v) && (!any || h.v <= 4 * std::max(data_hi, 1.0))) take(h.v);
     }
     if (!any || hi <= lo) hi = lo + (spec_.bytes ? 1e6 : 1);
-    step_ = NiceStep((hi - lo) / 5);
+    // hi/5 - lo/5, not (hi - lo)/5: the difference of values near the double
+    // range (±1.7e308) is infinite, and a step of infinity draws no grid.
+    step_ = NiceStep(hi / 5 - lo / 5);
     if (!spec_.bytes) step_ = std::max(step_, 1.0);  // counts are whole numbers
     y_lo_ = std::floor(lo / step_) * step_;
     y_hi_ = std::ceil(hi / step_) * step_;
     if (y_hi_ - hi < 0.02 * (y_hi_ - y_lo_)) y_hi_ += step_;  // room above the highest point
+    // Rounding outward can pass the double range; the axis stops at its edge.
+    y_lo_ = std::max(y_lo_, -std::numeric_limits<double>::max());
+    y_hi_ = std::min(y_hi_, std::numeric_limits<double>::max());
   }
 
   void Spans(std::string& svg) {
@@ -172,7 +193,7 @@ class Chart {
   void Grid(std::string& svg) {
     const Unit yu =
         spec_.bytes ? ByteUnit(std::max(std::fabs(y_lo_), std::fabs(y_hi_))) : Unit{1, ""};
-    for (double v = y_lo_; v <= y_hi_ + step_ * 1e-9; v += step_) {
+    for (double v : StepValues(y_lo_, y_hi_, step_)) {
       const double y = Y(v);
       svg += "<line class=\"grid\" x1=\"" + Fixed(kLeft) + "\" y1=\"" + Fixed(y) + "\" x2=\"" +
              Fixed(kLeft + kPlotColumns) + "\" y2=\"" + Fixed(y) + "\"/>";
@@ -368,10 +389,8 @@ std::vector<double> NiceTicks(double lo, double hi, int target, bool time) {
   if (!Finite(lo) || !Finite(hi) || hi < lo || target < 1) return out;
   const double range = hi > lo ? hi - lo : std::max(std::fabs(hi), 1.0);
   const double step = time ? NiceTimeStep(range / target) : NiceStep(range / target);
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9 && out.size() < 1000;
-       v += step) {
+  for (double v : StepValues(std::ceil(lo / step) * step, hi, step))
     out.push_back(std::fabs(v) < step * 1e-9 ? 0 : v);
-  }
   return out;
 }
 
