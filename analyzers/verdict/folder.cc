@@ -74,6 +74,30 @@ bool HeapFromProfiles(const json::object& manifest) {
   return true;
 }
 
+// A load that did no work proves nothing: a flat curve then says only that
+// nothing happened, so "no-leak" would pass for the wrong reason.
+void JudgeLoad(const std::filesystem::path& dir, Verdict& v) {
+  if (std::optional<json::value> load = ReadJson(dir / "loadgen.json")) {
+    const json::object* o = load->if_object();
+    const json::value* error = o ? o->if_contains("error") : nullptr;
+    const json::value* options_json = o ? o->if_contains("options") : nullptr;
+    const json::value* result = o ? o->if_contains("result") : nullptr;
+    int64_t connections = Int(options_json, "connections");
+    int64_t requests = Int(result, "requests");
+    std::string problem;
+    if (error != nullptr && error->is_string()) {
+      problem = "the load generator failed: " + std::string(error->as_string());
+    } else if (connections > 0 && requests == 0) {
+      problem = "the load generator completed no request";
+    }
+    if (!problem.empty() && v.kind == Kind::kNoLeak) {
+      v.kind = Kind::kInconclusive;
+      v.missing.push_back("a run under load: " + problem);
+      v.explanation = "Memory did not grow, but " + problem + ", so nothing was tested.";
+    }
+  }
+}
+
 Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptions& options,
                             double heap_sampling_bytes) {
   const std::filesystem::path csv = dir / "series.csv";
@@ -107,27 +131,7 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
 
-  // A load that did no work proves nothing: a flat curve then says only that
-  // nothing happened, so "no-leak" would pass for the wrong reason.
-  if (std::optional<json::value> load = ReadJson(dir / "loadgen.json")) {
-    const json::object* o = load->if_object();
-    const json::value* error = o ? o->if_contains("error") : nullptr;
-    const json::value* options_json = o ? o->if_contains("options") : nullptr;
-    const json::value* result = o ? o->if_contains("result") : nullptr;
-    int64_t connections = Int(options_json, "connections");
-    int64_t requests = Int(result, "requests");
-    std::string problem;
-    if (error != nullptr && error->is_string()) {
-      problem = "the load generator failed: " + std::string(error->as_string());
-    } else if (connections > 0 && requests == 0) {
-      problem = "the load generator completed no request";
-    }
-    if (!problem.empty() && v.kind == Kind::kNoLeak) {
-      v.kind = Kind::kInconclusive;
-      v.missing.push_back("a run under load: " + problem);
-      v.explanation = "Memory did not grow, but " + problem + ", so nothing was tested.";
-    }
-  }
+  JudgeLoad(dir, v);
 
   // A run that ended early is analyzed all the same, but says so; the absence
   // of a leak cannot be confirmed from half a run.
