@@ -546,7 +546,8 @@ TEST_F(LeaklabCli, CatalogGivesEveryVariantAnExpectedVerdict) {
       ++variants;
     }
   }
-  EXPECT_EQ(variants, 13u);
+  // The course's 13 at least; a new scenario adds its own without touching this test.
+  EXPECT_GE(variants, 13u);
 }
 
 const fs::path kReportFixture =
