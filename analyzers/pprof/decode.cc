@@ -8,7 +8,6 @@
 
 #include <climits>
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <system_error>
 #include <unordered_map>
@@ -17,6 +16,7 @@
 #include "analyzers/pprof/gzip.h"
 #include "analyzers/pprof/profile.h"
 #include "analyzers/pprof/profile.pb.h"
+#include "common/read_file.h"
 
 namespace leaklab::pprof {
 namespace {
@@ -314,22 +314,17 @@ Profile DecodeProfile(std::string_view bytes, const DecodeLimits& limits) {
 }
 
 Profile ReadProfileFile(const std::filesystem::path& path, const DecodeLimits& limits) {
-  std::error_code ec;
-  std::uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw ProfileError(path, "cannot read: " + ec.message());
-  // Checked before reading, so a huge file is refused without loading it.
-  if (size > limits.max_input_bytes) {
-    throw ProfileError(path, "file has " + std::to_string(size) +
-                                 " bytes, more than the limit of " +
-                                 std::to_string(limits.max_input_bytes));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ProfileError(path, "cannot open for reading");
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (static_cast<std::uintmax_t>(in.gcount()) != size) {
-    throw ProfileError(path, "read " + std::to_string(in.gcount()) + " of " + std::to_string(size) +
-                                 " bytes; the file changed while reading");
+  // Read in blocks under the limit (common/read_file.h), so that a pipe, a
+  // device or a file that grows is bounded as a regular file is.
+  std::string bytes;
+  try {
+    bytes = ReadWholeFile(path, limits.max_input_bytes, "a profile");
+  } catch (const ReadFileError& e) {
+    if (e.reason() == ReadFileError::Reason::kTooLarge) {
+      throw ProfileError(path, "file has more than " + std::to_string(limits.max_input_bytes) +
+                                   " bytes, the limit for a profile");
+    }
+    throw ProfileError(path, "cannot read: " + e.problem());
   }
   try {
     return DecodeProfile(bytes, limits);
