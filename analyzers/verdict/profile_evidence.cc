@@ -70,14 +70,24 @@ std::vector<pprof::NamedProfile> ReadProfiles(const std::vector<fs::path>& paths
 
 std::vector<fs::path> ResultsFolderProfiles(const fs::path& dir) {
   std::vector<fs::path> out;
+  const fs::path folder = dir / "profiles";
   std::error_code ec;
-  if (!fs::is_directory(dir / "profiles", ec)) return out;
+  const fs::file_status status = fs::status(folder, ec);
+  if (status.type() == fs::file_type::not_found) return out;
+  // A folder that cannot be read (a symlink loop, no permission) is a
+  // problem with the profiles, not with the run: the caller keeps the
+  // series' verdict and says the profiles were left out.
+  if (ec) throw pprof::ProfileError(folder, "cannot read the folder: " + ec.message());
+  if (!fs::is_directory(status)) return out;
   // The harness's own names only: other files (e.g. a diff) are not snapshots.
   static const std::regex kSnapshot(R"((heap|workers)-[0-9]+\.pb\.gz)");
-  for (const fs::directory_entry& e : fs::directory_iterator(dir / "profiles")) {
-    if (e.is_regular_file() && std::regex_match(e.path().filename().string(), kSnapshot))
-      out.push_back(e.path());
+  fs::directory_iterator it(folder, ec);
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && std::regex_match(it->path().filename().string(), kSnapshot))
+      out.push_back(it->path());
   }
+  if (ec) throw pprof::ProfileError(folder, "cannot list the folder: " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -274,6 +274,18 @@ TEST(AnalyzeResultsFolder, FailedLoadIsInconclusive) {
   EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kInconclusive);
 }
 
+// A profiles/ folder that cannot be listed (here a symlink loop) costs the
+// profiles only: the series' verdict stands, with a note. It used to abort
+// the whole analysis.
+TEST(AnalyzeResultsFolder, UnreadableProfilesFolderKeepsTheSeriesVerdict) {
+  fs::path dir =
+      MakeFolder("loop", R"({"options":{"connections":4},"result":{"requests":900}})", "completed");
+  fs::create_symlink("profiles", dir / "profiles");
+  Verdict v = AnalyzeResultsFolder(dir, {});
+  EXPECT_EQ(v.kind, Kind::kNoLeak) << v.explanation;
+  EXPECT_NE(v.explanation.find("the profiles were left out"), std::string::npos) << v.explanation;
+}
+
 TEST(AnalyzeResultsFolder, EarlyEndCannotConfirmNoLeak) {
   fs::path dir = MakeFolder("early", R"({"options":{"connections":4},"result":{"requests":900}})",
                             "server_exited");
