@@ -171,6 +171,25 @@ int LeaklabStdout(const std::string& args, std::string& out) {
 
 const fs::path kGoSeries = fs::path(LEAKLAB_SOURCE_DIR) / "analyzers/pprof/testdata/go_series";
 
+// Control bytes in an input file (a terminal escape, a NUL) are shown as
+// \xNN in messages and summaries, never sent raw to the terminal.
+TEST_F(LeaklabCli, ControlBytesFromInputNeverReachTheTerminalRaw) {
+  const fs::path bad = dir_ / "bad.csv";
+  std::ofstream(bad) << "t_s,rss_bytes\n0,100\n0.1,\x1b]0;pwned\x07\n";
+  Result r = Leaklab({"analyze", bad.string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\\x1b]0;pwned\\x07"), std::string::npos) << r.err;
+  const fs::path named = dir_ / "named.csv";
+  std::ofstream out(named);
+  out << "t_s,rss_bytes,\x1b[2Jcolumn\n";
+  for (int i = 0; i < 60; ++i) out << i * 0.1 << "," << 1e6 + i * 1e5 << ",1\n";
+  out.close();
+  std::string text;
+  EXPECT_EQ(LeaklabStdout("analyze " + named.string(), text), 0) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos) << text;
+}
+
 // --diff writes a new file or replaces a diff of leaklab's own; never an
 // input (it used to overwrite it), a folder (it left DIR.tmp beside it) or
 // another file of the user's.

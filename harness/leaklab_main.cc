@@ -12,6 +12,8 @@
 // its job, whatever the verdict; 3 when --expect was given and a verdict
 // differs; otherwise the error's own (common/errors.h): 2 for bad usage or
 // input, 1 when an experiment could not be carried out or a file written.
+// Text that may come from input (labels, names, messages) is printed through
+// Printable, so that control bytes in a file never reach the terminal raw.
 
 #include <unistd.h>
 
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "common/printable.h"
 #include "harness/analyze.h"
 #include "harness/catalog_client.h"
 #include "harness/command_line.h"
@@ -51,7 +54,7 @@ int CheckExpected(const std::optional<verdict::Kind>& expect, const verdict::Ver
                   const std::string& label = "") {
   if (!expect || *expect == v.kind) return kExitOk;
   std::fprintf(stderr, "leaklab: %sexpected %s, got %s\n",
-               label.empty() ? "" : (label + ": ").c_str(), verdict::KindName(*expect),
+               label.empty() ? "" : Printable(label + ": ").c_str(), verdict::KindName(*expect),
                verdict::KindName(v.kind));
   return kExitUnexpectedVerdict;
 }
@@ -132,12 +135,13 @@ int CmdRun(const std::vector<std::string>& args) {
   std::printf("%s/%s: %zu samples, %s (%s)\nresults: %s\n", scenario->name.c_str(), variant.c_str(),
               outcome.samples, std::string(EndReasonName(outcome.end_reason)).c_str(),
               outcome.end_detail.c_str(), outcome.out_dir.c_str());
-  std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
+  std::fputs(Printable(verdict::VerdictSummary(outcome.verdict)).c_str(), stdout);
   // A report that fails costs the report only, never the run's data or the
   // command's exit status.
   if (!outcome.report.empty()) std::printf("report: %s\n", outcome.report.c_str());
   if (!outcome.report_error.empty())
-    std::fprintf(stderr, "leaklab: no report written: %s\n", outcome.report_error.c_str());
+    std::fprintf(stderr, "leaklab: no report written: %s\n",
+                 Printable(outcome.report_error).c_str());
   return CheckExpected(cmd->expect, outcome.verdict);
 }
 
@@ -147,18 +151,18 @@ int CmdAnalyze(const std::vector<std::string>& args) {
   // With --json, stdout holds JSON only: the lines about files go to stderr.
   FILE* notes = cmd->json ? stderr : stdout;
   cmd->request.on_note = [notes](const std::string& line) {
-    std::fprintf(notes, "%s\n", line.c_str());
+    std::fprintf(notes, "%s\n", Printable(line).c_str());
   };
   cmd->request.on_warning = [](const std::string& line) {
-    std::fprintf(stderr, "leaklab: %s\n", line.c_str());
+    std::fprintf(stderr, "leaklab: %s\n", Printable(line).c_str());
   };
   int status = kExitOk;
   for (const harness::Analysis& a : harness::Analyze(cmd->request)) {
     if (cmd->json) {
       std::fputs(verdict::VerdictToJson(a.verdict).c_str(), stdout);
     } else {
-      std::printf("%s\n", a.label.c_str());
-      std::fputs(verdict::VerdictSummary(a.verdict).c_str(), stdout);
+      std::printf("%s\n", Printable(a.label).c_str());
+      std::fputs(Printable(verdict::VerdictSummary(a.verdict)).c_str(), stdout);
     }
     if (CheckExpected(cmd->expect, a.verdict, a.label) != kExitOk) status = kExitUnexpectedVerdict;
   }
@@ -174,7 +178,8 @@ int CmdWatch(const std::vector<std::string>& args) {
   // Like every results folder, a watch's gets its report; failing to draw it
   // loses nothing recorded.
   if (!outcome.report_error.empty()) {
-    std::fprintf(stderr, "leaklab: watch: no report written: %s\n", outcome.report_error.c_str());
+    std::fprintf(stderr, "leaklab: watch: no report written: %s\n",
+                 Printable(outcome.report_error).c_str());
   }
   if (cmd->json) {
     std::fputs(verdict::VerdictToJson(outcome.verdict).c_str(), stdout);
@@ -182,7 +187,7 @@ int CmdWatch(const std::vector<std::string>& args) {
     std::printf("results: %s (%zu samples, %zu profiles; %s)\n", outcome.out_dir.c_str(),
                 outcome.samples, outcome.profiles,
                 std::string(EndReasonName(outcome.end_reason)).c_str());
-    std::fputs(verdict::VerdictSummary(outcome.verdict).c_str(), stdout);
+    std::fputs(Printable(verdict::VerdictSummary(outcome.verdict)).c_str(), stdout);
   }
   return CheckExpected(cmd->expect, outcome.verdict);
 }
@@ -196,7 +201,7 @@ int CmdReport(const std::vector<std::string>& args) {
     try {
       std::printf("report: %s\n", report::WriteReport(dir).c_str());
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "leaklab: report: %s\n", e.what());
+      std::fprintf(stderr, "leaklab: report: %s\n", Printable(e.what()).c_str());
       status = std::max(status, ExitStatusFor(e));
     }
   }
@@ -224,9 +229,9 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
   } catch (const std::exception& e) {
-    std::cerr << "leaklab: " << command << ": " << e.what() << "\n";
+    std::cerr << "leaklab: " << Printable(command) << ": " << Printable(e.what()) << "\n";
     return ExitStatusFor(e);
   }
-  std::cerr << "leaklab: unknown command '" << command << "'\n\n" << harness::kUsage;
+  std::cerr << "leaklab: unknown command '" << Printable(command) << "'\n\n" << harness::kUsage;
   return kExitUsage;
 }
