@@ -40,6 +40,12 @@ std::string FormatBytes(double bytes) {
     ++u;
   }
   char buf[64];
+  // Past the largest unit, the figure is nonsense input (no heap holds an
+  // exabyte), printed short, with its unit, rather than as 60 digits.
+  if (v >= 999.95) {
+    std::snprintf(buf, sizeof buf, "%s%.2g B", bytes < 0 ? "-" : "", std::fabs(bytes));
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%s%.*f %s", bytes < 0 ? "-" : "", v < 9.95 && u > 0 ? 1 : 0, v,
                 units[u]);
   return buf;

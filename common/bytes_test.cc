@@ -56,3 +56,17 @@ TEST(FormatBytesPerSecond, Signed) {
 
 }  // namespace
 }  // namespace leaklab
+
+namespace leaklab {
+namespace {
+
+// Figures beyond any heap (hostile input) print short and with a unit; they
+// used to print 60 digits and no unit.
+TEST(FormatBytes, BeyondTheLargestUnitIsShortWithAUnit) {
+  EXPECT_EQ(FormatBytes(990e15), "990 PB");
+  EXPECT_EQ(FormatBytes(1e66), "1e+66 B");
+  EXPECT_EQ(FormatBytes(-1.7e308), "-1.7e+308 B");
+}
+
+}  // namespace
+}  // namespace leaklab

@@ -42,6 +42,11 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   return buf;
 }
 
+namespace {
+constexpr double kYear = 365.25 * 86400;
+constexpr double kCentury = 100 * kYear;
+}  // namespace
+
 std::string FormatSeconds(double seconds) {
   if (std::isnan(seconds)) return "-";
   if (std::isinf(seconds)) return seconds > 0 ? "forever" : "-forever";
@@ -65,9 +70,12 @@ std::string FormatSeconds(double seconds) {
   } else if (a < 86370) {
     const long t = std::lround(a / 60);
     std::snprintf(buf, sizeof buf, "%s%ld h %ld min", sign, t / 60, t % 60);
-  } else {
+  } else if (a < kCentury) {
     const long t = std::lround(a / 3600);
     std::snprintf(buf, sizeof buf, "%s%ld d %ld h", sign, t / 24, t % 24);
+  } else {
+    // Beyond any run or watch, and beyond what whole days print exactly.
+    std::snprintf(buf, sizeof buf, "%s%.2g years", sign, a / kYear);
   }
   return buf;
 }

@@ -78,3 +78,16 @@ TEST(FormatSeconds, NoTrailingZeroAndASign) {
 
 }  // namespace
 }  // namespace leaklab
+
+namespace leaklab {
+namespace {
+
+// Spans beyond a century print in years: whole days overflowed lround.
+TEST(FormatSeconds, BeyondACenturyInYears) {
+  EXPECT_EQ(FormatSeconds(3 * 86400), "3 d 0 h");
+  EXPECT_EQ(FormatSeconds(1.7e308), "5.4e+300 years");
+  EXPECT_EQ(FormatSeconds(-1e300), "-3.2e+292 years");
+}
+
+}  // namespace
+}  // namespace leaklab
