@@ -16,6 +16,7 @@
 #include "analyzers/pprof/gzip.h"
 #include "analyzers/pprof/profile.h"
 #include "analyzers/pprof/profile.pb.h"
+#include "analyzers/pprof/wire_counts.h"
 #include "common/read_file.h"
 
 namespace leaklab::pprof {
@@ -284,6 +285,28 @@ class Converter {
 
 }  // namespace
 
+namespace {
+
+void CheckCounts(const internal::WireCounts& c, const DecodeLimits& limits) {
+  const struct {
+    std::size_t count, limit;
+    const char* what;
+  } checks[] = {{c.samples, limits.max_samples, "samples"},
+                {c.locations, limits.max_locations, "locations"},
+                {c.functions, limits.max_functions, "functions"},
+                {c.mappings, limits.max_mappings, "mappings"},
+                {c.strings, limits.max_strings, "strings"},
+                {c.elements, limits.max_elements, "location ids, values and lines"}};
+  for (const auto& check : checks) {
+    if (check.count > check.limit) {
+      throw ProfileError("profile has " + std::to_string(check.count) + " " + check.what +
+                         ", more than the limit of " + std::to_string(check.limit));
+    }
+  }
+}
+
+}  // namespace
+
 Profile DecodeProfile(std::string_view bytes, const DecodeLimits& limits) {
   if (bytes.empty()) throw ProfileError("input is empty; a profile has at least a string table");
   if (bytes.size() > limits.max_input_bytes) {
@@ -304,6 +327,7 @@ Profile DecodeProfile(std::string_view bytes, const DecodeLimits& limits) {
   if (serialized.size() > static_cast<std::size_t>(INT_MAX)) {
     throw ProfileError("profile is larger than protobuf can parse in one message (2 GiB)");
   }
+  CheckCounts(internal::CountWire(serialized), limits);
   wire::Profile wire;
   if (!wire.ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     throw ProfileError(

@@ -188,8 +188,6 @@ class ProfileError : public InputError {
   std::string problem_;
 };
 
-// Bounds on untrusted input, so that a hostile or broken profile is refused
-// with an error instead of exhausting memory.
 // a + b and a - b, held at the int64 range instead of overflowing.
 inline int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t r;
@@ -209,6 +207,8 @@ inline int64_t SaturatingSub(int64_t a, int64_t b) {
 // all the same for profiles built in memory.
 inline constexpr int64_t kMaxSampleValue = int64_t{1} << 53;
 
+// Bounds on untrusted input, so that a hostile or broken profile is refused
+// with an error instead of exhausting memory.
 struct DecodeLimits {
   // Bytes accepted as input (compressed or not). Real compressed profiles are
   // kilobytes to a few megabytes; 64 MiB leaves a wide margin while keeping
@@ -219,6 +219,18 @@ struct DecodeLimits {
   // any heap or goroutine profile we expect and still fits a CI machine. It is
   // what refuses a gzip bomb: inflation stops as soon as it is exceeded.
   std::size_t max_profile_bytes = std::size_t{256} << 20;
+  // Entries, counted on the wire before protobuf builds them: parsing makes
+  // a 4-byte sample about 100 bytes of memory, so bytes alone do not bound
+  // it. Real heap profiles hold thousands to a few hundred thousand samples
+  // (profile_benchmark goes to 10^6); at these limits a profile takes at
+  // most about 1 GB while decoded.
+  std::size_t max_samples = 1'000'000;
+  std::size_t max_locations = 1'000'000;
+  std::size_t max_functions = 1'000'000;
+  std::size_t max_mappings = 100'000;
+  std::size_t max_strings = 4'000'000;
+  // Location ids and values in samples, and lines in locations, together.
+  std::size_t max_elements = 32'000'000;
 };
 
 // Decodes a profile from gzip-compressed (detected by the magic bytes 1f 8b)
