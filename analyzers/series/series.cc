@@ -213,6 +213,11 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
         if (std::isnan(value)) {
           site.Fail(line_number, "column 't_s' is empty; every row needs a time");
         }
+        if (std::fabs(value) > kMaxTimeSeconds) {
+          site.Fail(line_number, "t_s " + Quote(cells[c]) +
+                                     " is beyond 1e12 s (31,700 years) from zero, the range of a "
+                                     "series' time in seconds");
+        }
         series.t_s.push_back(value);
       } else {
         series.values[metric_of[c]].push_back(value);

@@ -78,6 +78,12 @@ struct Series {
 // The lab's bad-input kind (common/errors.h): exit status 2.
 using InputError = ::leaklab::InputError;
 
+// The largest time a series CSV may give, in seconds from zero either way:
+// 1e12 s is 31,700 years, far beyond Unix time (1.7e9 s); a larger one is
+// another unit (nanoseconds) or nonsense, and differences of times near the
+// double range overflow.
+inline constexpr double kMaxTimeSeconds = 1e12;
+
 // The most columns a series CSV may have: each is a signal the analysis tests
 // and the report draws, so a header of more is not a series but a mistake
 // (a transposed export); it is refused before any row is read.
