@@ -511,8 +511,9 @@ std::string ManifestTable(const RunData& d) {
 
 }  // namespace
 
-std::string RenderReport(const fs::path& dir) {
-  const RunData d = ReadRunData(dir);
+std::string RenderReport(const fs::path& dir) { return RenderReport(ReadRunData(dir)); }
+
+std::string RenderReport(const RunData& d) {
   const std::string verdict = d.verdict ? d.verdict->verdict : "not analyzed";
   std::string html =
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

@@ -26,8 +26,12 @@ class ReportError : public InputError {
 inline constexpr const char* kReportFile = "report.html";
 inline constexpr const char* kIndexFile = "index.html";
 
+struct RunData;
+
 // The report's HTML for the results folder `dir`. Throws ReportError.
 std::string RenderReport(const std::filesystem::path& dir);
+// The report's HTML for what was read of a folder (run_data.h).
+std::string RenderReport(const RunData& d);
 
 // Writes dir/report.html whole (temporary file, then rename) and returns its
 // path. Throws ReportError, or std::runtime_error when it cannot be written;

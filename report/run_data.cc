@@ -436,6 +436,25 @@ std::vector<Event> ParseEventsCsv(const std::string& text, const std::string& so
   return out;
 }
 
+void AdoptSeries(RunData& d, series::Series s) {
+  d.series = std::move(s);
+  if (!std::is_sorted(d.series.t_s.begin(), d.series.t_s.end())) {
+    SortByTime(d.series);
+    d.notes.push_back(
+        "series.csv: the samples are not in time order; they are drawn sorted by t_s.");
+  }
+}
+
+void ReadManifestInto(RunData& d, const std::string& text, const std::string& source) {
+  const json::value m = ParseJson(text, source);
+  if (!m.is_object()) throw ReportError(source + ": not a JSON object");
+  d.manifest = ManifestRows(m);
+  const std::string scenario = Str(Field(&m, "scenario"));
+  const std::string variant = Str(Field(&m, "variant"));
+  if (!scenario.empty()) d.title = scenario + (variant.empty() ? "" : " / " + variant);
+  d.subtitle = Str(Field(&m, "description"));
+}
+
 RunData ReadRunData(const fs::path& dir) {
   RunData d;
   d.dir = dir;
@@ -445,14 +464,9 @@ RunData ReadRunData(const fs::path& dir) {
   if (!fs::exists(csv, ec))
     throw ReportError(dir.string() + ": not a results folder (no series.csv)");
   try {
-    d.series = series::ReadSeriesCsv(csv);
+    AdoptSeries(d, series::ReadSeriesCsv(csv));
   } catch (const series::InputError& e) {
     throw ReportError(e.what());
-  }
-  if (!std::is_sorted(d.series.t_s.begin(), d.series.t_s.end())) {
-    SortByTime(d.series);
-    d.notes.push_back(
-        "series.csv: the samples are not in time order; they are drawn sorted by t_s.");
   }
   if (auto text = ReadOptional(dir / "events.csv", kMaxEventsBytes)) {
     d.events = ParseEventsCsv(*text, (dir / "events.csv").string());
@@ -460,14 +474,8 @@ RunData ReadRunData(const fs::path& dir) {
   if (auto text = ReadOptional(dir / "verdict.json", kMaxJsonBytes)) {
     d.verdict = ParseVerdictJson(*text, (dir / "verdict.json").string());
   }
-  std::string scenario, variant;
   if (auto text = ReadOptional(dir / "manifest.json", kMaxJsonBytes)) {
-    const json::value m = ParseJson(*text, (dir / "manifest.json").string());
-    if (!m.is_object()) throw ReportError((dir / "manifest.json").string() + ": not a JSON object");
-    d.manifest = ManifestRows(m);
-    scenario = Str(Field(&m, "scenario"));
-    variant = Str(Field(&m, "variant"));
-    d.subtitle = Str(Field(&m, "description"));
+    ReadManifestInto(d, *text, (dir / "manifest.json").string());
   }
   if (auto text = ReadOptional(dir / "loadgen.json", kMaxJsonBytes)) {
     d.load_summary = LoadSummary(ParseJson(*text, (dir / "loadgen.json").string()));
@@ -475,8 +483,7 @@ RunData ReadRunData(const fs::path& dir) {
   fs::path normal = fs::absolute(dir).lexically_normal();
   if (normal.filename().empty()) normal = normal.parent_path();  // "dir/"
   const std::string name = normal.filename().string();
-  d.title = !scenario.empty() ? scenario + (variant.empty() ? "" : " / " + variant)
-                              : (name.empty() ? dir.string() : name);
+  if (d.title.empty()) d.title = name.empty() ? dir.string() : name;
   return d;
 }
 

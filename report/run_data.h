@@ -90,6 +90,14 @@ struct RunData {
 // file that is not valid CSV or JSON, a verdict.json without a `verdict`.
 RunData ReadRunData(const std::filesystem::path& dir);
 
+// Sets d.series, ordered by time (with a note in d.notes when the file's
+// rows were not).
+void AdoptSeries(RunData& d, series::Series s);
+
+// Reads manifest.json text into d: its rows, and the title and subtitle it
+// gives (scenario / variant, description). Throws ReportError naming `source`.
+void ReadManifestInto(RunData& d, const std::string& text, const std::string& source);
+
 // Parses verdict.json text; `source` names it in errors. Exposed for tests.
 VerdictView ParseVerdictJson(const std::string& text, const std::string& source);
 

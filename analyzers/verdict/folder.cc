@@ -1,7 +1,9 @@
 #include "analyzers/verdict/folder.h"
 
 #include <boost/json.hpp>
+#include <cmath>
 #include <optional>
+#include <string_view>
 
 #include "analyzers/verdict/profile_evidence.h"
 #include "common/duration.h"
@@ -104,76 +106,102 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   if (!std::filesystem::exists(csv)) {
     throw series::InputError(dir.string() + ": not a results folder (no series.csv)");
   }
-  // The run's own memory limit, if it had one, is the one to predict against.
-  std::optional<json::value> manifest = ReadJson(dir / "manifest.json");
-  const json::object* m = manifest ? manifest->if_object() : nullptr;
+  std::optional<ManifestFacts> facts;
+  try {
+    std::string text =
+        ReadWholeFile(dir / "manifest.json", kMaxJsonBytes, "a results folder's JSON file");
+    facts = ParseManifestFacts(text, (dir / "manifest.json").string());
+  } catch (const ReadFileError& e) {
+    if (e.reason() != ReadFileError::Reason::kMissing) throw series::InputError(e.what());
+  }
   AnalyzeOptions effective = options;
-  if (m != nullptr && !effective.limit_bytes) {
-    const json::value* flags = m->if_contains("flags");
-    if (int64_t limit = Int(flags, "mem_limit_bytes"); limit > 0)
-      effective.limit_bytes = static_cast<double>(limit);
+  if (facts) {
+    // The run's own memory limit, if it had one, is the one to predict against.
+    if (!effective.limit_bytes) effective.limit_bytes = facts->limit_bytes;
+    effective.generational_heap = effective.generational_heap || facts->generational_heap;
+    if (facts->heap_from_profiles) effective.heap_sampling_bytes = heap_sampling_bytes;
   }
-  // A watch that read the heap from a JVM's metrics (jvm_...) watched a
-  // generational collector.
-  if (m != nullptr) {
-    const json::value* target = m->if_contains("target");
-    const json::value* metrics = target != nullptr && target->is_object()
-                                     ? target->as_object().if_contains("metrics")
-                                     : nullptr;
-    if (metrics != nullptr && metrics->is_object()) {
-      for (const auto& kv : metrics->as_object()) {
-        if (kv.value().is_string() && kv.value().as_string().starts_with("jvm_"))
-          effective.generational_heap = true;
-      }
-    }
-  }
-  if (m != nullptr && HeapFromProfiles(*m)) effective.heap_sampling_bytes = heap_sampling_bytes;
   Verdict v = AnalyzeSeriesFile(csv, effective);
   v.source = dir.string();
-
   JudgeLoad(dir, v);
+  JudgeRunEnd(facts ? &*facts : nullptr, v);
+  return v;
+}
 
+}  // namespace
+
+ManifestFacts ParseManifestFacts(std::string_view text, const std::string& source) {
+  boost::system::error_code ec;
+  json::parse_options limits;
+  limits.max_depth = 64;
+  const json::value doc = json::parse(text, ec, {}, limits);
+  if (ec) throw series::InputError(source + ": not valid JSON: " + ec.message());
+  const json::object* m = doc.if_object();
+  if (m == nullptr) throw series::InputError(source + ": not a JSON object");
+  ManifestFacts f;
+  if (int64_t limit = Int(m->if_contains("flags"), "mem_limit_bytes"); limit > 0)
+    f.limit_bytes = static_cast<double>(limit);
+  // A watch that read the heap from a JVM's metrics (jvm_...) watched a
+  // generational collector.
+  const json::value* target = m->if_contains("target");
+  const json::value* metrics = target != nullptr && target->is_object()
+                                   ? target->as_object().if_contains("metrics")
+                                   : nullptr;
+  if (metrics != nullptr && metrics->is_object()) {
+    for (const auto& kv : metrics->as_object()) {
+      if (kv.value().is_string() && kv.value().as_string().starts_with("jvm_"))
+        f.generational_heap = true;
+    }
+  }
+  f.heap_from_profiles = HeapFromProfiles(*m);
+  f.analysis = m->if_contains("origin") != nullptr;
+  const json::value* end = m->if_contains("end");
+  if (end == nullptr || !end->is_object()) return f;
+  f.has_end = true;
+  const json::object& e = end->as_object();
+  if (const json::value* reason = e.if_contains("reason"); reason && reason->is_string())
+    f.end_reason = std::string(reason->as_string());
+  if (const json::value* detail = e.if_contains("detail"); detail && detail->is_string())
+    f.end_detail = std::string(detail->as_string());
+  if (const json::value* t = e.if_contains("t_s"); t && t->is_number()) {
+    const double t_s = t->to_number<double>();
+    if (std::isfinite(t_s)) f.end_t_s = t_s;
+  }
+  return f;
+}
+
+void JudgeRunEnd(const ManifestFacts* facts, Verdict& v) {
   // A run that ended early is analyzed all the same, but says so; the absence
   // of a leak cannot be confirmed from half a run.
-  const json::value* end = m ? m->if_contains("end") : nullptr;
-  if (end == nullptr || !end->is_object()) {
+  if (facts == nullptr || !facts->has_end) {
     v.explanation +=
         " Note: the manifest does not say how the run ended; it may have been cut short.";
     // A run's or a watch's manifest always gets its end, unless the harness
     // itself was killed: the absence of a leak cannot be confirmed then.
     // (An analysis of files, `origin`, is not a run and has no end.)
-    if (m != nullptr && m->if_contains("origin") == nullptr && v.kind == Kind::kNoLeak) {
+    if (facts != nullptr && !facts->analysis && v.kind == Kind::kNoLeak) {
       v.kind = Kind::kInconclusive;
       v.missing.push_back(
           "a run that completes (the manifest has no end: the harness was stopped before it could "
           "record one)");
     }
-    return v;
+    return;
   }
-  const json::value* reason = end->as_object().if_contains("reason");
-  const json::value* detail = end->as_object().if_contains("detail");
-  const std::optional<EndReason> ended =
-      reason != nullptr && reason->is_string() ? ParseEndReason(reason->as_string()) : std::nullopt;
-  if (reason != nullptr && reason->is_string() && ended != EndReason::kCompleted) {
-    std::string how = detail && detail->is_string() ? std::string(detail->as_string()) : "";
-    if (v.kind == Kind::kNoLeak) {
-      v.kind = Kind::kInconclusive;
-      v.missing.push_back("a run that completes (this one ended early: " + how + ")");
-    }
-    if (ended == EndReason::kOomKilled && v.exhaustion) {
-      const json::value* t = end->as_object().if_contains("t_s");
-      if (t != nullptr && t->is_number()) {
-        v.exhaustion->observed_t_s = t->to_number<double>();
-        how += "; it died at t = " + FormatSeconds(*v.exhaustion->observed_t_s) +
-               ", the slope predicted " + FormatSeconds(v.exhaustion->predicted_t_s);
-      }
-    }
-    v.explanation += " Note: the run ended early (" + how + ").";
+  if (!facts->end_reason) return;
+  const std::optional<EndReason> ended = ParseEndReason(*facts->end_reason);
+  if (ended == EndReason::kCompleted) return;
+  std::string how = facts->end_detail;
+  if (v.kind == Kind::kNoLeak) {
+    v.kind = Kind::kInconclusive;
+    v.missing.push_back("a run that completes (this one ended early: " + how + ")");
   }
-  return v;
+  if (ended == EndReason::kOomKilled && v.exhaustion && facts->end_t_s) {
+    v.exhaustion->observed_t_s = *facts->end_t_s;
+    how += "; it died at t = " + FormatSeconds(*v.exhaustion->observed_t_s) +
+           ", the slope predicted " + FormatSeconds(v.exhaustion->predicted_t_s);
+  }
+  v.explanation += " Note: the run ended early (" + how + ").";
 }
-
-}  // namespace
 
 Verdict AnalyzeResultsFolder(const std::filesystem::path& dir, const AnalyzeOptions& options) {
   // The profiles say where the growth is, and whether the heap column is

@@ -309,6 +309,15 @@ TEST(AnalyzeResultsFolder, RunWithoutAnEndCannotConfirmNoLeak) {
   EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kNoLeak);
 }
 
+TEST(ParseManifestFacts, NotAnObjectNamesTheFile) {
+  try {
+    ParseManifestFacts("[1]", "dir/manifest.json");
+    FAIL();
+  } catch (const series::InputError& e) {
+    EXPECT_STREQ(e.what(), "dir/manifest.json: not a JSON object");
+  }
+}
+
 TEST(AnalyzeResultsFolder, MissingSeriesNamesTheFolder) {
   fs::path dir = fs::temp_directory_path() / "leaklab-verdict-test-empty";
   fs::create_directories(dir);

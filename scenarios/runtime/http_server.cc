@@ -24,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "scenarios/runtime/http_exchange.h"
+
 namespace leaklab::runtime {
 
 namespace asio = boost::asio;
@@ -41,23 +43,6 @@ struct Connection {
   beast::tcp_stream stream;
   bool busy = false;
 };
-
-http::response<http::string_body> ToBeast(Response r, unsigned version, bool head) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "leaklab");
-  res.set(http::field::content_type, r.content_type);
-  res.body() = std::move(r.body);
-  res.prepare_payload();
-  // HEAD keeps the Content-Length of the GET answer but sends no body.
-  if (head) res.body().clear();
-  return res;
-}
-
-Response ErrorFor(const beast::error_code& ec) {
-  if (ec == http::error::body_limit) return {413, "text/plain", "request body too large\n"};
-  if (ec == http::error::header_limit) return {431, "text/plain", "request header too large\n"};
-  return {400, "text/plain", "bad request: " + ec.message() + "\n"};
-}
 
 }  // namespace
 
@@ -135,9 +120,8 @@ class HttpServer::Impl {
     std::vector<Header> headers;
     for (;;) {
       if (stopping_.load()) break;
-      http::request_parser<http::string_body> parser;
-      parser.header_limit(options_.header_limit_bytes);
-      parser.body_limit(options_.body_limit_bytes);
+      internal::RequestParser parser;
+      internal::ApplyLimits(parser, options_);
       conn->stream.expires_after(options_.read_timeout);
       beast::error_code ec;
       co_await http::async_read(conn->stream, buffer, parser,
@@ -148,27 +132,14 @@ class HttpServer::Impl {
         break;
       }
       conn->busy = true;
-      http::response<http::string_body> res;
+      internal::BeastResponse res;
       bool keep_alive = false;
       if (ec) {
-        res = ToBeast(ErrorFor(ec), 11, false);
+        res = internal::ToBeast(internal::ErrorFor(ec), 11, false);
       } else {
-        auto& req = parser.get();
-        std::string_view target(req.target().data(), req.target().size());
-        size_t q = target.find('?');
-        Request request;
-        request.method = std::string_view(req.method_string().data(), req.method_string().size());
-        request.path = target.substr(0, q);
-        request.query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
-        request.body = req.body();
-        headers.clear();
-        for (const auto& field : req) {
-          headers.push_back(
-              {std::string_view(field.name_string().data(), field.name_string().size()),
-               std::string_view(field.value().data(), field.value().size())});
-        }
-        request.headers = headers;
-        res = ToBeast(CallHandler(request), req.version(), req.method() == http::verb::head);
+        const auto& req = parser.get();
+        res = internal::ToBeast(CallHandler(internal::ViewOf(req, headers)), req.version(),
+                                req.method() == http::verb::head);
         keep_alive = req.keep_alive() && !stopping_.load();
       }
       res.keep_alive(keep_alive);
