@@ -1,0 +1,28 @@
+#ifndef LEAKLAB_ANALYZERS_SERIES_SERIES_FUZZ_CHECK_H_
+#define LEAKLAB_ANALYZERS_SERIES_SERIES_FUZZ_CHECK_H_
+
+// What every Series a reader accepts must satisfy, for the fuzz targets of
+// the readers (series_csv_fuzz, prometheus_fuzz) and the report's: the
+// analysis and the charts rely on it. Aborts, which libFuzzer reports as a
+// finding, when it does not hold.
+
+#include <cmath>
+#include <cstdlib>
+
+#include "analyzers/series/series.h"
+
+namespace leaklab::series {
+
+inline void CheckAcceptedSeries(const Series& s) {
+  auto check = [](bool ok) {
+    if (!ok) std::abort();
+  };
+  check(s.columns.size() == s.values.size());
+  check(s.columns.size() <= kMaxColumns);
+  for (double t : s.t_s) check(std::isfinite(t) && std::fabs(t) <= kMaxTimeSeconds);
+  for (const auto& column : s.values) check(column.size() == s.t_s.size());
+}
+
+}  // namespace leaklab::series
+
+#endif  // LEAKLAB_ANALYZERS_SERIES_SERIES_FUZZ_CHECK_H_

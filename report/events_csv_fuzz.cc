@@ -1,0 +1,25 @@
+// libFuzzer target: the report's events.csv reader (`ci/fuzz events_csv_fuzz
+// SECONDS`), and the event marks it draws on the chart.
+
+#include <cstdint>
+#include <string>
+
+#include "report/report.h"
+#include "report/report_fuzz_check.h"
+#include "report/run_data.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace leaklab::report;
+  RunData d;
+  try {
+    d.events = ParseEventsCsv(std::string(reinterpret_cast<const char*>(data), size), "events.csv");
+  } catch (const ReportError&) {
+    return 0;
+  }
+  d.title = "fuzz";
+  d.series.t_s = {0, 1, 2};
+  d.series.columns = {"rss_bytes"};
+  d.series.values = {{1e6, 2e6, 3e6}};
+  CheckRenderedReport(RenderReport(d));
+  return 0;
+}
