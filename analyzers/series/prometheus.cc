@@ -104,6 +104,15 @@ double ParseTime(const json::value& v, const Reader& r, const std::string& path)
     r.Fail(path, "expected a timestamp (seconds), found " + Reader::Kind(v));
   }
   if (!std::isfinite(t)) r.Fail(path, "the timestamp is not a finite number");
+  // Unix seconds: 0 to kMaxTimeSeconds (31,700 years), as for a CSV's t_s, so
+  // the series' times, counted from the earliest, stay within it. A larger
+  // one is in another unit (milliseconds) or nonsense; found by prometheus_fuzz.
+  if (t < 0 || t > kMaxTimeSeconds) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%g", t);
+    r.Fail(path, std::string("the timestamp ") + text +
+                     " is not Unix seconds (0 to 1e12; milliseconds are not accepted)");
+  }
   return t;
 }
 

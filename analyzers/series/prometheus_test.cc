@@ -107,6 +107,18 @@ TEST(PrometheusQueryRange, ErrorsNameTheFieldAtFault) {
               "q.json: data.result[0]: a native histogram series, not sample values");
 }
 
+// Found by prometheus_fuzz: a timestamp in milliseconds among seconds gave a
+// series spanning 1.8e12 s, beyond what the analysis and the charts accept
+// from a CSV (kMaxTimeSeconds).
+TEST(PrometheusQueryRange, TimestampsMustBeUnixSeconds) {
+  ExpectError(Matrix(R"({"metric":{},"values":[[1795334249,"1"],[1795334255264,"2"]]})"),
+              "q.json: data.result[0].values[1][0]: the timestamp 1.79533e+12 is not Unix "
+              "seconds (0 to 1e12; milliseconds are not accepted)");
+  ExpectError(Matrix(R"({"metric":{},"values":[[-5,"1"]]})"),
+              "q.json: data.result[0].values[0][0]: the timestamp -5 is not Unix seconds (0 to "
+              "1e12; milliseconds are not accepted)");
+}
+
 TEST(PrometheusQueryRange, UnreadableFileNamesIt) {
   try {
     ReadPrometheusQueryRange("/nonexistent/q.json");
