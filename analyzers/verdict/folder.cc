@@ -36,11 +36,18 @@ std::optional<json::value> ReadJson(const std::filesystem::path& path) {
   return v;
 }
 
+// A whole number field of `object`, or -1 when it is missing, not a number,
+// or outside the int64 range (converting such a double is undefined; found
+// by manifest_fuzz with a memory limit of 1e300).
 int64_t Int(const json::value* object, const char* key) {
   if (object == nullptr || !object->is_object()) return -1;
   const json::value* v = object->as_object().if_contains(key);
   if (v == nullptr || !v->is_number()) return -1;
-  return static_cast<int64_t>(v->to_number<double>());
+  if (v->is_int64()) return v->as_int64();
+  const double x = v->to_number<double>();
+  // 2^63 is the first double past INT64_MAX.
+  if (!(x >= -0x1p63 && x < 0x1p63)) return -1;
+  return static_cast<int64_t>(x);
 }
 
 }  // namespace

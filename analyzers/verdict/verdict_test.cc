@@ -309,6 +309,17 @@ TEST(AnalyzeResultsFolder, RunWithoutAnEndCannotConfirmNoLeak) {
   EXPECT_EQ(AnalyzeResultsFolder(dir, {}).kind, Kind::kNoLeak);
 }
 
+// Found by manifest_fuzz: a memory limit beyond the int64 range was
+// converted to int64 (undefined behaviour); it is now ignored, like any
+// limit that is not a whole number of bytes.
+TEST(ParseManifestFacts, LimitOutsideTheInt64RangeIsIgnored) {
+  EXPECT_FALSE(ParseManifestFacts(R"({"flags":{"mem_limit_bytes":1e300}})", "m.json").limit_bytes);
+  EXPECT_FALSE(ParseManifestFacts(R"({"flags":{"mem_limit_bytes":-1e300}})", "m.json").limit_bytes);
+  EXPECT_EQ(ParseManifestFacts(R"({"flags":{"mem_limit_bytes":209715200}})", "m.json").limit_bytes,
+            209715200.0);
+  EXPECT_EQ(ParseManifestFacts(R"({"flags":{"mem_limit_bytes":2e8}})", "m.json").limit_bytes, 2e8);
+}
+
 TEST(ParseManifestFacts, NotAnObjectNamesTheFile) {
   try {
     ParseManifestFacts("[1]", "dir/manifest.json");
