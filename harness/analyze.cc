@@ -11,6 +11,7 @@
 #include "analyzers/verdict/profile_evidence.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/input_limits.h"
 #include "common/read_file.h"
 #include "common/utc_time.h"
 #include "harness/build_info.h"
@@ -23,10 +24,6 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
-
-// The files copied into an --out folder were read under these limits already
-// (the series reader's and the profile decoder's).
-constexpr std::uintmax_t kMaxSeriesBytes = std::uintmax_t{1} << 30;
 
 // PATHs sorted by what they are.
 struct Inputs {
@@ -154,8 +151,9 @@ std::unique_ptr<ResultsFolder> MakeAnalysisFolder(const AnalyzeRequest& r, const
                                                   std::vector<pprof::NamedProfile>& profiles,
                                                   const std::string& label) {
   const std::optional<std::string> csv_text =
-      in.csvs.empty() ? std::nullopt
-                      : std::optional(ReadWholeFile(in.csvs[0], kMaxSeriesBytes, "a series file"));
+      in.csvs.empty()
+          ? std::nullopt
+          : std::optional(ReadWholeFile(in.csvs[0], limits::kSeriesCsvBytes, "a series file"));
   std::vector<std::string> bytes;
   for (const pprof::NamedProfile& p : profiles)
     bytes.push_back(ReadWholeFile(p.name, pprof::DecodeLimits{}.max_input_bytes, "a profile"));

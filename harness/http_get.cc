@@ -9,11 +9,14 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <optional>
 #include <vector>
+
+#include "common/input_limits.h"
 
 namespace leaklab::harness {
 
@@ -21,10 +24,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-// Debug replies are small (memstats is ~300 bytes; a heap profile a few MB);
-// anything larger is a broken or hostile server.
-constexpr uint64_t kMaxReplyBytes = 64ull * 1024 * 1024;
 
 class HttpGetter::Impl {
  public:
@@ -89,7 +88,7 @@ class HttpGetter::Impl {
     if (!ec) {
       beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
-      parser.body_limit(kMaxReplyBytes);
+      parser.body_limit(limits::kHttpReplyBytes);
       co_await http::async_read(*stream_, buffer, parser,
                                 asio::redirect_error(asio::use_awaitable, ec));
       if (!ec) {
@@ -99,7 +98,10 @@ class HttpGetter::Impl {
         co_return;
       }
     }
-    reply.error = method + " " + target + ": " + ec.message();
+    reply.error = method + " " + target + ": " +
+                  (ec == http::error::body_limit
+                       ? "the reply is larger than 64 MiB, the limit for a debug endpoint's reply"
+                       : ec.message());
     stream_.reset();
   }
 

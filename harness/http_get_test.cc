@@ -16,20 +16,22 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// Answers one HTTP request on 127.0.0.1 with "ok", the way a scenario server
-// or a Go service would, then closes.
+constexpr const char* kOkReply =
+    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+// Answers one HTTP request on 127.0.0.1 with `reply` ("ok", the way a
+// scenario server or a Go service would), then closes.
 class OneReplyServer {
  public:
-  OneReplyServer() : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
-    thread_ = std::thread([this] {
+  explicit OneReplyServer(std::string reply = kOkReply)
+      : acceptor_(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    thread_ = std::thread([this, reply] {
       boost::system::error_code ec;
       tcp::socket socket(ioc_);
       acceptor_.accept(socket, ec);
       if (ec) return;
       asio::streambuf request;
       asio::read_until(socket, request, "\r\n\r\n", ec);
-      const std::string reply =
-          "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
       asio::write(socket, asio::buffer(reply), ec);
     });
   }
@@ -74,6 +76,17 @@ TEST(HttpGetter, NoServerIsAnErrorNamingHostAndPort) {
   const HttpReply reply = http.Request("GET", "/", std::chrono::seconds(5));
   EXPECT_NE(reply.error.find("127.0.0.1:" + std::to_string(port)), std::string::npos)
       << reply.error;
+}
+
+// A reply past the stated limit (common/input_limits.h) is refused as soon
+// as its head announces it, with the limit in the message.
+TEST(HttpGetter, ReplyOverTheLimitIsRefusedNamingIt) {
+  OneReplyServer server("HTTP/1.1 200 OK\r\nContent-Length: 104857600\r\n\r\n");
+  HttpGetter http("127.0.0.1", server.port());
+  const HttpReply reply = http.Request("GET", "/debug/pprof/heap", std::chrono::seconds(5));
+  EXPECT_EQ(reply.error,
+            "GET /debug/pprof/heap: the reply is larger than 64 MiB, the limit for a debug "
+            "endpoint's reply");
 }
 
 }  // namespace

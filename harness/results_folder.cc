@@ -12,6 +12,7 @@
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
 #include "common/errors.h"
+#include "common/input_limits.h"
 #include "common/read_file.h"
 #include "common/utc_time.h"
 #include "harness/heap_diff_file.h"
@@ -25,8 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A manifest is a few KB; anything larger is not one of ours.
-constexpr std::uintmax_t kMaxManifestBytes = std::uintmax_t{1} << 20;
 // How many same-second default names are tried before giving up.
 constexpr int kMaxDefaultNameTries = 1000;
 
@@ -34,7 +33,7 @@ constexpr int kMaxDefaultNameTries = 1000;
 bool IsAnalysisFolder(const fs::path& dir) {
   std::string text;
   try {
-    text = ReadWholeFile(dir / "manifest.json", kMaxManifestBytes, "a manifest");
+    text = ReadWholeFile(dir / "manifest.json", limits::kResultsJsonBytes, "a manifest");
   } catch (const ReadFileError&) {
     return false;
   }

@@ -3,7 +3,6 @@
 #include <boost/program_options.hpp>
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -11,15 +10,13 @@
 #include <utility>
 
 #include "common/duration.h"
+#include "common/input_limits.h"
+#include "common/read_file.h"
 
 namespace leaklab::loadgen {
 namespace {
 
 namespace po = boost::program_options;
-
-// --body @FILE and --schedule @FILE read at most this much: a request body is
-// limited to 1 MiB and a schedule to 64 KiB anyway.
-constexpr std::streamsize kMaxFileBytes = 1024 * 1024 + 1;
 
 [[noreturn]] void Fail(const std::string& flag, const std::string& what) {
   throw std::invalid_argument(flag + ": " + what);
@@ -68,20 +65,15 @@ milliseconds ParseDurationFlag(const std::string& flag, const std::string& text)
   }
 }
 
-// TEXT, or the contents of FILE for "@FILE".
+// TEXT, or the contents of FILE for "@FILE", read under the limit for a
+// flag's file (common/input_limits.h: a body or a schedule is kilobytes).
 std::string TextOrFile(const std::string& flag, const std::string& value) {
   if (value.empty() || value.front() != '@') return value;
-  const std::string path = value.substr(1);
-  std::ifstream in(path, std::ios::binary);
-  if (!in) Fail(flag, "cannot read '" + path + "'");
-  std::string contents(static_cast<size_t>(kMaxFileBytes), '\0');
-  in.read(contents.data(), kMaxFileBytes);
-  contents.resize(static_cast<size_t>(in.gcount()));
-  if (in.bad()) Fail(flag, "cannot read '" + path + "'");
-  if (static_cast<std::streamsize>(contents.size()) == kMaxFileBytes) {
-    Fail(flag, "'" + path + "' is larger than 1 MiB");
+  try {
+    return ReadWholeFile(value.substr(1), limits::kFlagFileBytes, "a flag's @FILE");
+  } catch (const ReadFileError& e) {
+    Fail(flag, e.what());
   }
-  return contents;
 }
 
 // ValidateOptions names LoadOptions fields; on the command line the user knows

@@ -94,7 +94,10 @@ TEST(ParseCommandLine, ReadsBodyAndScheduleFromFiles) {
   std::filesystem::remove(body);
   std::filesystem::remove(schedule);
   EXPECT_EQ(ErrorOf({"--body", "@/no/such/file", "http://127.0.0.1:1/"}),
-            "--body: cannot read '/no/such/file'");
+            "--body: /no/such/file: cannot open: No such file or directory");
+  // An endless file stops at the limit (common/input_limits.h), named.
+  EXPECT_EQ(ErrorOf({"--schedule", "@/dev/zero", "http://127.0.0.1:1/"}),
+            "--schedule: /dev/zero: larger than 1 MiB, the limit for a flag's @FILE");
 }
 
 TEST(ParseCommandLine, HelpAndVersion) {

@@ -2,6 +2,7 @@
 // should reach and the one it reached, each linked to its report.
 
 #include "common/function_name.h"
+#include "common/input_limits.h"
 #include "common/read_file.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -30,15 +31,14 @@ std::string RunStatusText(RunStatus status, const std::string& detail) {
 
 namespace {
 
-// A verdict.json larger than this is not one of ours; the index skips it.
-constexpr uintmax_t kMaxVerdictBytes = uintmax_t{64} << 20;
 // The curve in each row: small, but wide enough to tell growth from a plateau.
 constexpr int kSparkWidth = 180, kSparkHeight = 44;
 
 std::optional<VerdictView> ReadVerdict(const fs::path& run_dir, std::string& problem) {
   const fs::path path = run_dir / "verdict.json";
   try {
-    return ParseVerdictJson(ReadWholeFile(path, kMaxVerdictBytes, "a verdict"), path.string());
+    return ParseVerdictJson(ReadWholeFile(path, limits::kResultsJsonBytes, "a verdict"),
+                            path.string());
   } catch (const ReadFileError& e) {
     if (e.reason() != ReadFileError::Reason::kMissing) problem = e.what();
     return std::nullopt;

@@ -10,6 +10,7 @@
 
 #include "common/bytes.h"
 #include "common/duration.h"
+#include "common/input_limits.h"
 #include "common/read_file.h"
 #include "report/html.h"
 #include "report/report.h"
@@ -21,12 +22,6 @@ namespace json = boost::json;
 
 namespace {
 
-// verdict.json, manifest.json and loadgen.json are small (a run's verdict
-// with a few dozen sites is tens of KB); anything larger is not one of ours.
-constexpr uintmax_t kMaxJsonBytes = uintmax_t{64} << 20;
-// events.csv holds a line per reload or burst: a reload a second for a
-// month is about 150 MB.
-constexpr uintmax_t kMaxEventsBytes = uintmax_t{256} << 20;
 // A manifest value longer than this is cut, so one odd field cannot fill the page.
 constexpr size_t kMaxManifestValueChars = 300;
 
@@ -468,16 +463,16 @@ RunData ReadRunData(const fs::path& dir) {
   } catch (const series::InputError& e) {
     throw ReportError(e.what());
   }
-  if (auto text = ReadOptional(dir / "events.csv", kMaxEventsBytes)) {
+  if (auto text = ReadOptional(dir / "events.csv", limits::kEventsCsvBytes)) {
     d.events = ParseEventsCsv(*text, (dir / "events.csv").string());
   }
-  if (auto text = ReadOptional(dir / "verdict.json", kMaxJsonBytes)) {
+  if (auto text = ReadOptional(dir / "verdict.json", limits::kResultsJsonBytes)) {
     d.verdict = ParseVerdictJson(*text, (dir / "verdict.json").string());
   }
-  if (auto text = ReadOptional(dir / "manifest.json", kMaxJsonBytes)) {
+  if (auto text = ReadOptional(dir / "manifest.json", limits::kResultsJsonBytes)) {
     ReadManifestInto(d, *text, (dir / "manifest.json").string());
   }
-  if (auto text = ReadOptional(dir / "loadgen.json", kMaxJsonBytes)) {
+  if (auto text = ReadOptional(dir / "loadgen.json", limits::kResultsJsonBytes)) {
     d.load_summary = LoadSummary(ParseJson(*text, (dir / "loadgen.json").string()));
   }
   fs::path normal = fs::absolute(dir).lexically_normal();

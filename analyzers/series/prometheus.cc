@@ -7,17 +7,13 @@
 #include <cstdio>
 #include <limits>
 
+#include "common/input_limits.h"
 #include "common/read_file.h"
 
 namespace leaklab::series {
 namespace {
 
 namespace json = boost::json;
-
-// Same reasoning as the Series CSV limit: a range query of 11,000 points
-// (Prometheus's own cap per series) over thousands of series is a few
-// hundred MB; a larger file is not a query result.
-constexpr std::uintmax_t kMaxFileBytes = std::uintmax_t{1} << 30;
 
 // Values quoted in messages are cut to this length.
 constexpr size_t kMaxQuoted = 40;
@@ -189,6 +185,11 @@ std::vector<Series> ParsePrometheusQueryRange(std::string_view text, std::string
   }
   const json::array& result = r.Array(r.Field(data, "result", "data"), "data.result");
   if (result.empty()) r.Fail("data.result", "the query returned no series");
+  if (result.size() > limits::kPrometheusExportSeries) {
+    r.Fail("data.result", std::to_string(result.size()) +
+                              " series, more than 10000, the limit for a Prometheus export; "
+                              "narrow the query");
+  }
 
   // 3. Each result: its labels, then its [time, "value"] pairs.
   struct Raw {
@@ -254,7 +255,7 @@ std::vector<Series> ReadPrometheusQueryRange(const std::filesystem::path& path,
   const std::string source = path.string();
   std::string text;
   try {
-    text = ReadWholeFile(path, kMaxFileBytes, "a query result");
+    text = ReadWholeFile(path, limits::kPrometheusExportBytes, "a Prometheus export");
   } catch (const ReadFileError& e) {
     throw InputError(e.what());
   }

@@ -53,8 +53,8 @@ std::string PrometheusSeriesName(const std::vector<std::pair<std::string, std::s
 std::vector<Series> ParsePrometheusQueryRange(std::string_view json, std::string_view source,
                                               const PrometheusOptions& options = {});
 
-// Reads and parses a file; the path is the source in messages. The file size
-// limit is the Series CSV one.
+// Reads and parses a file; the path is the source in messages. Its bytes and
+// series are bounded by common/input_limits.h.
 std::vector<Series> ReadPrometheusQueryRange(const std::filesystem::path& path,
                                              const PrometheusOptions& options = {});
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/input_limits.h"
+
 namespace leaklab::series {
 namespace {
 
@@ -117,6 +119,17 @@ TEST(PrometheusQueryRange, TimestampsMustBeUnixSeconds) {
   ExpectError(Matrix(R"({"metric":{},"values":[[-5,"1"]]})"),
               "q.json: data.result[0].values[0][0]: the timestamp -5 is not Unix seconds (0 to "
               "1e12; milliseconds are not accepted)");
+}
+
+// An export of more series than the stated limit is refused whole, naming
+// the limit, before any series is read.
+TEST(PrometheusQueryRange, MoreSeriesThanTheLimitAreRefused) {
+  std::string results;
+  for (size_t k = 0; k <= limits::kPrometheusExportSeries; ++k)
+    results += std::string(k ? "," : "") + R"({"metric":{},"values":[[1,"1"]]})";
+  ExpectError(Matrix(results),
+              "q.json: data.result: 10001 series, more than 10000, the limit for a Prometheus "
+              "export; narrow the query");
 }
 
 TEST(PrometheusQueryRange, UnreadableFileNamesIt) {

@@ -14,16 +14,11 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/input_limits.h"
 #include "common/read_file.h"
 
 namespace leaklab::series {
 namespace {
-
-// A day of samples at 10 per second with every known column is about 100 MiB;
-// a file ten times larger is not a series, and reading it whole (the parser
-// keeps the text and the parsed model in memory) would exhaust memory instead
-// of failing clearly.
-constexpr size_t kMaxFileBytes = size_t{1} << 30;
 
 // Cells quoted in messages are cut to this length so one huge cell cannot turn
 // an error message into megabytes.
@@ -118,7 +113,8 @@ const std::vector<double>* Series::Find(std::string_view column) const {
   return nullptr;
 }
 
-Series ParseSeriesCsv(std::string_view text, std::string_view source) {
+Series ParseSeriesCsv(std::string_view text, std::string_view source,
+                      const SeriesCsvLimits& bounds) {
   const ErrorSite site(source);
   if (text.starts_with(kUtf8ByteOrderMark)) text.remove_prefix(kUtf8ByteOrderMark.size());
 
@@ -147,9 +143,9 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
   std::vector<std::string_view> cells;
   SplitCells(line, cells);
   const std::vector<std::string_view> header = cells;
-  if (header.size() > kMaxColumns) {
+  if (header.size() > limits::kSeriesCsvColumns) {
     site.Fail(1, "the header has " + std::to_string(header.size()) + " columns, more than " +
-                     std::to_string(kMaxColumns) + ", the limit for a series CSV");
+                     std::to_string(limits::kSeriesCsvColumns) + ", the limit for a series CSV");
   }
   size_t time_index = header.size();
   // Each name's first column: duplicates are found in one pass.
@@ -178,11 +174,14 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
   }
   series.values.resize(series.columns.size());
 
-  // 2. Reserve once: the number of line breaks bounds the number of rows.
+  // 2. Reserve once: the number of line breaks bounds the number of rows,
+  // and the limits on rows and cells bound both (a wide file gets fewer).
+  const size_t row_limit = std::min(bounds.rows, bounds.cells / header.size());
+  std::min(limits::kSeriesCsvRows, limits::kSeriesCsvCells / header.size());
   const std::string_view rest = text.substr(std::min(pos, text.size()));
   const size_t max_rows = static_cast<size_t>(std::count(rest.begin(), rest.end(), '\n')) + 1;
-  series.t_s.reserve(max_rows);
-  for (auto& column : series.values) column.reserve(max_rows);
+  series.t_s.reserve(std::min(max_rows, row_limit));
+  for (auto& column : series.values) column.reserve(std::min(max_rows, row_limit));
 
   // 3. The rows. A blank line is accepted only if nothing but blank lines follows it.
   size_t first_blank_line = 0;
@@ -194,6 +193,13 @@ Series ParseSeriesCsv(std::string_view text, std::string_view source) {
     if (first_blank_line != 0) {
       site.Fail(first_blank_line, "blank line before the last row (line " +
                                       std::to_string(line_number) + " has data)");
+    }
+    if (series.t_s.size() == row_limit) {
+      site.Fail(line_number, "more than " + std::to_string(row_limit) + " rows of " +
+                                 std::to_string(header.size()) +
+                                 " columns, the limit for a series CSV (" +
+                                 std::to_string(bounds.rows) + " rows, " +
+                                 std::to_string(bounds.cells) + " cells)");
     }
     SplitCells(line, cells);
     if (cells.size() < header.size()) {
@@ -232,7 +238,7 @@ Series ReadSeriesCsv(const std::filesystem::path& path) {
   const ErrorSite site(source);
   std::string text;
   try {
-    text = ReadWholeFile(path, kMaxFileBytes, "a series file");
+    text = ReadWholeFile(path, limits::kSeriesCsvBytes, "a series file");
   } catch (const ReadFileError& e) {
     site.Fail(e.problem());
   }

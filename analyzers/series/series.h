@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/errors.h"
+#include "common/input_limits.h"
 
 namespace leaklab::series {
 
@@ -84,10 +85,8 @@ using InputError = ::leaklab::InputError;
 // double range overflow.
 inline constexpr double kMaxTimeSeconds = 1e12;
 
-// The most columns a series CSV may have: each is a signal the analysis tests
-// and the report draws, so a header of more is not a series but a mistake
-// (a transposed export); it is refused before any row is read.
-inline constexpr size_t kMaxColumns = 10'000;
+// The most columns, rows and cells a series CSV may have, and its bytes:
+// common/input_limits.h.
 
 // Parses Series CSV text. `source` names the text in error messages.
 // Accepted: LF or CRLF line ends, a UTF-8 byte order mark, blank lines at the
@@ -96,7 +95,13 @@ inline constexpr size_t kMaxColumns = 10'000;
 // a row with the wrong number of cells, a blank line before the last row, a
 // cell that is not a finite number, an empty `t_s` cell. Quoted cells are not
 // part of the format. Time need not increase; see IsStrictlyIncreasing.
-Series ParseSeriesCsv(std::string_view text, std::string_view source);
+// `bounds` limit its rows and cells (defaults: common/input_limits.h).
+struct SeriesCsvLimits {
+  size_t rows = limits::kSeriesCsvRows;
+  size_t cells = limits::kSeriesCsvCells;
+};
+Series ParseSeriesCsv(std::string_view text, std::string_view source,
+                      const SeriesCsvLimits& bounds = {});
 
 // Reads and parses a Series CSV file; the path is the source in messages.
 // Throws InputError when the file cannot be read or is larger than the limit

@@ -10,6 +10,7 @@
 #include <cstdlib>
 
 #include "analyzers/series/series.h"
+#include "common/input_limits.h"
 
 namespace leaklab::series {
 
@@ -18,7 +19,7 @@ inline void CheckAcceptedSeries(const Series& s) {
     if (!ok) std::abort();
   };
   check(s.columns.size() == s.values.size());
-  check(s.columns.size() <= kMaxColumns);
+  check(s.columns.size() <= limits::kSeriesCsvColumns);
   for (double t : s.t_s) check(std::isfinite(t) && std::fabs(t) <= kMaxTimeSeconds);
   for (const auto& column : s.values) check(column.size() == s.t_s.size());
 }

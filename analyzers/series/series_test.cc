@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/input_limits.h"
+
 namespace leaklab::series {
 namespace {
 
@@ -281,9 +283,9 @@ TEST(ParseSeriesCsv, HeaderOfTooManyColumnsIsRefusedNamingTheLimit) {
         << e.what();
   }
   std::string at_limit = "t_s";
-  for (size_t c = 1; c + 1 < kMaxColumns; ++c) at_limit += ",c" + std::to_string(c);
+  for (size_t c = 1; c + 1 < limits::kSeriesCsvColumns; ++c) at_limit += ",c" + std::to_string(c);
   at_limit += ",c1\n0";
-  for (size_t c = 1; c < kMaxColumns; ++c) at_limit += ",1";
+  for (size_t c = 1; c < limits::kSeriesCsvColumns; ++c) at_limit += ",1";
   try {
     ParseSeriesCsv(at_limit + "\n", "limit.csv");
     FAIL() << "a duplicate column was accepted";
@@ -312,6 +314,32 @@ TEST(ParseSeriesCsv, TimeBeyondTheRangeOfSecondsIsRefused) {
         << e.what();
   }
   EXPECT_EQ(ParseSeriesCsv("t_s,rss_bytes\n1700000000,1\n1700000001.5,2\n", "unix.csv").size(), 2u);
+}
+
+// The rows, and the cells of a wide file, are bounded (here scaled down; the
+// stated limits are 10^7 rows and 10^8 cells): the row past the limit is
+// refused naming its line and the limit, before its memory is taken.
+TEST(ParseSeriesCsv, RowsAndCellsPastTheLimitAreRefusedNamingTheLine) {
+  const SeriesCsvLimits bounds{.rows = 3, .cells = 8};
+  EXPECT_EQ(ParseSeriesCsv("t_s,a\n0,1\n1,2\n2,3\n", "ok.csv", bounds).size(), 3u);
+  try {
+    ParseSeriesCsv("t_s,a\n0,1\n1,2\n2,3\n3,4\n", "long.csv", bounds);
+    FAIL() << "accepted 4 rows";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "long.csv:5: more than 3 rows of 2 columns, the limit for a series CSV (3 rows, "
+                 "8 cells)");
+  }
+  try {
+    ParseSeriesCsv("t_s,a,b,c\n0,1,1,1\n1,2,2,2\n2,3,3,3\n", "wide.csv", bounds);
+    FAIL() << "accepted 12 cells";
+  } catch (const InputError& e) {
+    EXPECT_STREQ(e.what(),
+                 "wide.csv:4: more than 2 rows of 4 columns, the limit for a series CSV (3 rows, "
+                 "8 cells)");
+  }
+  EXPECT_EQ(SeriesCsvLimits{}.rows, limits::kSeriesCsvRows);
+  EXPECT_EQ(SeriesCsvLimits{}.cells, limits::kSeriesCsvCells);
 }
 
 }  // namespace

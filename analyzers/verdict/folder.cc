@@ -8,6 +8,7 @@
 #include "analyzers/verdict/profile_evidence.h"
 #include "common/duration.h"
 #include "common/end_reason.h"
+#include "common/input_limits.h"
 #include "common/read_file.h"
 
 namespace leaklab::verdict {
@@ -16,16 +17,12 @@ namespace json = boost::json;
 
 namespace {
 
-// A results folder's JSON files (manifest, loadgen summary) are a few KB;
-// the report reads them under the same limit.
-constexpr std::uintmax_t kMaxJsonBytes = std::uintmax_t{64} << 20;
-
 // The file's JSON, nullopt when it does not exist; InputError naming the file
 // when it cannot be read or is not JSON.
 std::optional<json::value> ReadJson(const std::filesystem::path& path) {
   std::string text;
   try {
-    text = ReadWholeFile(path, kMaxJsonBytes, "a results folder's JSON file");
+    text = ReadWholeFile(path, limits::kResultsJsonBytes, "a results folder's JSON file");
   } catch (const ReadFileError& e) {
     if (e.reason() == ReadFileError::Reason::kMissing) return std::nullopt;
     throw series::InputError(e.what());
@@ -115,8 +112,8 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   }
   std::optional<ManifestFacts> facts;
   try {
-    std::string text =
-        ReadWholeFile(dir / "manifest.json", kMaxJsonBytes, "a results folder's JSON file");
+    std::string text = ReadWholeFile(dir / "manifest.json", limits::kResultsJsonBytes,
+                                     "a results folder's JSON file");
     facts = ParseManifestFacts(text, (dir / "manifest.json").string());
   } catch (const ReadFileError& e) {
     if (e.reason() != ReadFileError::Reason::kMissing) throw series::InputError(e.what());
