@@ -132,6 +132,15 @@ Verdict AnalyzeFolderSeries(const std::filesystem::path& dir, const AnalyzeOptio
   return v;
 }
 
+// A no-leak the data cannot confirm becomes inconclusive, and its
+// explanation says so first instead of opening with "No leak".
+void NotNoLeak(Verdict& v, const std::string& why) {
+  v.kind = Kind::kInconclusive;
+  constexpr std::string_view kNoLeak = "No leak: ";
+  if (v.explanation.starts_with(kNoLeak)) v.explanation.erase(0, kNoLeak.size());
+  v.explanation = "Inconclusive, as " + why + ": up to then, no sign of a leak: " + v.explanation;
+}
+
 }  // namespace
 
 ManifestFacts ParseManifestFacts(std::string_view text, const std::string& source) {
@@ -184,7 +193,7 @@ void JudgeRunEnd(const ManifestFacts* facts, Verdict& v) {
     // itself was killed: the absence of a leak cannot be confirmed then.
     // (An analysis of files, `origin`, is not a run and has no end.)
     if (facts != nullptr && !facts->analysis && v.kind == Kind::kNoLeak) {
-      v.kind = Kind::kInconclusive;
+      NotNoLeak(v, "the run never recorded its end");
       v.missing.push_back(
           "a run that completes (the manifest has no end: the harness was stopped before it could "
           "record one)");
@@ -196,7 +205,7 @@ void JudgeRunEnd(const ManifestFacts* facts, Verdict& v) {
   if (ended == EndReason::kCompleted) return;
   std::string how = facts->end_detail;
   if (v.kind == Kind::kNoLeak) {
-    v.kind = Kind::kInconclusive;
+    NotNoLeak(v, "the run ended early");
     v.missing.push_back("a run that completes (this one ended early: " + how + ")");
   }
   if (ended == EndReason::kOomKilled && v.exhaustion && facts->end_t_s) {

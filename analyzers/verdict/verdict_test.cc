@@ -292,6 +292,10 @@ TEST(AnalyzeResultsFolder, EarlyEndCannotConfirmNoLeak) {
   Verdict v = AnalyzeResultsFolder(dir, {});
   EXPECT_EQ(v.kind, Kind::kInconclusive);
   EXPECT_NE(v.explanation.find("ended early"), std::string::npos);
+  // It says so first: an inconclusive verdict never opens with "No leak".
+  EXPECT_TRUE(v.explanation.starts_with(
+      "Inconclusive, as the run ended early: up to then, no sign of a leak: "))
+      << v.explanation;
 }
 
 // The harness killed mid-run: the manifest still says "running" and has no
