@@ -429,6 +429,9 @@ class Experiment {
   // Step 4: a last pair of profiles so the last interval counts too, then
   // stop the load and the server and record what they say.
   void Teardown(LoadDriver& load, ProfileCapture& profiles) {
+    // The run's last writes may use the room kept for them: if the disk
+    // filled (a harness error), it is what lets the folder finish.
+    folder_.ReleaseReserve();
     if (options_.profile_every > milliseconds(0) && reason_ == EndReason::kCompleted) {
       try {
         profiles.Capture(folder_, ElapsedS());
@@ -454,7 +457,11 @@ class Experiment {
     if (plan_.load.connections <= 0)
       load_json["note"] = "no background load: only the scheduled requests";
     if (!load.error().empty()) load_json["error"] = load.error();
-    folder_.WriteFile("loadgen.json", json::serialize(load_json) + "\n");
+    try {
+      folder_.WriteFile("loadgen.json", json::serialize(load_json) + "\n");
+    } catch (const IoError& e) {
+      manifest["write_error"] = e.what();  // the folder finishes without it
+    }
     manifest["profiles"] = json::object{{"heap", folder_.profiles("heap")},
                                         {"workers", folder_.profiles("workers")},
                                         {"every_ms", options_.profile_every.count()}};

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -543,6 +544,122 @@ TEST_F(LeaklabCli, ServerKilledMidRunKeepsSamplesAndRecordsHow) {
   EXPECT_GE(std::count(csv.begin(), csv.end(), '\n'), 10) << csv;
   std::string verdict = ReadWholeFile(out / "verdict.json", kMaxFileBytes);
   EXPECT_NE(verdict.find("ended early"), std::string::npos) << verdict;
+}
+
+// Whether process `pid` is gone (or a zombie nobody reaped yet).
+bool ProcessGone(int pid) {
+  const std::string stat = ReadFileTail("/proc/" + std::to_string(pid) + "/stat", 4096);
+  const size_t paren = stat.rfind(')');
+  return stat.empty() ||
+         (paren != std::string::npos && stat.size() > paren + 2 && stat[paren + 2] == 'Z');
+}
+
+// The manifest's server pid once the run is up and series.csv has `rows`
+// rows; 0 when that did not happen within 20 s.
+int WaitForRunningServer(const fs::path& out, int rows) {
+  const auto deadline = Clock::now() + std::chrono::seconds(20);
+  while (Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(100));
+    if (!fs::exists(out / "manifest.json") || !fs::exists(out / "series.csv")) continue;
+    boost::system::error_code ec;
+    json::value m = json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes), ec);
+    if (ec || !m.is_object() || !m.as_object().contains("server")) continue;
+    const std::string csv = ReadWholeFile(out / "series.csv", kMaxFileBytes);
+    if (std::count(csv.begin(), csv.end(), '\n') > rows)
+      return static_cast<int>(m.at("server").at("pid").as_int64());
+  }
+  return 0;
+}
+
+// The harness itself killed mid-run (SIGKILL: no chance to clean up): its
+// server does not outlive it (it asked for SIGTERM on its parent's death),
+// and the folder holds what was flushed, a manifest that says the run never
+// finished, and a later analysis that will not call it a no-leak.
+TEST_F(LeaklabCli, HarnessKilledMidRunLeavesAFolderThatSaysSo) {
+  const fs::path out = dir_ / "run";
+  const fs::path log = dir_ / "stderr.log";
+  ChildProcess run(fs::path(LEAKLAB_BIN_DIR) / "leaklab",
+                   {"run", "steady-state", "--duration", "60s", "--out", out.string()}, log);
+  const int server = WaitForRunningServer(out, 20);
+  ASSERT_GT(server, 0) << ReadFileTail(log, kLogTailBytes);
+  ASSERT_EQ(::kill(run.pid(), SIGKILL), 0);
+  run.Wait(std::chrono::seconds(5), milliseconds(100));
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!ProcessGone(server) && Clock::now() < deadline)
+    std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_TRUE(ProcessGone(server)) << "the server outlived its harness";
+
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
+  EXPECT_EQ(manifest.at("status").as_string(), "running");
+  EXPECT_FALSE(manifest.contains("end"));
+  const std::string csv = ReadWholeFile(out / "series.csv", kMaxFileBytes);
+  EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 20) << csv;
+
+  const Result analyze = Leaklab({"analyze", out.string()});
+  EXPECT_EQ(analyze.exit.exit_code, 0) << analyze.err;
+  const std::string verdict = ReadWholeFile(out / "verdict.json", kMaxFileBytes);
+  EXPECT_NE(verdict.find("\"verdict\":\"inconclusive\""), std::string::npos) << verdict;
+  // Inconclusive by the data alone after a few seconds, or because the run
+  // never recorded its end: either way the explanation says it was cut.
+  EXPECT_NE(verdict.find("the manifest does not say how the run ended"), std::string::npos)
+      << verdict;
+  EXPECT_TRUE(fs::exists(out / "report.html"));
+}
+
+// A small tmpfs as --out, mounted for the test (root only, as in CI).
+class SmallDisk {
+ public:
+  SmallDisk(const fs::path& dir, const std::string& size) : dir_(dir) {
+    fs::create_directories(dir);
+    mounted_ = ::mount("tmpfs", dir.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  bool mounted() const { return mounted_; }
+
+ private:
+  fs::path dir_;
+  bool mounted_ = false;
+};
+
+// The disk of --out fills mid-run: the run stops, uses the room it kept in
+// reserve to finish its folder (manifest end, verdict, report), loses nothing
+// it had written, says what happened, and exits 1.
+TEST_F(LeaklabCli, DiskFullMidRunFinishesTheFolderAndSaysSo) {
+  // The 1 MiB reserve and about 40 KB: the first seconds of samples and profiles.
+  SmallDisk disk(dir_ / "disk", "1064k");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root)";
+  const fs::path out = dir_ / "disk" / "run";
+  const Result r = Leaklab({"run", "steady-state", "--duration", "20s", "--out", out.string()});
+  EXPECT_EQ(r.exit.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("ended early"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("No space left on device"), std::string::npos) << r.err;
+  const json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
+  EXPECT_EQ(manifest.at("status").as_string(), "finished");
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "harness_error");
+  const std::string verdict = ReadWholeFile(out / "verdict.json", kMaxFileBytes);
+  EXPECT_NE(verdict.find("\"verdict\":\"inconclusive\""), std::string::npos) << verdict;
+  EXPECT_TRUE(fs::exists(out / "report.html"));
+  const std::string csv = ReadWholeFile(out / "series.csv", kMaxFileBytes);
+  EXPECT_GT(std::count(csv.begin(), csv.end(), '\n'), 10) << csv;
+  EXPECT_FALSE(fs::exists(out / ".leaklab-reserve"));
+}
+
+// A disk without room for the reserve is refused before anything runs, and
+// the folder is left as it was.
+TEST_F(LeaklabCli, DiskWithoutRoomForTheReserveIsRefusedAtTheStart) {
+  SmallDisk disk(dir_ / "disk", "512k");
+  if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root)";
+  const fs::path out = dir_ / "disk" / "run";
+  const Result r = Leaklab({"run", "steady-state", "--duration", "2s", "--out", out.string()});
+  EXPECT_EQ(r.exit.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("--out " + out.string() + ": cannot keep 1.0 MB in reserve"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(LeaklabCli, RefusesToOverwriteARecordedRun) {

@@ -59,6 +59,15 @@ int CheckExpected(const std::optional<verdict::Kind>& expect, const verdict::Ver
   return kExitUnexpectedVerdict;
 }
 
+// A run or watch that leaklab itself cut short (its disk filled) finished
+// its folder with what it had recorded, and printed its verdict; it still
+// failed: exit 1, saying why.
+int FailedEnd(const char* command, const std::string& detail) {
+  std::fprintf(stderr, "leaklab: %s: ended early: %s; the folder keeps what was recorded\n",
+               command, Printable(detail).c_str());
+  return kExitFailed;
+}
+
 int CmdList(const std::vector<std::string>& args) {
   if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
     std::cout << "usage: leaklab list\n  Lists scenarios and their variants.\n";
@@ -142,6 +151,7 @@ int CmdRun(const std::vector<std::string>& args) {
   if (!outcome.report_error.empty())
     std::fprintf(stderr, "leaklab: no report written: %s\n",
                  Printable(outcome.report_error).c_str());
+  if (outcome.end_reason == EndReason::kHarnessError) return FailedEnd("run", outcome.end_detail);
   return CheckExpected(cmd->expect, outcome.verdict);
 }
 
@@ -189,6 +199,7 @@ int CmdWatch(const std::vector<std::string>& args) {
                 std::string(EndReasonName(outcome.end_reason)).c_str());
     std::fputs(Printable(verdict::VerdictSummary(outcome.verdict)).c_str(), stdout);
   }
+  if (outcome.end_reason == EndReason::kHarnessError) return FailedEnd("watch", outcome.end_detail);
   return CheckExpected(cmd->expect, outcome.verdict);
 }
 

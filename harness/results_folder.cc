@@ -11,6 +11,8 @@
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
 #include "common/atomic_file.h"
+#include "common/bytes.h"
+#include "common/duration.h"
 #include "common/errors.h"
 #include "common/input_limits.h"
 #include "common/read_file.h"
@@ -131,10 +133,39 @@ ResultsFolder::ResultsFolder(const fs::path& requested, std::string_view stem,
                              json::object manifest, bool replace_analysis)
     : dir_(ClaimFolder(requested, stem, "manifest.json", replace_analysis)),
       last_flush_(Clock::now()) {
+  MakeReserve();
   manifest_["schema_version"] = kManifestSchemaVersion;
   for (auto& field : manifest) manifest_[field.key()] = std::move(field.value());
   manifest_["status"] = "running";
   WriteManifest();
+}
+
+void ResultsFolder::MakeReserve() {
+  const fs::path path = dir_ / kReserveFile;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // posix_fallocate takes real blocks (a sparse file would reserve nothing).
+  const int rc = fd < 0 ? errno : ::posix_fallocate(fd, 0, static_cast<off_t>(kReserveBytes));
+  if (fd >= 0) ::close(fd);
+  if (rc == 0) {
+    reserved_ = true;
+    return;
+  }
+  // Nothing of this run stays behind: the reserve, the claim, and the
+  // folder when it is empty then (it was new or empty when claimed).
+  std::error_code ec;
+  fs::remove(path, ec);
+  fs::remove(dir_ / "manifest.json", ec);
+  fs::remove(dir_, ec);
+  throw IoError("--out " + dir_.string() + ": cannot keep " + FormatBytes(kReserveBytes) +
+                " in reserve there (" + std::strerror(rc) +
+                "); leaklab needs that much free to finish a folder if the disk fills");
+}
+
+void ResultsFolder::ReleaseReserve() {
+  if (!reserved_) return;
+  std::error_code ec;
+  fs::remove(dir_ / kReserveFile, ec);
+  reserved_ = false;
 }
 
 void ResultsFolder::SetColumns(const std::vector<std::string>& columns) {
@@ -201,8 +232,22 @@ void ResultsFolder::RecordEnd(EndReason reason, const std::string& detail, doubl
 }
 
 FolderAnalysis ResultsFolder::Finish(bool write_report, std::optional<verdict::Verdict> analyzed) {
+  ReleaseReserve();
   manifest_["status"] = "finished";
-  Flush();
+  if (has_columns_) {
+    try {
+      WriteFileAtomically(dir_ / "series.csv", csv_);
+      WriteFileAtomically(dir_ / "events.csv", events_);
+    } catch (const IoError& e) {
+      // The last flush stays (writes replace files whole); the analysis
+      // below reads it, and the manifest says what is missing.
+      manifest_["write_error"] = std::string(e.what()) + " (the last " +
+                                 FormatDuration(kFolderFlushInterval) +
+                                 " of samples or events may be missing)";
+    }
+  }
+  WriteManifest();
+  last_flush_ = Clock::now();
   return AnalyzeFolder(dir_, write_report, std::move(analyzed));
 }
 

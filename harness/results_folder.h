@@ -29,6 +29,15 @@ inline constexpr int kManifestSchemaVersion = 1;
 // often while a folder fills, so a harness that is killed loses at most this
 // much.
 inline constexpr std::chrono::milliseconds kFolderFlushInterval{2'000};
+// Room kept on the folder's file system while it is written: a hidden
+// `.leaklab-reserve` file, made when the folder is claimed and deleted when
+// the run or watch ends, so that one whose disk fills can still finish its
+// folder (the manifest's end, the last flush of series.csv, verdict.json and
+// the report: a few hundred KB for an hour of samples). A folder on a file
+// system with less free is refused at the start.
+inline constexpr std::uintmax_t kReserveBytes = std::uintmax_t{1} << 20;
+inline constexpr const char* kReserveFile = ".leaklab-reserve";
+
 // What manifest.json's `origin` says in a folder `leaklab analyze --out`
 // made: such a folder may be replaced by a later analysis.
 inline constexpr std::string_view kAnalysisOrigin = "leaklab analyze --out";
@@ -92,13 +101,22 @@ class ResultsFolder {
   std::filesystem::path NextProfilePath(std::string_view kind);
   int profiles(std::string_view kind) const;
 
+  // Deletes the reserve (kReserveBytes), making its room available for the
+  // last writes; Finish() does too. Safe to call more than once.
+  void ReleaseReserve();
+
   // Records how the run or watch ended (manifest `end`), with the number of
   // samples taken.
   void RecordEnd(EndReason reason, const std::string& detail, double t_s);
-  // Marks the manifest finished, flushes everything, then AnalyzeFolder.
+  // Releases the reserve, marks the manifest finished, flushes everything,
+  // then AnalyzeFolder. When series.csv or events.csv cannot be written
+  // (the disk is full), their last flush stays, the manifest says so
+  // (`write_error`), and the analysis reads what is on disk.
   FolderAnalysis Finish(bool write_report, std::optional<verdict::Verdict> analyzed = std::nullopt);
 
  private:
+  void MakeReserve();
+
   std::filesystem::path dir_;
   boost::json::object manifest_;
   std::string csv_;
@@ -107,6 +125,7 @@ class ResultsFolder {
   size_t samples_ = 0;
   std::chrono::steady_clock::time_point last_flush_;
   std::map<std::string, int, std::less<>> profile_counts_;
+  bool reserved_ = false;
 };
 
 }  // namespace leaklab::harness

@@ -118,40 +118,48 @@ class Watcher {
     // Ticks in a row at which no source answered, and since when.
     int64_t silent_ticks = 0;
     double silent_since_s = 0;
-    for (int64_t tick = 0;; ++tick) {
-      const Clock::time_point due = start + tick * options_.every;
-      if (due - start >= options_.duration) break;
-      if (!SleepUntil(due)) {
-        reason = EndReason::kInterrupted;
-        detail = "stopped by the user after " + FormatSeconds(elapsed_s());
-        break;
+    // A failure of leaklab itself (the disk is full) ends the watch, which
+    // still finishes its folder with what it recorded.
+    try {
+      for (int64_t tick = 0;; ++tick) {
+        const Clock::time_point due = start + tick * options_.every;
+        if (due - start >= options_.duration) break;
+        if (!SleepUntil(due)) {
+          reason = EndReason::kInterrupted;
+          detail = "stopped by the user after " + FormatSeconds(elapsed_s());
+          break;
+        }
+        const double t_s = elapsed_s();
+        const Sample sample = TakeSample(folder, tick, t_s, profiles);
+        if (sample == Sample::kProcessExited) {
+          reason = EndReason::kProcessExited;
+          detail =
+              "process " + std::to_string(*options_.pid) + " exited after " + FormatSeconds(t_s);
+          folder.AddEvent(t_s, "process_exit", detail);
+          break;
+        }
+        if (sample == Sample::kNothingAnswered && silent_ticks++ == 0) silent_since_s = t_s;
+        if (sample == Sample::kTaken) silent_ticks = 0;
+        // A blip is a gap; a target silent this long is gone, and a watch
+        // that ends on silence did not watch a live target to the end.
+        const bool last_tick = (tick + 1) * options_.every >= options_.duration;
+        if (silent_ticks >= kMinSilentTicks &&
+            (t_s - silent_since_s >= kMaxSilence.count() || last_tick)) {
+          reason = EndReason::kTargetUnreachable;
+          detail = "the target stopped answering at " + FormatSeconds(silent_since_s) + " (" +
+                   std::to_string(silent_ticks) + " samples in a row without data)";
+          folder.AddEvent(t_s, "target_lost", detail);
+          break;
+        }
+        if (options_.progress) {
+          std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", elapsed_s(),
+                       folder.samples(), profiles);
+        }
+        folder.FlushIfDue();
       }
-      const double t_s = elapsed_s();
-      const Sample sample = TakeSample(folder, tick, t_s, profiles);
-      if (sample == Sample::kProcessExited) {
-        reason = EndReason::kProcessExited;
-        detail = "process " + std::to_string(*options_.pid) + " exited after " + FormatSeconds(t_s);
-        folder.AddEvent(t_s, "process_exit", detail);
-        break;
-      }
-      if (sample == Sample::kNothingAnswered && silent_ticks++ == 0) silent_since_s = t_s;
-      if (sample == Sample::kTaken) silent_ticks = 0;
-      // A blip is a gap; a target silent this long is gone, and a watch
-      // that ends on silence did not watch a live target to the end.
-      const bool last_tick = (tick + 1) * options_.every >= options_.duration;
-      if (silent_ticks >= kMinSilentTicks &&
-          (t_s - silent_since_s >= kMaxSilence.count() || last_tick)) {
-        reason = EndReason::kTargetUnreachable;
-        detail = "the target stopped answering at " + FormatSeconds(silent_since_s) + " (" +
-                 std::to_string(silent_ticks) + " samples in a row without data)";
-        folder.AddEvent(t_s, "target_lost", detail);
-        break;
-      }
-      if (options_.progress) {
-        std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", elapsed_s(),
-                     folder.samples(), profiles);
-      }
-      folder.FlushIfDue();
+    } catch (const std::exception& e) {
+      reason = EndReason::kHarnessError;
+      detail = e.what();
     }
     if (options_.progress) std::fprintf(stderr, "\r%*s\r", 60, "");
     folder.manifest()["elapsed_s"] = elapsed_s();
@@ -163,6 +171,7 @@ class Watcher {
     if (!analysis.write_error.empty()) throw IoError(analysis.write_error);
     return {folder.dir(),
             reason,
+            detail,
             folder.samples(),
             profiles,
             std::move(analysis.verdict),

@@ -44,6 +44,7 @@ struct WatchOptions {
 struct WatchOutcome {
   std::filesystem::path out_dir;
   EndReason end_reason = EndReason::kCompleted;
+  std::string end_detail;
   size_t samples = 0;
   size_t profiles = 0;
   verdict::Verdict verdict;
