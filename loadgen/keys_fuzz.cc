@@ -3,21 +3,13 @@
 // in range for any request number and seed.
 
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string_view>
 
+#include "common/fuzz_check.h"
 #include "loadgen/key_sampler.h"
 #include "loadgen/loadgen.h"
-
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace leaklab::loadgen;
@@ -32,14 +24,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   const KeySpec again = ParseKeySpec(FormatKeySpec(spec));
-  Check(again.kind == spec.kind && again.count == spec.count && again.exponent == spec.exponent);
+  leaklab::FuzzCheck(again.kind == spec.kind && again.count == spec.count &&
+                     again.exponent == spec.exponent);
   const KeySampler sampler(spec, seed);
   for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{12345}, seed, ~uint64_t{0}}) {
     const uint64_t key = sampler.KeyFor(n);
     if (spec.kind == KeySpec::Kind::kUnique) {
-      Check(key == n);
+      leaklab::FuzzCheck(key == n);
     } else {
-      Check(key < spec.count);
+      leaklab::FuzzCheck(key < spec.count);
     }
   }
   return 0;

@@ -7,18 +7,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <string>
 
+#include "common/fuzz_check.h"
 #include "loadgen/response_parser.h"
-
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using leaklab::loadgen::ResponseParser;
@@ -41,23 +33,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const uint64_t before = parser.bytes_consumed();
     const size_t used = parser.Feed(pending.data(), pending.size());
-    Check(used <= pending.size());
-    Check(parser.bytes_consumed() == before + used);
+    leaklab::FuzzCheck(used <= pending.size());
+    leaklab::FuzzCheck(parser.bytes_consumed() == before + used);
     pending.erase(0, used);
     if (parser.state() == ResponseParser::State::kError) break;
     if (parser.state() == ResponseParser::State::kDone) {
-      Check(parser.status() >= 100 && parser.status() <= 999);
+      leaklab::FuzzCheck(parser.status() >= 100 && parser.status() <= 999);
       ++responses;
       if (!parser.keep_alive()) break;
       parser.Reset(head);  // the next response on the same connection
       continue;
     }
     // Waiting for more: an incomplete line never grows past the head limit.
-    Check(pending.size() <= ResponseParser::kMaxHeadBytes);
+    leaklab::FuzzCheck(pending.size() <= ResponseParser::kMaxHeadBytes);
     if (sent == wire_size) {
       if (used == 0) {
         parser.FeedEof();  // the server closed the connection
-        Check(parser.state() != ResponseParser::State::kNeedMore);
+        leaklab::FuzzCheck(parser.state() != ResponseParser::State::kNeedMore);
         break;
       }
     }

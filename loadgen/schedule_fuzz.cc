@@ -6,20 +6,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <stdexcept>
 #include <string_view>
 
+#include "common/fuzz_check.h"
 #include "loadgen/loadgen.h"
 #include "loadgen/rate_plan.h"
-
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace leaklab::loadgen;
@@ -31,26 +23,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ValidateSchedule(schedule);  // throws (a finding) if the parser let through a bad one
   const std::string text = schedule.ToString();
-  Check(ParseSchedule(text).ToString() == text);
+  leaklab::FuzzCheck(ParseSchedule(text).ToString() == text);
 
   // The run as the load generator plans it: the phases, or 10 s of closed loop.
   std::chrono::milliseconds duration = schedule.PhasesDuration();
   if (duration.count() <= 0) duration = std::chrono::milliseconds(10'000);
   const RatePlan plan(schedule, duration);
-  Check(std::isfinite(plan.end_s()) && plan.end_s() >= 0);
+  leaklab::FuzzCheck(std::isfinite(plan.end_s()) && plan.end_s() >= 0);
   double previous = -1;
   for (int i = 0; i <= 16; ++i) {
     const double t = plan.end_s() * i / 16;
     (void)plan.ModeAt(t);
     const double slots = plan.SlotsBefore(t);
-    Check(!std::isnan(slots) && slots >= previous);
+    leaklab::FuzzCheck(!std::isnan(slots) && slots >= previous);
     previous = slots;
   }
   if (plan.has_paced() && std::isfinite(plan.total_slots())) {
     double last = -1;
     for (int i = 0; i <= 16; ++i) {
       const double at = plan.SlotTime(std::floor(plan.total_slots() * i / 16));
-      Check(!std::isnan(at) && at >= last);
+      leaklab::FuzzCheck(!std::isnan(at) && at >= last);
       last = at;
     }
   }

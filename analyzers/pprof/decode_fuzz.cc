@@ -5,13 +5,13 @@
 // back differently, is a finding (the abort below).
 
 #include <cstdint>
-#include <cstdlib>
 #include <string_view>
 
 #include "analyzers/pprof/attribution.h"
 #include "analyzers/pprof/heap_diff.h"
 #include "analyzers/pprof/profile.h"
 #include "analyzers/pprof/profile_kind.h"
+#include "common/fuzz_check.h"
 
 namespace {
 
@@ -31,10 +31,6 @@ DecodeLimits FuzzLimits() {
   return l;
 }
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -51,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)ReportsAsOfCollection(p);
   (void)SampleTypesText(p);
   // A profile minus itself has nothing left.
-  Check(DiffProfiles(p, p).samples.empty());
+  leaklab::FuzzCheck(DiffProfiles(p, p).samples.empty());
   // Attribution over the profile twice (no growth), as the analysis runs it.
   try {
     std::vector<NamedProfile> two{{"a", p}, {"b", p}};
@@ -62,6 +58,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // What was accepted encodes, and reads back equal.
   const std::string encoded = EncodeProfile(p);
-  Check(DecodeProfile(encoded, FuzzLimits()) == p);
+  leaklab::FuzzCheck(DecodeProfile(encoded, FuzzLimits()) == p);
   return 0;
 }

@@ -7,21 +7,18 @@
 // finding, when it does not hold.
 
 #include <cmath>
-#include <cstdlib>
 
 #include "analyzers/series/series.h"
+#include "common/fuzz_check.h"
 #include "common/input_limits.h"
 
 namespace leaklab::series {
 
 inline void CheckAcceptedSeries(const Series& s) {
-  auto check = [](bool ok) {
-    if (!ok) std::abort();
-  };
-  check(s.columns.size() == s.values.size());
-  check(s.columns.size() <= limits::kSeriesCsvColumns);
-  for (double t : s.t_s) check(std::isfinite(t) && std::fabs(t) <= kMaxTimeSeconds);
-  for (const auto& column : s.values) check(column.size() == s.t_s.size());
+  FuzzCheck(s.columns.size() == s.values.size());
+  FuzzCheck(s.columns.size() <= limits::kSeriesCsvColumns);
+  for (double t : s.t_s) FuzzCheck(std::isfinite(t) && std::fabs(t) <= kMaxTimeSeconds);
+  for (const auto& column : s.values) FuzzCheck(column.size() == s.t_s.size());
 }
 
 }  // namespace leaklab::series
