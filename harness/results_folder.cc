@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <string_view>
 
 #include "analyzers/series/series.h"
 #include "analyzers/verdict/folder.h"
@@ -73,6 +75,24 @@ fs::path ClaimDefaultFolder(std::string_view stem, std::string_view claim_file) 
                 " folders of that name exist already");
 }
 
+bool Exists(const fs::path& path) {
+  std::error_code ec;
+  return fs::exists(path, ec);
+}
+
+std::string NotOurs(const fs::path& path) {
+  return path.string() + ": exists and was not written by leaklab; it is left as it is";
+}
+
+// verdict.json as VerdictToJson writes it begins with its schema version.
+bool IsLeaklabVerdict(const fs::path& path) {
+  constexpr std::string_view kStart = "{\"schema_version\":";
+  std::string head(kStart.size(), '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  return in.gcount() == static_cast<std::streamsize>(kStart.size()) && head == kStart;
+}
+
 }  // namespace
 
 fs::path ClaimFolder(const fs::path& requested, std::string_view stem, std::string_view claim_file,
@@ -105,15 +125,22 @@ FolderAnalysis AnalyzeFolder(const fs::path& dir, bool write_report,
                              std::optional<verdict::Verdict> analyzed) {
   FolderAnalysis out;
   out.verdict = analyzed ? std::move(*analyzed) : verdict::AnalyzeResultsFolder(dir, {});
+  // Each file is written only when it is new or leaklab's own (issue 13): a
+  // folder `leaklab analyze DIR` is pointed at may hold files of the user's.
+  const fs::path diff = dir / "heap-diff.pb.gz";
   try {
-    WriteHeapDiffProfile(out.verdict, dir / "heap-diff.pb.gz");
+    if (Exists(diff) && !IsLeaklabHeapDiff(diff)) throw IoError(NotOurs(diff));
+    WriteHeapDiffProfile(out.verdict, diff);
   } catch (const std::exception& e) {
     out.verdict.explanation +=
         std::string(" Note: no heap diff profile was written: ") + e.what() + ".";
   }
   // The report shows verdict.json: it is brought up to date first.
+  const fs::path verdict_json = dir / "verdict.json";
   try {
-    WriteFileAtomically(dir / "verdict.json", verdict::VerdictToJson(out.verdict));
+    if (Exists(verdict_json) && !IsLeaklabVerdict(verdict_json))
+      throw IoError(NotOurs(verdict_json));
+    WriteFileAtomically(verdict_json, verdict::VerdictToJson(out.verdict));
   } catch (const std::exception& e) {
     out.write_error = e.what();
     return out;

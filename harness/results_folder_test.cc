@@ -171,5 +171,28 @@ TEST_F(ResultsFolderTest, AFolderThatCannotBeWrittenKeepsWhatItHas) {
   EXPECT_NE(Read(f.dir() / "series.csv").find("4.9"), std::string::npos);
 }
 
+// `leaklab analyze DIR` on a folder of the user's: a verdict.json or a
+// heap-diff.pb.gz leaklab did not write is left as it is, and said so;
+// files of its own are replaced.
+TEST_F(ResultsFolderTest, AnalysisNeverReplacesFilesItDidNotWrite) {
+  const fs::path dir = root_ / "users";
+  fs::create_directories(dir);
+  std::ofstream(dir / "series.csv") << "t_s,rss_bytes\n0,1\n1,2\n2,3\n";
+  std::ofstream(dir / "verdict.json") << "{\"mine\": true}\n";
+  std::ofstream(dir / "heap-diff.pb.gz") << "my own notes";
+  const FolderAnalysis a = AnalyzeFolder(dir, true);
+  EXPECT_EQ(a.write_error, (dir / "verdict.json").string() +
+                               ": exists and was not written by leaklab; it is left as it is");
+  EXPECT_EQ(Read(dir / "verdict.json"), "{\"mine\": true}\n");
+  EXPECT_EQ(Read(dir / "heap-diff.pb.gz"), "my own notes");
+  EXPECT_FALSE(fs::exists(dir / "report.html"));
+  // Its own verdict.json it replaces.
+  fs::remove(dir / "verdict.json");
+  EXPECT_EQ(AnalyzeFolder(dir, false).write_error, "");
+  const std::string first = Read(dir / "verdict.json");
+  EXPECT_EQ(AnalyzeFolder(dir, false).write_error, "");
+  EXPECT_EQ(Read(dir / "verdict.json"), first);
+}
+
 }  // namespace
 }  // namespace leaklab::harness

@@ -4,12 +4,14 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
 
 #include "common/atomic_file.h"
 #include "common/bytes.h"
 #include "common/duration.h"
 #include "common/function_name.h"
+#include "common/read_file.h"
 #include "report/html.h"
 #include "report/run_data.h"
 #include "report/svg_chart.h"
@@ -516,7 +518,8 @@ std::string RenderReport(const fs::path& dir) { return RenderReport(ReadRunData(
 std::string RenderReport(const RunData& d) {
   const std::string verdict = d.verdict ? d.verdict->verdict : "not analyzed";
   std::string html =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" +
+      std::string(kGeneratorMark) +
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
       // Nothing may be fetched: the page must work offline, from a USB stick.
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "
@@ -555,9 +558,29 @@ std::string RenderReport(const RunData& d) {
   return html;
 }
 
+bool IsLeaklabReport(const fs::path& path) {
+  // The mark is at the top; reports from before it end with the note.
+  constexpr size_t kLookBytes = 4096;
+  std::string head(kLookBytes, '\0');
+  std::ifstream in(path, std::ios::binary);
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<size_t>(in.gcount()));
+  return head.find(kGeneratorMark) != std::string::npos ||
+         ReadFileTail(path, kLookBytes).find("Made by <code>leaklab report</code>") !=
+             std::string::npos;
+}
+
 fs::path WriteReport(const fs::path& dir) {
-  const std::string html = RenderReport(dir);
   const fs::path path = dir / kReportFile;
+  // Never over a file leaklab did not write (issue 13): a folder of the
+  // user's may hold a report.html of their own.
+  std::error_code ec;
+  if (fs::exists(path, ec) && !IsLeaklabReport(path)) {
+    throw ReportError(path.string() +
+                      ": exists and was not written by leaklab; it is left as it is (move it "
+                      "away to get leaklab's report there)");
+  }
+  const std::string html = RenderReport(dir);
   WriteFileAtomically(path, html);
   return path;
 }

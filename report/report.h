@@ -25,6 +25,9 @@ class ReportError : public InputError {
 
 inline constexpr const char* kReportFile = "report.html";
 inline constexpr const char* kIndexFile = "index.html";
+// In the head of every page leaklab writes: how it knows a report.html it
+// may replace from one it must leave alone.
+inline constexpr const char* kGeneratorMark = "<meta name=\"generator\" content=\"leaklab\">";
 
 struct RunData;
 
@@ -35,8 +38,11 @@ std::string RenderReport(const RunData& d);
 
 // Writes dir/report.html whole (temporary file, then rename) and returns its
 // path. Throws ReportError, or std::runtime_error when it cannot be written;
-// nothing else in the folder is touched either way.
+// nothing else in the folder is touched either way. A report.html leaklab
+// did not write (IsLeaklabReport) is never replaced: ReportError naming it.
 std::filesystem::path WriteReport(const std::filesystem::path& dir);
+// Whether the file at `path` is a report leaklab wrote.
+bool IsLeaklabReport(const std::filesystem::path& path);
 
 // Where a workshop's run stands.
 enum class RunStatus { kPending, kRunning, kDone, kFailed, kNotRun };

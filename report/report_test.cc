@@ -57,6 +57,29 @@ class ReportTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// A report.html leaklab did not write is never replaced; one it wrote is,
+// whether it carries the generator mark or only the older closing note.
+TEST_F(ReportTest, NeverReplacesAReportItDidNotWrite) {
+  CopyFixture();
+  std::ofstream(dir_ / "report.html") << "<html>my own page</html>\n";
+  try {
+    WriteReport(dir_);
+    FAIL() << "replaced the user's report.html";
+  } catch (const ReportError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              (dir_ / "report.html").string() +
+                  ": exists and was not written by leaklab; it is left as it is (move it away to "
+                  "get leaklab's report there)");
+  }
+  EXPECT_EQ(ReadWholeFile(dir_ / "report.html", 1 << 20), "<html>my own page</html>\n");
+  std::ofstream(dir_ / "report.html") << "<p class=\"note\">Made by <code>leaklab report</code>";
+  WriteReport(dir_);
+  const std::string html = ReadWholeFile(dir_ / "report.html", 64 << 20);
+  EXPECT_NE(html.find(kGeneratorMark), std::string::npos);
+  EXPECT_TRUE(IsLeaklabReport(dir_ / "report.html"));
+  WriteReport(dir_);  // its own, replaced again
+}
+
 TEST_F(ReportTest, RealRunShowsVerdictChartsTrendEventsCausesAndManifest) {
   CopyFixture();
   const fs::path path = WriteReport(dir_);
