@@ -654,12 +654,14 @@ TEST_F(LeaklabCli, DiskWithoutRoomForTheReserveIsRefusedAtTheStart) {
   SmallDisk disk(dir_ / "disk", "512k");
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root)";
   const fs::path out = dir_ / "disk" / "run";
+  fs::create_directories(out);  // an empty folder of the user's
   const Result r = Leaklab({"run", "steady-state", "--duration", "2s", "--out", out.string()});
   EXPECT_EQ(r.exit.exit_code, 1) << r.err;
   EXPECT_NE(r.err.find("--out " + out.string() + ": cannot keep 1.0 MB in reserve"),
             std::string::npos)
       << r.err;
-  EXPECT_FALSE(fs::exists(out));
+  // The folder it was asked to use is left as it was: empty.
+  EXPECT_TRUE(fs::is_empty(out));
 }
 
 TEST_F(LeaklabCli, RefusesToOverwriteARecordedRun) {

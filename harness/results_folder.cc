@@ -160,14 +160,15 @@ ResultsFolder::ResultsFolder(const fs::path& requested, std::string_view stem,
                              json::object manifest, bool replace_analysis)
     : dir_(ClaimFolder(requested, stem, "manifest.json", replace_analysis)),
       last_flush_(Clock::now()) {
-  MakeReserve();
+  // A folder of a default name is leaklab's own; one the user named stays.
+  MakeReserve(/*remove_folder_on_failure=*/requested.empty());
   manifest_["schema_version"] = kManifestSchemaVersion;
   for (auto& field : manifest) manifest_[field.key()] = std::move(field.value());
   manifest_["status"] = "running";
   WriteManifest();
 }
 
-void ResultsFolder::MakeReserve() {
+void ResultsFolder::MakeReserve(bool remove_folder_on_failure) {
   const fs::path path = dir_ / kReserveFile;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   // posix_fallocate takes real blocks (a sparse file would reserve nothing).
@@ -177,12 +178,12 @@ void ResultsFolder::MakeReserve() {
     reserved_ = true;
     return;
   }
-  // Nothing of this run stays behind: the reserve, the claim, and the
-  // folder when it is empty then (it was new or empty when claimed).
+  // Nothing of this run stays behind: the reserve, the claim, and a folder
+  // leaklab named and made (it is empty again now).
   std::error_code ec;
   fs::remove(path, ec);
   fs::remove(dir_ / "manifest.json", ec);
-  fs::remove(dir_, ec);
+  if (remove_folder_on_failure) fs::remove(dir_, ec);
   throw IoError("--out " + dir_.string() + ": cannot keep " + FormatBytes(kReserveBytes) +
                 " in reserve there (" + std::strerror(rc) +
                 "); leaklab needs that much free to finish a folder if the disk fills");

@@ -115,7 +115,7 @@ class ResultsFolder {
   FolderAnalysis Finish(bool write_report, std::optional<verdict::Verdict> analyzed = std::nullopt);
 
  private:
-  void MakeReserve();
+  void MakeReserve(bool remove_folder_on_failure);
 
   std::filesystem::path dir_;
   boost::json::object manifest_;
