@@ -110,76 +110,81 @@ class Watcher {
     ResultsFolder folder(options_.out_dir, DefaultStem(), Manifest());
     folder.SetColumns(columns_);
     folder.Flush();
-    const Clock::time_point start = Clock::now();
-    auto elapsed_s = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-    EndReason reason = EndReason::kCompleted;
-    std::string detail = "watched for the whole duration";
-    size_t profiles = 0;
-    // Ticks in a row at which no source answered, and since when.
-    int64_t silent_ticks = 0;
-    double silent_since_s = 0;
+    start_ = Clock::now();
+    Ending end;
     // A failure of leaklab itself (the disk is full) ends the watch, which
     // still finishes its folder with what it recorded.
     try {
-      for (int64_t tick = 0;; ++tick) {
-        const Clock::time_point due = start + tick * options_.every;
-        if (due - start >= options_.duration) break;
-        if (!SleepUntil(due)) {
-          reason = EndReason::kInterrupted;
-          detail = "stopped by the user after " + FormatSeconds(elapsed_s());
-          break;
-        }
-        const double t_s = elapsed_s();
-        const Sample sample = TakeSample(folder, tick, t_s, profiles);
-        if (sample == Sample::kProcessExited) {
-          reason = EndReason::kProcessExited;
-          detail =
-              "process " + std::to_string(*options_.pid) + " exited after " + FormatSeconds(t_s);
-          folder.AddEvent(t_s, "process_exit", detail);
-          break;
-        }
-        if (sample == Sample::kNothingAnswered && silent_ticks++ == 0) silent_since_s = t_s;
-        if (sample == Sample::kTaken) silent_ticks = 0;
-        // A blip is a gap; a target silent this long is gone, and a watch
-        // that ends on silence did not watch a live target to the end.
-        const bool last_tick = (tick + 1) * options_.every >= options_.duration;
-        if (silent_ticks >= kMinSilentTicks &&
-            (t_s - silent_since_s >= kMaxSilence.count() || last_tick)) {
-          reason = EndReason::kTargetUnreachable;
-          detail = "the target stopped answering at " + FormatSeconds(silent_since_s) + " (" +
-                   std::to_string(silent_ticks) + " samples in a row without data)";
-          folder.AddEvent(t_s, "target_lost", detail);
-          break;
-        }
-        if (options_.progress) {
-          std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", elapsed_s(),
-                       folder.samples(), profiles);
-        }
-        folder.FlushIfDue();
-      }
+      end = SampleUntilDone(folder);
     } catch (const std::exception& e) {
-      reason = EndReason::kHarnessError;
-      detail = e.what();
+      end = {EndReason::kHarnessError, e.what()};
     }
     if (options_.progress) std::fprintf(stderr, "\r%*s\r", 60, "");
-    folder.manifest()["elapsed_s"] = elapsed_s();
-    folder.RecordEnd(reason, detail, elapsed_s());
+    folder.manifest()["elapsed_s"] = ElapsedS();
+    folder.RecordEnd(end.reason, end.detail, ElapsedS());
     json::object written{{"every_ms", options_.every.count()}};
     for (const ProfileSource& p : sources_) written[ProfileFileKind(p.kind)] = p.written;
     folder.manifest()["profiles"] = std::move(written);
     FolderAnalysis analysis = folder.Finish(options_.write_report);
     if (!analysis.write_error.empty()) throw IoError(analysis.write_error);
     return {folder.dir(),
-            reason,
-            detail,
+            end.reason,
+            end.detail,
             folder.samples(),
-            profiles,
+            profiles_,
             std::move(analysis.verdict),
             std::move(analysis.report),
             std::move(analysis.report_error)};
   }
 
  private:
+  struct Ending {
+    EndReason reason = EndReason::kCompleted;
+    std::string detail = "watched for the whole duration";
+  };
+
+  double ElapsedS() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  // One sample per tick until the duration is over, the user stops it, the
+  // process exits, or the target stops answering.
+  Ending SampleUntilDone(ResultsFolder& folder) {
+    // Ticks in a row at which no source answered, and since when.
+    int64_t silent_ticks = 0;
+    double silent_since_s = 0;
+    for (int64_t tick = 0;; ++tick) {
+      const Clock::time_point due = start_ + tick * options_.every;
+      if (due - start_ >= options_.duration) return {};
+      if (!SleepUntil(due))
+        return {EndReason::kInterrupted, "stopped by the user after " + FormatSeconds(ElapsedS())};
+      const double t_s = ElapsedS();
+      const Sample sample = TakeSample(folder, tick, t_s, profiles_);
+      if (sample == Sample::kProcessExited) {
+        Ending end{EndReason::kProcessExited, "process " + std::to_string(*options_.pid) +
+                                                  " exited after " + FormatSeconds(t_s)};
+        folder.AddEvent(t_s, "process_exit", end.detail);
+        return end;
+      }
+      if (sample == Sample::kNothingAnswered && silent_ticks++ == 0) silent_since_s = t_s;
+      if (sample == Sample::kTaken) silent_ticks = 0;
+      // A blip is a gap; a target silent this long is gone, and a watch
+      // that ends on silence did not watch a live target to the end.
+      const bool last_tick = (tick + 1) * options_.every >= options_.duration;
+      if (silent_ticks >= kMinSilentTicks &&
+          (t_s - silent_since_s >= kMaxSilence.count() || last_tick)) {
+        Ending end{EndReason::kTargetUnreachable,
+                   "the target stopped answering at " + FormatSeconds(silent_since_s) + " (" +
+                       std::to_string(silent_ticks) + " samples in a row without data)"};
+        folder.AddEvent(t_s, "target_lost", end.detail);
+        return end;
+      }
+      if (options_.progress) {
+        std::fprintf(stderr, "\r  %.0f s  %zu samples  %zu profiles   ", ElapsedS(),
+                     folder.samples(), profiles_);
+      }
+      folder.FlushIfDue();
+    }
+  }
+
   static const char* ProfileFileKind(pprof::ProfileKind kind) {
     return kind == pprof::ProfileKind::kWorkers ? "workers" : "heap";
   }
@@ -444,6 +449,8 @@ class Watcher {
   loadgen::HttpUrl metrics_url_;
   std::vector<MetricColumn> metric_columns_;
   std::vector<std::string> columns_;
+  Clock::time_point start_;
+  size_t profiles_ = 0;  // profiles written
 };
 
 }  // namespace
