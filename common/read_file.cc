@@ -67,4 +67,12 @@ std::string ReadFileTail(const std::filesystem::path& path, std::uintmax_t max_b
   return s;
 }
 
+std::string ReadFileHead(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
+  if (!file) return "";
+  std::string s(max_bytes, '\0');
+  s.resize(std::fread(s.data(), 1, max_bytes, file.get()));
+  return s;
+}
+
 }  // namespace leaklab

@@ -5,6 +5,7 @@
 // profiles, JSON) has a size limit stated by its reader, so that a wrong path
 // (a disk image, /dev/zero) is refused instead of exhausting memory.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -42,6 +43,10 @@ std::string ReadWholeFile(const std::filesystem::path& path, std::uintmax_t max_
 // The last `max_bytes` bytes of `path`, trailing line ends removed; "" when
 // it cannot be read (for quoting a log in an error message).
 std::string ReadFileTail(const std::filesystem::path& path, std::uintmax_t max_bytes);
+
+// The first `max_bytes` bytes of `path` (fewer when it is shorter); "" when
+// it cannot be read (for telling whose a file is by its start).
+std::string ReadFileHead(const std::filesystem::path& path, std::size_t max_bytes);
 
 }  // namespace leaklab
 

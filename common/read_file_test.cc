@@ -72,5 +72,14 @@ TEST(ReadFileTail, KeepsTheEndWithoutLineEnds) {
   EXPECT_EQ(ReadFileTail("/nonexistent/leaklab/log", 20), "");
 }
 
+TEST(ReadFileHead, FirstBytesOrNothing) {
+  const std::filesystem::path path = std::filesystem::temp_directory_path() / "leaklab-head.txt";
+  std::ofstream(path) << "0123456789";
+  EXPECT_EQ(ReadFileHead(path, 4), "0123");
+  EXPECT_EQ(ReadFileHead(path, 100), "0123456789");
+  EXPECT_EQ(ReadFileHead("/no/such/file", 4), "");
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace leaklab

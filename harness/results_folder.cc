@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string_view>
 
 #include "analyzers/series/series.h"
@@ -87,10 +86,7 @@ std::string NotOurs(const fs::path& path) {
 // verdict.json as VerdictToJson writes it begins with its schema version.
 bool IsLeaklabVerdict(const fs::path& path) {
   constexpr std::string_view kStart = "{\"schema_version\":";
-  std::string head(kStart.size(), '\0');
-  std::ifstream in(path, std::ios::binary);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  return in.gcount() == static_cast<std::streamsize>(kStart.size()) && head == kStart;
+  return ReadFileHead(path, kStart.size()) == kStart;
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 
 #include "common/atomic_file.h"
@@ -561,10 +560,7 @@ std::string RenderReport(const RunData& d) {
 bool IsLeaklabReport(const fs::path& path) {
   // The mark is at the top; reports from before it end with the note.
   constexpr size_t kLookBytes = 4096;
-  std::string head(kLookBytes, '\0');
-  std::ifstream in(path, std::ios::binary);
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
+  const std::string head = ReadFileHead(path, kLookBytes);
   return head.find(kGeneratorMark) != std::string::npos ||
          ReadFileTail(path, kLookBytes).find("Made by <code>leaklab report</code>") !=
              std::string::npos;
