@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <cmath>
 #include <csignal>
@@ -168,7 +169,19 @@ class LoadDriver {
 struct Plan {
   std::string variant;
   loadgen::LoadOptions load;
+  // Flags that were accepted but do nothing for this scenario; printed before
+  // the run and kept in manifest.json ("warnings"), so that neither the user
+  // nor a later reader of the folder takes them for what the run did.
+  std::vector<std::string> warnings;
 };
+
+// "{key}" anywhere the load generator fills it in: the target or a header.
+bool CarriesKey(const loadgen::LoadOptions& load) {
+  constexpr std::string_view kKey = "{key}";
+  if (load.path_template.find(kKey) != std::string::npos) return true;
+  return std::any_of(load.headers.begin(), load.headers.end(),
+                     [&](const std::string& h) { return h.find(kKey) != std::string::npos; });
+}
 
 Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
   Plan plan;
@@ -194,6 +207,11 @@ Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
   load.connections = options.connections.value_or(scenario.connections);
   load.seed = options.seed;
   load.keys = options.keys;
+  if (load.keys.kind != loadgen::KeySpec::Kind::kUnique && !CarriesKey(load)) {
+    plan.warnings.push_back(
+        "--keys " + loadgen::FormatKeySpec(load.keys) + " has no effect: " + scenario.name +
+        "'s requests (" + load.path_template + ") carry no {key}, so no two of them repeat a key");
+  }
   load.schedule = options.schedule.value_or(scenario.schedule);
   // --duration, else as long as the schedule's phases.
   const milliseconds phases = load.schedule.PhasesDuration();
@@ -250,6 +268,7 @@ json::object RunManifest(const ScenarioEntry& scenario, const Plan& plan,
       {"kernel", KernelRelease()},
       {"cpus", std::thread::hardware_concurrency()},
       {"start_time", UtcIsoTime()},
+      {"warnings", json::value_from(plan.warnings)},
   };
 }
 
@@ -488,6 +507,7 @@ class Experiment {
 
 RunOutcome RunExperiment(const ScenarioEntry& scenario, const RunOptions& options) {
   Plan plan = CheckRun(scenario, options);
+  for (const std::string& w : plan.warnings) options.on_warning(w);
   Experiment experiment(scenario, options, std::move(plan));
   return experiment.Run();
 }

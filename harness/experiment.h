@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -26,7 +27,7 @@ struct RunOptions {
   std::optional<double> rate_per_s;
   // Replaces the scenario's whole schedule, phases and events.
   std::optional<loadgen::Schedule> schedule;
-  loadgen::KeySpec keys;  // what "{key}" becomes; the scenarios use "{n}"
+  loadgen::KeySpec keys;  // what "{key}" becomes in the scenario's requests
   std::chrono::milliseconds sample_interval{100};
   // Heap and worker profiles are fetched this often into profiles/; 0 = never.
   // The server builds them so as to leave its memory as it was (see
@@ -47,6 +48,9 @@ struct RunOptions {
   std::vector<std::string> command_line;
   // Set by a signal handler: end the run early, keeping what was sampled.
   const std::atomic<bool>* interrupted = nullptr;
+  // Told, before the run starts, of flags that will have no effect (they are
+  // also kept in manifest.json's "warnings").
+  std::function<void(const std::string&)> on_warning = [](const std::string&) {};
 };
 
 struct RunOutcome {

@@ -676,6 +676,33 @@ TEST_F(LeaklabCli, RefusesToOverwriteARecordedRun) {
   EXPECT_EQ(ReadWholeFile(out / "manifest.json", kMaxFileBytes), "{\"precious\":true}\n");
 }
 
+// A key language applied to requests that carry no key changes nothing; the
+// run says so up front and in its manifest rather than recording keys it
+// never sent.
+TEST_F(LeaklabCli, KeysForAPathWithoutAKeyAreWarnedOfAndRecordedAsSuch) {
+  fs::path out = dir_ / "run";
+  Result r = Leaklab({"run", "global-request-tracker", "--keys", "uniform:10", "--duration", "1s",
+                      "--profile-every", "0s", "--out", out.string()});
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: --keys uniform:10 has no effect"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("/track?id={n}"), std::string::npos) << r.err;
+  json::object manifest =
+      json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
+  const json::array& warnings = manifest.at("warnings").as_array();
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(std::string(warnings[0].as_string()).find("--keys uniform:10"), std::string::npos);
+
+  // A scenario whose requests carry {key} takes the same flag without a word.
+  out = dir_ / "cache";
+  r = Leaklab({"run", "unbounded-cache", "--keys", "uniform:10", "--duration", "1s",
+               "--profile-every", "0s", "--out", out.string()});
+  ASSERT_EQ(r.exit.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  manifest = json::parse(ReadWholeFile(out / "manifest.json", kMaxFileBytes)).as_object();
+  EXPECT_TRUE(manifest.at("warnings").as_array().empty());
+  EXPECT_EQ(manifest.at("flags").at("keys").as_string(), "uniform:10");
+}
+
 TEST_F(LeaklabCli, CatalogGivesEveryVariantAnExpectedVerdict) {
   size_t variants = 0;
   for (const ScenarioEntry& s : LoadCatalog(fs::path(LEAKLAB_BIN_DIR) / "leaklab-scenario")) {

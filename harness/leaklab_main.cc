@@ -122,6 +122,9 @@ int CmdRun(const std::vector<std::string>& args) {
   std::optional<harness::RunCommand> cmd = harness::ParseRunCommand(args, std::cout);
   if (!cmd) return kExitOk;  // --help
   cmd->options.progress = ::isatty(STDERR_FILENO) != 0;
+  cmd->options.on_warning = [](const std::string& line) {
+    std::fprintf(stderr, "leaklab: warning: %s\n", Printable(line).c_str());
+  };
   const std::vector<harness::ScenarioEntry> catalog =
       harness::LoadCatalog(cmd->options.scenario_binary);
   const harness::ScenarioEntry* scenario = nullptr;

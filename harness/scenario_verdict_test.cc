@@ -16,6 +16,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/duration.h"
@@ -150,6 +151,47 @@ INSTANTIATE_TEST_SUITE_P(Catalog, ScenarioVerdict, ::testing::ValuesIn(CatalogCa
                            }
                            return name;
                          });
+
+// Growth per key, not per request: the leaky cache under 1000 repeated keys
+// holds at most those keys, and stops growing once it has seen them (all of
+// them within about 7,000 requests, 7 s at the default rate; most within 3 s,
+// which the analysis leaves out as warm-up). The verdict's hint that a run
+// repeating keys tells the two apart needs exactly this run to work.
+TEST(RepeatedKeys, TheLeakyCacheIsBoundedByItsKeys) {
+  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "repeated-keys";
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  fs::path log = dir.string() + ".log";
+  ExitInfo run;
+  {
+    ChildProcess leaklab(Bin("leaklab"),
+                         {"run", "unbounded-cache", "--variant", "leaky", "--keys", "uniform:1000",
+                          "--out", dir.string(), "--expect", "no-leak"},
+                         log);
+    run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n"
+                              << ReadFileTail(log, kLogTailBytes) << "\n"
+                              << ReadFileTail(dir / "verdict.json", kMaxFileBytes);
+  // The cache's own count: at most the 1000 keys, and nearly all of them.
+  const std::string series = ReadWholeFile(dir / "series.csv", kMaxFileBytes);
+  auto split = [](std::string_view line) {
+    std::vector<std::string> cells;
+    for (size_t b = 0, e = 0; b <= line.size(); b = e + 1) {
+      e = std::min(line.find(',', b), line.size());
+      cells.emplace_back(line.substr(b, e - b));
+    }
+    return cells;
+  };
+  const std::vector<std::string> header = split(series.substr(0, series.find('\n')));
+  const std::string last = series.substr(series.rfind('\n', series.size() - 2) + 1);
+  const std::vector<std::string> cells = split(last.substr(0, last.find('\n')));
+  const auto column = std::find(header.begin(), header.end(), "keys_total") - header.begin();
+  ASSERT_LT(static_cast<size_t>(column), std::min(header.size(), cells.size())) << series;
+  const double keys = std::stod(cells[static_cast<size_t>(column)]);
+  EXPECT_LE(keys, 1000) << last;
+  EXPECT_GE(keys, 990) << last;
+}
 
 // The incident's team diffed heap snapshots with go tool pprof; the profiles
 // a run saves must support exactly that, and name the allocation site.
