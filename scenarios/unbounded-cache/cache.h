@@ -14,6 +14,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "scenarios/runtime/scenario.h"
@@ -52,6 +53,9 @@ struct Record {
   std::vector<int32_t> tag_ids;
 };
 using Records = std::vector<std::unique_ptr<Record>>;
+// The same records by value: the incident's first, wrong fix (ToDomain
+// returning domain.C instead of *domain.C, so that nothing "escapes").
+using RecordValues = std::vector<Record>;
 
 // The repository: "queries the database", i.e. derives the same rows from the
 // same key every time, so a cached and a fresh answer can be compared.
@@ -70,13 +74,29 @@ struct Summary {
   uint64_t checksum = 0;
 };
 Summary SummarizeRecords(const Records& records);
+Summary SummarizeRecords(const RecordValues& records);
 Summary SummarizeEncoded(std::string_view blob);
 
 // The compact form a cache keeps: the fields the endpoint serves (id, score,
 // title, tags), packed; not the domain objects.
 std::string EncodeRecords(const Records& records);
+std::string EncodeRecords(const RecordValues& records);
 
-using Blob = std::shared_ptr<const std::string>;
+// One query's result as the usecase hands it to a cache (the domain objects,
+// by pointer or by value) and as a cache holds it: those objects themselves,
+// as the incident's go-cache held its `datas`, or their compact encoding.
+using CachedResult = std::variant<std::string, Records, RecordValues>;
+using Blob = std::shared_ptr<const CachedResult>;
+Summary Summarize(const CachedResult& result);
+// The heap bytes a result holds: its string or vector buffers, the records
+// and their strings' buffers (capacities, not sizes).
+int64_t ResultBytes(const CachedResult& result);
+
+// What a cache keeps of a result it is given.
+enum class Keep {
+  kEncoded,  // EncodeRecords' compact copy; the objects die with the request
+  kObjects,  // the domain objects themselves, moved in (the incident's cache)
+};
 
 // Heterogeneous lookup, so that Get(string_view) builds no std::string.
 struct StringHash {
@@ -90,18 +110,19 @@ class ResultCache {
   virtual ~ResultCache() = default;
   // The entry for `key`, or null when there is none or it has expired.
   virtual Blob Get(std::string_view key) = 0;
-  // Stores an encoded copy of `records` under `key`. True when the cache did
-  // not hold `key` before (expired entries it still holds count as held).
-  virtual bool Set(std::string key, const Records& records) = 0;
+  // Stores `result` under `key`: the objects or an encoded copy, as the
+  // cache was made to keep (Keep). True when the cache did not hold `key`
+  // before (expired entries it still holds count as held).
+  virtual bool Set(std::string key, CachedResult result) = 0;
   // Entries held, expired ones included.
   virtual size_t size() const = 0;
   // The sum of EntryChargeBytes() over the entries held.
   virtual int64_t charged_bytes() const = 0;
 };
 
-// What one entry costs, as both caches count it: its key, its encoded value,
-// and a fixed estimate for the bookkeeping around them.
-int64_t EntryChargeBytes(std::string_view key, const std::string& blob);
+// What one entry costs, as both caches count it: its key, its value
+// (ResultBytes), and a fixed estimate for the bookkeeping around them.
+int64_t EntryChargeBytes(std::string_view key, const CachedResult& value);
 
 // A map with an expiry per entry, like Go's patrickmn/go-cache: Get() treats
 // an expired entry as missing but leaves it in the map; only DeleteExpired()
@@ -114,6 +135,7 @@ class ExpiringCache final : public ResultCache {
     // cleanupInterval <= 0).
     std::chrono::milliseconds cleanup_interval{0};
     NowFunction now = Clock::now;
+    Keep keep = Keep::kEncoded;
   };
 
   explicit ExpiringCache(Options options);
@@ -123,7 +145,7 @@ class ExpiringCache final : public ResultCache {
   ExpiringCache& operator=(const ExpiringCache&) = delete;
 
   Blob Get(std::string_view key) override;
-  bool Set(std::string key, const Records& records) override;
+  bool Set(std::string key, CachedResult result) override;
   size_t size() const override;
   int64_t charged_bytes() const override;
 
@@ -158,8 +180,9 @@ class LruCache final : public ResultCache {
   LruCache(std::chrono::milliseconds ttl, int64_t max_bytes, NowFunction now = Clock::now);
 
   Blob Get(std::string_view key) override;
-  // An entry larger than the whole budget is not stored (returns false).
-  bool Set(std::string key, const Records& records) override;
+  // Keeps the encoded copy. An entry larger than the whole budget is not
+  // stored (returns false).
+  bool Set(std::string key, CachedResult result) override;
   size_t size() const override;
   int64_t charged_bytes() const override;
 
@@ -193,8 +216,11 @@ class QueryUsecase {
     Source source = Source::kRepo;
   };
 
+  // How the repository's rows become domain objects.
+  enum class Convert { kPointers, kValues };
   // Past `store_limit_bytes` of cached entries nothing more is stored.
-  QueryUsecase(const Repo& repo, ResultCache& cache, int64_t store_limit_bytes);
+  QueryUsecase(const Repo& repo, ResultCache& cache, int64_t store_limit_bytes,
+               Convert convert = Convert::kPointers);
 
   Result GetDatas(std::string_view key);
 
@@ -202,6 +228,7 @@ class QueryUsecase {
   const Repo& repo_;
   ResultCache& cache_;
   const int64_t store_limit_bytes_;
+  const Convert convert_;
 };
 
 }  // namespace unbounded_cache

@@ -115,7 +115,8 @@ TEST(ExpiringCache, JanitorDeletesExpiredEntriesOnly) {
   EXPECT_TRUE(Eventually([&] { return cache.size() == 1; }));
   EXPECT_EQ(cache.Get("old"), nullptr);
   EXPECT_NE(cache.Get("new"), nullptr);
-  EXPECT_EQ(cache.charged_bytes(), EntryChargeBytes("new", EncodeRecords(RecordsFor("new"))));
+  EXPECT_EQ(cache.charged_bytes(),
+            EntryChargeBytes("new", CachedResult(EncodeRecords(RecordsFor("new")))));
 
   clock.Advance(milliseconds(600));
   EXPECT_TRUE(Eventually([&] { return cache.size() == 0; }));
@@ -151,7 +152,7 @@ class LruCacheTest : public ::testing::Test {
  protected:
   // Entries differ in size by a few dozen bytes (titles and tag counts vary).
   static int64_t Charge(const std::string& key) {
-    return EntryChargeBytes(key, EncodeRecords(RecordsFor(key)));
+    return EntryChargeBytes(key, CachedResult(EncodeRecords(RecordsFor(key))));
   }
 };
 
@@ -231,9 +232,58 @@ TEST(QueryUsecase, StoresNothingPastItsLimit) {
   EXPECT_EQ(usecase.GetDatas("2").source, QueryUsecase::Source::kRepo);
 }
 
+// The incident's cache kept the very objects ToDomain made (go-cache held
+// `datas`): the entry is those records, moved in, not a copy of them.
+TEST(ExpiringCache, KeepingObjectsHoldsTheRecordsThemselves) {
+  ExpiringCache cache({.default_ttl = milliseconds(10'000'000),
+                       .cleanup_interval = milliseconds(0),
+                       .keep = Keep::kObjects});
+  Records records = RecordsFor("5");
+  const Record* first = records.front().get();
+  const Summary fresh = SummarizeRecords(records);
+  EXPECT_TRUE(cache.Set("5", std::move(records)));
+  Blob kept = cache.Get("5");
+  ASSERT_NE(kept, nullptr);
+  const Records* held = std::get_if<Records>(kept.get());
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(held->front().get(), first);
+  EXPECT_EQ(Summarize(*kept).checksum, fresh.checksum);
+  // The charge counts the objects' buffers: several times the encoding.
+  const int64_t encoded = EntryChargeBytes("5", CachedResult(EncodeRecords(RecordsFor("5"))));
+  EXPECT_GT(cache.charged_bytes(), 3 * encoded);
+  EXPECT_EQ(cache.charged_bytes(), EntryChargeBytes("5", *kept));
+}
+
+// The wrong fix converts by value; the answers, and what a cache holds, are
+// the same records.
+TEST(QueryUsecase, ConvertingByValueGivesTheSameAnswers) {
+  Repo repo;
+  ExpiringCache pointers_cache({.default_ttl = milliseconds(10'000'000),
+                                .cleanup_interval = milliseconds(0),
+                                .keep = Keep::kObjects});
+  ExpiringCache values_cache({.default_ttl = milliseconds(10'000'000),
+                              .cleanup_interval = milliseconds(0),
+                              .keep = Keep::kObjects});
+  QueryUsecase pointers(repo, pointers_cache, int64_t{1} << 30);
+  QueryUsecase values(repo, values_cache, int64_t{1} << 30, QueryUsecase::Convert::kValues);
+  const QueryUsecase::Result a = pointers.GetDatas("17");
+  const QueryUsecase::Result b = values.GetDatas("17");
+  EXPECT_EQ(a.summary.checksum, b.summary.checksum);
+  EXPECT_EQ(a.summary.rows, 32u);
+  ASSERT_NE(values_cache.Get("17"), nullptr);
+  EXPECT_TRUE(std::holds_alternative<RecordValues>(*values_cache.Get("17")));
+  EXPECT_EQ(values.GetDatas("17").source, QueryUsecase::Source::kCache);
+  EXPECT_EQ(values.GetDatas("17").summary.checksum, a.summary.checksum);
+  // By value or by pointer, the records cost about the same.
+  const double ratio = static_cast<double>(values_cache.charged_bytes()) /
+                       static_cast<double>(pointers_cache.charged_bytes());
+  EXPECT_GT(ratio, 0.8);
+  EXPECT_LT(ratio, 1.2);
+}
+
 TEST(Scenario, HandlesQueriesAndRejectsBadKeys) {
   runtime::ScenarioInfo info = UnboundedCacheInfo();
-  ASSERT_EQ(info.variants.size(), 3u);
+  ASSERT_EQ(info.variants.size(), 5u);
   for (const auto& v : info.variants) {
     std::unique_ptr<runtime::Scenario> s = info.create(v.name);
     ASSERT_NE(s, nullptr) << v.name;
@@ -246,6 +296,10 @@ TEST(Scenario, HandlesQueriesAndRejectsBadKeys) {
     EXPECT_NE(first.body.find("\"source\":\"db\""), std::string::npos) << first.body;
     runtime::Response second = s->Handle(request);
     EXPECT_NE(second.body.find("\"source\":\"cache\""), std::string::npos) << second.body;
+    // Whatever the cache keeps, it answers as the repository did.
+    EXPECT_EQ(first.body.substr(0, first.body.find("\"source\"")),
+              second.body.substr(0, second.body.find("\"source\"")))
+        << v.name;
 
     request.query = "";
     EXPECT_EQ(s->Handle(request).status, 400);
