@@ -383,6 +383,31 @@ std::string StackText(const std::vector<std::string>& stack, size_t skip) {
   return out;
 }
 
+// "Allocated most" beside "grew most": the sites ranked by what they
+// allocated over the profiles (alloc_space), each with its share of the
+// growth. A site high here and at 0 % of the growth is the look-alike a
+// profile ranked by allocation blames first.
+std::string AllocatingTable(const VerdictView& v) {
+  if (v.allocating.empty()) return "";
+  std::string out =
+      "<h3>Allocated most, and what of it was kept</h3><p class=\"note\">The same heap profiles "
+      "ranked by the bytes each site allocated between the first profile and the last (their "
+      "<code>alloc_space</code>, freed or not), beside its share of the growth above. Busy is not "
+      "guilty: a site can allocate most and keep nothing.</p><table class=\"sites allocating\">"
+      "<tr><th>share of all allocated</th><th>allocated</th><th>share of the growth</th>"
+      "<th>allocation site</th></tr>";
+  constexpr size_t kMaxAllocating = 5;
+  for (size_t i = 0; i < v.allocating.size() && i < kMaxAllocating; ++i) {
+    const AllocatingView& a = v.allocating[i];
+    out += "<tr class=\"site\"><td class=\"num\">" + ShareBar(a.share) + "</td><td class=\"num\">" +
+           Escape(a.allocated ? FormatBytes(*a.allocated) : "-") + "</td><td class=\"num\">" +
+           ShareBar(a.growth_share) + "</td><td><code class=\"site-name\">" + FrameHtml(a.site) +
+           "</code></td></tr>";
+  }
+  out += "</table>\n";
+  return out;
+}
+
 std::string SitesTable(const VerdictView& v) {
   if (v.sites.empty()) return "";
   // Under a verdict that memory does not grow, the sites that grew are the
@@ -539,6 +564,7 @@ std::string RenderReport(const RunData& d) {
     html += SignalsTable(*d.verdict);
     html += WorkTable(*d.verdict);
     html += SitesTable(*d.verdict);
+    html += AllocatingTable(*d.verdict);
     html += GroupsTable(*d.verdict);
     html += ExhaustionText(*d.verdict);
     html += ReleaseTable(*d.verdict);

@@ -162,6 +162,33 @@ TEST_F(ReportTest, VerdictWithOnlyAVerdictDrawsWhatItCan) {
   EXPECT_EQ(html.find("allocation sites"), std::string::npos);
 }
 
+TEST_F(ReportTest, AllocatedMostIsShownBesideGrewMost) {
+  WriteFile(dir_ / "series.csv", "t_s,heap_inuse_bytes\n0,10\n1,20\n2,30\n");
+  WriteFile(dir_ / "verdict.json",
+            R"({"verdict": "leak", "evidence": {"profiles": {"heap": {
+      "sites": [{"site": "Cache::Set", "stack": ["Cache::Set"], "share": 1, "growth_bytes": 3e6}],
+      "allocating": [
+        {"site": "Repo::ToDomain", "allocated_bytes": 27e6, "share": 0.9, "growth_share": 0},
+        {"site": "Cache::Set", "allocated_bytes": 3e6, "share": 0.1, "growth_share": 1},
+        {"site": 5}]}}}})");
+  const std::string html = RenderReport(dir_);
+  const size_t table = html.find("<h3>Allocated most");
+  ASSERT_NE(table, std::string::npos);
+  EXPECT_LT(html.find("Where it grows"), table);  // after what grew
+  const std::string rows = html.substr(table);
+  const size_t to_domain = rows.find("Repo::ToDomain");
+  ASSERT_NE(to_domain, std::string::npos);
+  EXPECT_LT(to_domain, rows.find("Cache::Set"));
+  EXPECT_NE(rows.find("27 MB"), std::string::npos);
+  EXPECT_NE(rows.find("90 %"), std::string::npos);
+  // The row without a name is left out, not drawn blank.
+  EXPECT_EQ(rows.find("<td><code class=\"site-name\"></code>"), std::string::npos);
+
+  // Without the field (older verdicts, profiles without alloc_space): no table.
+  WriteFile(dir_ / "verdict.json", R"({"verdict": "leak"})");
+  EXPECT_EQ(RenderReport(dir_).find("Allocated most"), std::string::npos);
+}
+
 TEST_F(ReportTest, FieldsOfOtherTypesOrUnknownFieldsAreLeftOut) {
   WriteFile(dir_ / "series.csv", "t_s,rss_bytes\n0,10\n1,20\n2,30\n3,40\n");
   // window_s is a string, the CI has one end unbounded, sites is an object,

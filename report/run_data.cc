@@ -372,6 +372,13 @@ VerdictView ParseVerdictJson(const std::string& text, const std::string& source)
         if (!sv.site.empty() || !sv.stack.empty()) v.sites.push_back(std::move(sv));
       }
     }
+    if (const json::value* a = Field(heap, "allocating"); a != nullptr && a->is_array()) {
+      for (const json::value& s : a->as_array()) {
+        AllocatingView av{Str(Field(&s, "site")), Num(Field(&s, "allocated_bytes")),
+                          Num(Field(&s, "share")), Num(Field(&s, "growth_share"))};
+        if (!av.site.empty()) v.allocating.push_back(std::move(av));
+      }
+    }
   }
   if (const json::value* workers = Field(profiles, "workers");
       workers != nullptr && workers->is_object()) {

@@ -42,6 +42,13 @@ struct SiteView {
   std::optional<double> share, growth, first, last;
 };
 
+// A site ranked by what it allocated (freed or not), with its share of the
+// in-use growth: verdict.json's evidence.profiles.heap.allocating.
+struct AllocatingView {
+  std::string site;
+  std::optional<double> allocated, share, growth_share;
+};
+
 struct WorkerGroupView {
   std::string wait_point, spawn_site, blocked_in;
   std::vector<std::string> stack;
@@ -67,6 +74,7 @@ struct VerdictView {
   std::vector<std::pair<std::string, std::string>> release;  // label, value
   std::optional<ExhaustionView> exhaustion;
   std::vector<SiteView> sites;
+  std::vector<AllocatingView> allocating;
   std::vector<WorkerGroupView> groups;
   std::string heap_profiles_note, worker_profiles_note;  // e.g. "6 profiles over 10 s"
   std::string diff_profile;

@@ -1,8 +1,10 @@
 #include "analyzers/pprof/attribution.h"
 
 #include <algorithm>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "analyzers/pprof/stacks.h"
 
@@ -69,15 +71,18 @@ Growth GrowthOf(const std::vector<double>& x, const std::vector<double>& y) {
   return g;
 }
 
-// Per-stack values of one sample type across the profiles.
+// Per-stack values of one sample type across the profiles, and optionally
+// of a second one, gathered in the same pass (symbolizing and keying the
+// stacks is most of the cost).
 struct StackSeries {
   std::vector<std::string> keys;            // stack keys, in first-seen order
   std::vector<std::vector<double>> values;  // [stack][profile]
   std::vector<double> totals;               // [profile]
+  std::vector<std::vector<double>> second;  // [stack][profile], when asked for
 };
 
 StackSeries CollectStacks(const std::vector<NamedProfile>& profiles, size_t value_index,
-                          FrameTable& table) {
+                          FrameTable& table, std::optional<size_t> second_index = std::nullopt) {
   StackSeries s;
   s.totals.assign(profiles.size(), 0);
   std::unordered_map<std::string, size_t> index;
@@ -91,8 +96,11 @@ StackSeries CollectStacks(const std::vector<NamedProfile>& profiles, size_t valu
       if (inserted) {
         s.keys.push_back(it->first);
         s.values.emplace_back(profiles.size(), 0.0);
+        if (second_index) s.second.emplace_back(profiles.size(), 0.0);
       }
       s.values[it->second][p] += v;
+      if (second_index)
+        s.second[it->second][p] += static_cast<double>(sample.values[*second_index]);
     }
   }
   return s;
@@ -121,6 +129,51 @@ bool IsRuntimeFrame(const Frame& f) {
          f.function.starts_with("internal/poll.runtime_");
 }
 
+// The site of a stack: the innermost frame of the program's own code.
+// Without inlining (a debug build), the leaf is the standard library's
+// allocator (std::__new_allocator::allocate, std::string::_M_create), which
+// says how, not who. All-library stacks keep their leaf.
+FrameId SiteOf(const std::vector<FrameId>& ids, FrameTable& table) {
+  if (ids.empty()) return table.Intern({"[no stack]", "", 0});
+  for (FrameId id : ids) {
+    if (!table.at(id).IsLibrary()) return id;
+  }
+  return ids.front();
+}
+
+bool HasProfilerFrame(const std::vector<FrameId>& ids, const FrameTable& table) {
+  return std::any_of(ids.begin(), ids.end(), [&](FrameId id) { return table.at(id).IsProfiler(); });
+}
+
+// Sites ranked by alloc_space allocated over the span, with the in-use
+// growth share each had in `grown` (AttributeHeapGrowth's sites).
+// Sites with their summed alloc_space series, ranked by what they allocated
+// over the span, each with the in-use growth share it had in `grown`
+// (AttributeHeapGrowth's sites).
+std::vector<AllocatingSite> RankAllocatingSites(
+    const std::vector<std::pair<Frame, std::vector<double>>>& by_site, const std::vector<double>& x,
+    const std::vector<GrowingSite>& grown) {
+  std::vector<AllocatingSite> out;
+  double total = 0;
+  for (const auto& [frame, values] : by_site) {
+    const double allocated = GrowthOf(x, values).growth;
+    if (allocated <= 0) continue;
+    AllocatingSite a{frame, allocated};
+    for (const GrowingSite& g : grown) {
+      if (g.site == a.site) a.growth_share = g.bytes.share;
+    }
+    total += allocated;
+    out.push_back(std::move(a));
+  }
+  std::sort(out.begin(), out.end(), [](const AllocatingSite& a, const AllocatingSite& b) {
+    return a.allocated != b.allocated ? a.allocated > b.allocated
+                                      : a.site.function < b.site.function;
+  });
+  for (AllocatingSite& a : out) a.share = a.allocated / total;
+  if (out.size() > kMaxReported) out.resize(kMaxReported);
+  return out;
+}
+
 }  // namespace
 
 HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
@@ -139,14 +192,16 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
   out.span = x.back() - x.front();
   const size_t value_index = *profiles.front().profile.FindSampleType("inuse_space");
 
+  const std::optional<size_t> alloc_index = profiles.front().profile.FindSampleType("alloc_space");
   FrameTable table;
-  const StackSeries stacks = CollectStacks(profiles, value_index, table);
+  const StackSeries stacks = CollectStacks(profiles, value_index, table, alloc_index);
   out.total = GrowthOf(x, stacks.totals);
 
   // Sites are leaf frames; each site's series is the sum of its stacks'.
   struct Site {
     FrameId frame;
     std::vector<double> values;
+    std::vector<double> allocated;  // alloc_space, when the profiles have it
     size_t best_stack = 0;
     double best_stack_growth = -1;
   };
@@ -155,26 +210,19 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
   std::vector<double> profiler(profiles.size(), 0.0);
   for (size_t s = 0; s < stacks.keys.size(); ++s) {
     const std::vector<FrameId> ids = StackIds(stacks.keys[s]);
-    if (std::any_of(ids.begin(), ids.end(),
-                    [&](FrameId id) { return table.at(id).IsProfiler(); })) {
+    if (HasProfilerFrame(ids, table)) {
       for (size_t p = 0; p < profiles.size(); ++p) profiler[p] += stacks.values[s][p];
       continue;
     }
-    // The site is the innermost frame of the program's own code: without
-    // inlining (a debug build), the leaf is the standard library's allocator
-    // (std::__new_allocator::allocate, std::string::_M_create), which says
-    // how, not who. All-library stacks keep their leaf.
-    FrameId leaf = ids.empty() ? table.Intern({"[no stack]", "", 0}) : ids.front();
-    for (FrameId id : ids) {
-      if (!table.at(id).IsLibrary()) {
-        leaf = id;
-        break;
-      }
-    }
+    const FrameId leaf = SiteOf(ids, table);
     auto [it, inserted] = site_index.try_emplace(leaf, sites.size());
-    if (inserted) sites.push_back({leaf, std::vector<double>(profiles.size(), 0.0)});
+    if (inserted) {
+      sites.push_back({leaf, std::vector<double>(profiles.size(), 0.0),
+                       std::vector<double>(alloc_index ? profiles.size() : 0, 0.0)});
+    }
     Site& site = sites[it->second];
     for (size_t p = 0; p < profiles.size(); ++p) site.values[p] += stacks.values[s][p];
+    for (size_t p = 0; p < site.allocated.size(); ++p) site.allocated[p] += stacks.second[s][p];
     const double stack_growth = GrowthOf(x, stacks.values[s]).growth;
     if (stack_growth > site.best_stack_growth) {
       site.best_stack_growth = stack_growth;
@@ -182,12 +230,6 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
     }
   }
   out.profiler = GrowthOf(x, profiler);
-  if (const std::optional<size_t> alloc = profiles.front().profile.FindSampleType("alloc_space")) {
-    std::vector<double> allocated;
-    for (const NamedProfile& p : profiles)
-      allocated.push_back(static_cast<double>(p.profile.TotalValue(*alloc)));
-    out.allocated = GrowthOf(x, allocated);
-  }
   double grown = 0;
   for (const Site& site : sites) {
     GrowingSite g{table.at(site.frame), FramesOf(stacks.keys[site.best_stack], table),
@@ -201,6 +243,15 @@ HeapAttribution AttributeHeapGrowth(const std::vector<NamedProfile>& profiles) {
                                             : a.site.function < b.site.function;
   });
   for (GrowingSite& g : out.sites) g.bytes.share = g.bytes.growth / grown;
+  if (alloc_index) {
+    std::vector<double> allocated;
+    for (const NamedProfile& p : profiles)
+      allocated.push_back(static_cast<double>(p.profile.TotalValue(*alloc_index)));
+    out.allocated = GrowthOf(x, allocated);
+    std::vector<std::pair<Frame, std::vector<double>>> by_site;
+    for (const Site& site : sites) by_site.emplace_back(table.at(site.frame), site.allocated);
+    out.allocating = RankAllocatingSites(by_site, x, out.sites);
+  }
   if (out.sites.size() > kMaxReported) out.sites.resize(kMaxReported);
   return out;
 }

@@ -38,6 +38,20 @@ struct GrowingSite {
   Growth bytes;
 };
 
+// A site ranked by what it allocated across the profiles (alloc_space, freed
+// or not), beside what it kept: the view that sends people after the wrong
+// function (the incident's ToDomain allocated 70 % and kept nothing).
+struct AllocatingSite {
+  Frame site;  // by the same rule as GrowingSite::site
+  // alloc_space allocated at this site from the first profile to the last
+  // (the cumulative counts' fitted change over the span), in bytes.
+  double allocated = 0;
+  double share = 0;  // of everything allocated over the span, 0..1
+  // This site's share of the in-use growth (GrowingSite::bytes.share), 0
+  // when its memory in use did not grow.
+  double growth_share = 0;
+};
+
 struct GrowingWorkerGroup {
   Frame wait_point;        // the first frame outside the runtime, leaf first
   std::string blocked_in;  // the runtime function it waits in (Go), or ""
@@ -58,6 +72,9 @@ struct HeapAttribution {
   // Of the alloc_space totals, when the profiles have that sample type:
   // what the program allocated (freed or not) across the profiles.
   std::optional<Growth> allocated;
+  // The sites that allocated most over the span, most first (empty without
+  // alloc_space): "allocated most" beside `sites`' "grew most".
+  std::vector<AllocatingSite> allocating;
 };
 
 struct WorkerAttribution {

@@ -37,6 +37,34 @@ TEST(AttributeHeapGrowthTest, RanksGrowingSiteBySlopeWithShareAndStack) {
   EXPECT_NEAR(a.total.growth, 3'800'000, 1e-3);
 }
 
+// The incident's look-alike: one function allocates most of everything and
+// frees it within the request; another allocates little and keeps it all.
+// Ranked by allocation the first leads; its share of the growth is nil.
+TEST(AttributeHeapGrowthTest, RanksSitesByWhatTheyAllocatedBesideWhatTheyKept) {
+  std::vector<NamedProfile> profiles;
+  for (int i = 0; i < 4; ++i) {
+    HeapBuilder b(int64_t{2} * i * kSecond);
+    // 9 MB allocated per step, none of it live; 1 MB allocated and kept.
+    b.Add({"Repo::ToDomain", "Usecase::GetDatas", "main"}, 0, 0, 0, 9'000'000 * (i + 1));
+    b.Add({"Cache::Set", "Usecase::GetDatas", "main"}, 1'000'000 * (i + 1));
+    b.Add({"Config::Load", "main"}, 500'000, 0, 0, 500'000);  // allocated once, before
+    profiles.push_back({"h" + std::to_string(i), b.Build()});
+  }
+  const HeapAttribution a = AttributeHeapGrowth(profiles);
+  ASSERT_EQ(a.sites.size(), 1u);
+  EXPECT_EQ(a.sites[0].site.function, "Cache::Set");
+  ASSERT_EQ(a.allocating.size(), 2u);  // Config::Load allocated nothing over the span
+  EXPECT_EQ(a.allocating[0].site.function, "Repo::ToDomain");
+  EXPECT_NEAR(a.allocating[0].allocated, 27'000'000, 1e-3);
+  EXPECT_NEAR(a.allocating[0].share, 0.9, 1e-9);
+  EXPECT_DOUBLE_EQ(a.allocating[0].growth_share, 0);
+  EXPECT_EQ(a.allocating[1].site.function, "Cache::Set");
+  EXPECT_NEAR(a.allocating[1].share, 0.1, 1e-9);
+  EXPECT_DOUBLE_EQ(a.allocating[1].growth_share, 1);
+  ASSERT_TRUE(a.allocated.has_value());
+  EXPECT_NEAR(a.allocated->growth, 30'000'000, 1e-3);
+}
+
 TEST(AttributeHeapGrowthTest, SlopeUsesEverySnapshotNotJustTheEnds) {
   // Site A ends where it started but rose in between: last minus first would
   // call it flat, and a spike in the last snapshot would rank B first.

@@ -60,7 +60,7 @@ HeapBuilder::HeapBuilder(int64_t time_nanos) {
 }
 
 HeapBuilder& HeapBuilder::Add(std::vector<std::string> stack, int64_t inuse_bytes,
-                              uint64_t address_salt, int64_t line) {
+                              uint64_t address_salt, int64_t line, int64_t alloc_bytes) {
   Sample s;
   for (size_t i = 0; i < stack.size(); ++i) {
     const FunctionIndex f = p_.AddFunction(
@@ -72,7 +72,7 @@ HeapBuilder& HeapBuilder::Add(std::vector<std::string> stack, int64_t inuse_byte
     loc.lines.push_back({.function_index = f, .line = i == 0 ? line : 0, .column = 0});
     s.location_indexes.push_back(p_.AddLocation(std::move(loc)));
   }
-  s.values = {1, inuse_bytes, 1, inuse_bytes};
+  s.values = {1, alloc_bytes < 0 ? inuse_bytes : alloc_bytes, 1, inuse_bytes};
   p_.samples.push_back(std::move(s));
   return *this;
 }

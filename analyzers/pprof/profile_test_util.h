@@ -23,8 +23,9 @@ Profile BuildHeapProfile();
 class HeapBuilder {
  public:
   explicit HeapBuilder(int64_t time_nanos);
+  // `alloc_bytes` < 0: as many allocated as in use (nothing freed yet).
   HeapBuilder& Add(std::vector<std::string> stack, int64_t inuse_bytes, uint64_t address_salt = 0,
-                   int64_t line = 0);
+                   int64_t line = 0, int64_t alloc_bytes = -1);
   Profile Build() { return std::move(p_); }
 
  private:

@@ -178,6 +178,15 @@ void AddProfileEvidence(Verdict& v, ProfileEvidence evidence) {
       text +=
           " Next: " + h.sites[1].site.ShortString() + " (" + Percent(h.sites[1].bytes.share) + ").";
     }
+    // The look-alike: a site that allocates most but keeps little of it, the
+    // function a profile ranked by allocation (or a hunch) blames first.
+    if (!h.allocating.empty() && !(h.allocating.front().site == top.site) &&
+        h.allocating.front().growth_share < 0.5) {
+      const pprof::AllocatingSite& a = h.allocating.front();
+      text += " " + a.site.ShortString() + " allocated most (" + Percent(a.share) + " of the " +
+              FormatBytes(a.allocated / a.share) + " allocated) but holds " +
+              Percent(a.growth_share) + " of the growth: what allocates most is not what is kept.";
+    }
   }
   if (evidence.workers && !evidence.workers->groups.empty() && evidence.workers->total.growth > 0) {
     const pprof::GrowingWorkerGroup& g = evidence.workers->groups.front();

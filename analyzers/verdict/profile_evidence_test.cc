@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace leaklab::verdict {
@@ -87,6 +89,43 @@ TEST(AddProfileEvidenceTest, ExplainsLeakWithSiteAndFirstOwnCaller) {
   AddProfileEvidence(flat, AnalyzeProfiles(p));
   EXPECT_TRUE(flat.profiles.has_value());
   EXPECT_EQ(flat.explanation, "");  // no story about growth the verdict rejected
+}
+
+// A site that allocates most and keeps nothing is named as such, in the
+// explanation and the summary, beside the one that grew: the look-alike the
+// incidents' teams blamed first.
+TEST(AddProfileEvidenceTest, NamesTheSiteThatAllocatesMostButKeepsNothing) {
+  pprof::HeapAttribution h;
+  h.profiles = 4;
+  h.timed = true;
+  h.span = 6;
+  h.total.growth = 3e6;
+  pprof::GrowingSite kept;
+  kept.site = {"Cache::Set", "", 0};
+  kept.stack = {kept.site};
+  kept.bytes.growth = 3e6;
+  kept.bytes.share = 1;
+  h.sites = {kept};
+  h.allocating = {{{"Repo::ToDomain", "", 0}, 27e6, 0.9, 0}, {{"Cache::Set", "", 0}, 3e6, 0.1, 1}};
+  Verdict v;
+  v.kind = Kind::kLeak;
+  AddProfileEvidence(v, ProfileEvidence{.heap = h});
+  EXPECT_NE(v.explanation.find("Repo::ToDomain allocated most (90 % of the 30 MB allocated) but "
+                               "holds 0 % of the growth"),
+            std::string::npos)
+      << v.explanation;
+  const std::string summary = VerdictSummary(v);
+  EXPECT_NE(summary.find("allocated most  90 %  27 MB  Repo::ToDomain (0 % of the growth)"),
+            std::string::npos)
+      << summary;
+
+  // When what allocates most is what grows, there is no look-alike to name.
+  std::swap(h.allocating[0], h.allocating[1]);
+  Verdict same;
+  same.kind = Kind::kLeak;
+  AddProfileEvidence(same, ProfileEvidence{.heap = h});
+  EXPECT_EQ(same.explanation.find("allocated most"), std::string::npos) << same.explanation;
+  EXPECT_EQ(VerdictSummary(same).find("allocated most"), std::string::npos);
 }
 
 TEST(ReadProfilesTest, RefusesProfilesThatAreNeitherHeapNorWorkers) {

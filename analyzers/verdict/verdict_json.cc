@@ -136,6 +136,13 @@ json::value ProfilesJson(const std::optional<ProfileEvidence>& e) {
       site["stack"] = FramesJson(s.stack);
       sites.push_back(std::move(site));
     }
+    json::array allocating;
+    for (const pprof::AllocatingSite& a : h.allocating) {
+      allocating.push_back(json::object{{"site", a.site.ToString()},
+                                        {"allocated_bytes", Number(a.allocated)},
+                                        {"share", Number(a.share)},
+                                        {"growth_share", Number(a.growth_share)}});
+    }
     o["heap"] = json::object{
         {"profiles", h.profiles},
         {"first", e->heap_first},
@@ -147,7 +154,8 @@ json::value ProfilesJson(const std::optional<ProfileEvidence>& e) {
         {"profiler", GrowthJson(h.profiler, "bytes", h.timed)},
         {"allocated", h.allocated ? json::value(GrowthJson(*h.allocated, "bytes", h.timed))
                                   : json::value(nullptr)},
-        {"sites", std::move(sites)}};
+        {"sites", std::move(sites)},
+        {"allocating", std::move(allocating)}};
   }
   if (e->workers) {
     const pprof::WorkerAttribution& w = *e->workers;
@@ -299,6 +307,20 @@ std::string VerdictSummary(const Verdict& v) {
         out += (shown++ ? " <- " : "") + s.stack[f].ShortString();
       }
       out += "\n";
+    }
+  }
+  // What allocated most, when that is not what grew most: the function a
+  // profile ranked by allocation sends people after first.
+  if (v.profiles && v.profiles->heap && !v.profiles->heap->allocating.empty()) {
+    const pprof::HeapAttribution& h = *v.profiles->heap;
+    const pprof::AllocatingSite& a = h.allocating.front();
+    if (h.sites.empty() || !(h.sites.front().site == a.site)) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  allocated most %3.0f %%  %s  ", 100 * a.share,
+                    FormatBytes(a.allocated).c_str());
+      out += line + a.site.ShortString();
+      std::snprintf(line, sizeof line, " (%.0f %% of the growth)\n", 100 * a.growth_share);
+      out += line;
     }
   }
   if (explain && v.profiles && v.profiles->workers) {
