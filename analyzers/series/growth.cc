@@ -391,17 +391,43 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
     ev.tail_slope_high_bytes_per_s = tail.fit.slope_high;
     ev.tail_begin_s = tt.front();
     tail_growing = tail.mk.p_value < options.plateau_alpha && tail.fit.slope >= share;
-    ev.tail_growing = tail_growing;
     tail_stopped = tail.fit.slope_high < share;
+    //  c. growth in steps: a leak that grows at events (a reload every few
+    //     seconds, or every hour in a day of data) is a staircase, whose last
+    //     third may hold one step near its end. The Theil-Sen slope of such a
+    //     tail is 0 (most pairs of points lie on one tread), which would read
+    //     as levelled off. The tail's net rise says otherwise: the median of
+    //     its last points over that of its first, against the same share of
+    //     the overall rate over the tail's span, and beyond what noise moves
+    //     a median of that many points (3.5 standard errors of a difference).
+    //     Asked only of a tail that would otherwise be called levelled off.
+    const size_t m = std::max<size_t>(3, tail_n / 10);
+    const double net_rise = MedianOf(ty.last(m)) - MedianOf(ty.first(m));
+    const double tail_span = tt.back() - tt.front();
+    if (tail_stopped && net_rise >= share * tail_span &&
+        net_rise > 3.5 * regimes.noise * std::sqrt(2.0 / static_cast<double>(m))) {
+      tail_growing = true;
+      tail_stopped = false;
+      ev.tail_net_rise_bytes = net_rise;
+    }
+    ev.tail_growing = tail_growing;
     //  Slowed down: the last third rises at most half as fast as the first,
     //  and surely slower (SlowedDown), as a cache filling up and a heap
     //  nearing its collector's goal do; a steady leak's two ends rise alike.
     const std::span<const double> ht = wt.first(tail_n), hy = wy.first(tail_n);
     if (ht.back() > ht.front() && tail_n < ev.n) {
-      slowed = SlowedDown(ht, hy, tt, ty, ev.mk.variance_factor);
+      if (ev.tail_net_rise_bytes > 0) {
+        // Steps: their slopes say nothing; compare the thirds' net rates.
+        const double head_rate =
+            (MedianOf(hy.last(m)) - MedianOf(hy.first(m))) / (ht.back() - ht.front());
+        slowed = ev.tail_net_rise_bytes / tail_span < 0.5 * head_rate;
+      } else {
+        slowed = SlowedDown(ht, hy, tt, ty, ev.mk.variance_factor);
+      }
     }
   }
-  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
+  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share &&
+                              ev.tail_net_rise_bytes == 0;
   if (tail_stopped || regime_stopped) {
     ev.trend = Trend::kPlateaued;
     ev.reason = "grew " + u.Rate(ev.fit.slope) + ", then levelled off: ";
@@ -433,9 +459,15 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
   }
   ev.trend = Trend::kGrowing;
   ev.reason = "grows " + u.Rate(ev.fit.slope) + " (Mann-Kendall p = " + PValue(ev.mk.p_value) + ")";
-  ev.reason += tail_growing ? " and still grows in the last third (" +
-                                  u.Rate(ev.tail_slope_bytes_per_s) + ")"
-                            : ", steadily from start to end, with no sign of levelling off";
+  if (ev.tail_net_rise_bytes > 0) {
+    ev.reason += " and still grows in the last third, in steps (" +
+                 u.Amount(ev.tail_net_rise_bytes) + " since t = " + FormatSeconds(ev.tail_begin_s) +
+                 ")";
+  } else {
+    ev.reason += tail_growing ? " and still grows in the last third (" +
+                                    u.Rate(ev.tail_slope_bytes_per_s) + ")"
+                              : ", steadily from start to end, with no sign of levelling off";
+  }
   return ev;
 }
 

@@ -111,6 +111,9 @@ struct GrowthEvidence {
   double tail_slope_high_bytes_per_s = 0;  // its upper bound at plateau_confidence
   double tail_begin_s = 0;                 // where the last third starts
   bool tail_growing = false;  // the last third grows significantly, at a good share of the slope
+  // When the last third grew in steps (its slope says level, its ends do
+  // not): the rise from its first points to its last; 0 otherwise.
+  double tail_net_rise_bytes = 0;
   double last_regime_begin_s = 0;                 // 0 when no last regime was judged
   double last_regime_slope_high_bytes_per_s = 0;  // its slope's upper 95 % bound
   // The floor itself (all of it, warm-up included), for regressions on it;

@@ -126,6 +126,30 @@ TEST(AnalyzeGrowth, StaircaseIsGrowing) {
   EXPECT_EQ(ev.trend, Trend::kGrowing) << ev.reason;
 }
 
+// Steps as far apart as the last third is long (a reload every 4 s over 13 s,
+// as runaway-workers' fewer-reloads; an hourly reload over 13 h): the last
+// third holds one step, near its end, and its Theil-Sen slope is 0. Its net
+// rise shows it still grows; the same steps stopping early level off.
+TEST(AnalyzeGrowth, SparseStaircaseWhoseLastStepIsNearTheEndIsGrowing) {
+  const auto steps = [](double t, double last) {
+    double y = 16e6;
+    for (double at = 0.5; at <= last && at <= t; at += 4) y += 5.8e6;
+    return y;
+  };
+  const GrowthEvidence ev =
+      Analyze(Make(130, 0.1, 2e4, 6, [&](double t) { return steps(t, 12.5); }));
+  EXPECT_EQ(ev.trend, Trend::kGrowing) << ev.reason;
+  EXPECT_NEAR(ev.tail_net_rise_bytes, 5.8e6, 0.2e6) << ev.reason;
+  EXPECT_NE(ev.reason.find("in steps"), std::string::npos) << ev.reason;
+
+  // Two steps, then 9 s level: levelled off, whatever the net rise of the
+  // tail (none).
+  const GrowthEvidence stopped =
+      Analyze(Make(130, 0.1, 2e4, 6, [&](double t) { return steps(t, 4.5); }));
+  EXPECT_NE(stopped.trend, Trend::kGrowing) << stopped.reason;
+  EXPECT_EQ(stopped.tail_net_rise_bytes, 0);
+}
+
 TEST(AnalyzeGrowth, TenHandTakenSnapshots) {
   // A minute apart, 2 MB a minute on 100 MB, with 0.3 MB of noise.
   const GrowthEvidence leak =
