@@ -13,9 +13,13 @@ namespace {
 // A near-exact fit needs fewer units: eight reloads that each add the same
 // 5 MB (R^2 1.00) say what the growth follows, and leaving them out would
 // let a looser counter (requests, R^2 0.99) stand alone in the summary.
+// Three steps of the same size, the last within a thousandth of a line (a
+// reload every 4 s over 13 s, or every hour over a 4-hour window), say so too.
 constexpr double kMinQuotedUnits = 10;
 constexpr double kMinQuotedUnitsOfAnExactFit = 4;
 constexpr double kExactFitRSquared = 0.95;
+constexpr double kMinQuotedUnitsOfAPerfectFit = 3;
+constexpr double kPerfectFitRSquared = 0.999;
 constexpr size_t kMinQuotedPoints = 6;
 
 // Whether an explanation of a leak by work is worth a summary line: growth
@@ -24,7 +28,8 @@ constexpr size_t kMinQuotedPoints = 6;
 bool WorthQuoting(const WorkExplanation& w) {
   if (!(w.bytes_per_unit > 0) || w.r_squared < 0.5 || w.points < kMinQuotedPoints) return false;
   return w.units >= kMinQuotedUnits ||
-         (w.units >= kMinQuotedUnitsOfAnExactFit && w.r_squared >= kExactFitRSquared);
+         (w.units >= kMinQuotedUnitsOfAnExactFit && w.r_squared >= kExactFitRSquared) ||
+         (w.units >= kMinQuotedUnitsOfAPerfectFit && w.r_squared >= kPerfectFitRSquared);
 }
 
 namespace json = boost::json;
@@ -309,12 +314,13 @@ std::string VerdictSummary(const Verdict& v) {
       out += "\n";
     }
   }
-  // What allocated most, when that is not what grew most: the function a
-  // profile ranked by allocation sends people after first.
+  // What allocated most, when something grew and that is not what grew
+  // most: the function a profile ranked by allocation sends people after
+  // first.
   if (v.profiles && v.profiles->heap && !v.profiles->heap->allocating.empty()) {
     const pprof::HeapAttribution& h = *v.profiles->heap;
     const pprof::AllocatingSite& a = h.allocating.front();
-    if (h.sites.empty() || !(h.sites.front().site == a.site)) {
+    if (!h.sites.empty() && !(h.sites.front().site == a.site)) {
       char line[160];
       std::snprintf(line, sizeof line, "  allocated most %3.0f %%  %s  ", 100 * a.share,
                     FormatBytes(a.allocated).c_str());
