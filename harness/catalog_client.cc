@@ -11,20 +11,46 @@ namespace leaklab::harness {
 
 namespace json = boost::json;
 
-bool ScenarioEntry::HasVariant(const std::string& v) const {
+bool ScenarioEntry::HasVariant(const std::string& v) const { return FindVariant(v) != nullptr; }
+
+const ScenarioEntry::Variant* ScenarioEntry::FindVariant(const std::string& v) const {
   for (const auto& variant : variants) {
-    if (variant.name == v) return true;
+    if (variant.name == v) return &variant;
   }
-  return false;
+  return nullptr;
+}
+
+const loadgen::Schedule& ScenarioEntry::ScheduleOf(const std::string& v) const {
+  const Variant* variant = FindVariant(v);
+  return variant != nullptr && variant->schedule ? *variant->schedule : schedule;
 }
 
 namespace {
 
 // expected_verdict and check are optional: a catalog from an older server
 // has neither.
-ScenarioEntry::Variant ParseVariant(const json::object& v) {
+// A schedule from the catalog, checked as the load generator would run it;
+// `what` names it in the error ("scenario X", "scenario X, variant Y").
+loadgen::Schedule ParseCatalogSchedule(const std::string& text, const std::string& what) {
+  loadgen::Schedule schedule;
+  try {
+    schedule = loadgen::ParseSchedule(text);
+  } catch (const std::invalid_argument& bad) {
+    throw std::runtime_error(what + ": schedule '" + text + "': " + bad.what());
+  }
+  if (schedule.phases.empty()) {
+    throw std::runtime_error(what + ": schedule '" + text + "' has no phases, so no length");
+  }
+  return schedule;
+}
+
+ScenarioEntry::Variant ParseVariant(const json::object& v, const std::string& scenario) {
   ScenarioEntry::Variant out{json::value_to<std::string>(v.at("name")),
                              json::value_to<std::string>(v.at("description"))};
+  if (const json::value* schedule = v.if_contains("schedule")) {
+    out.schedule = ParseCatalogSchedule(json::value_to<std::string>(*schedule),
+                                        "scenario " + scenario + ", variant " + out.name);
+  }
   if (const json::value* expected = v.if_contains("expected_verdict")) {
     out.expected_verdict = json::value_to<std::string>(*expected);
   }
@@ -52,7 +78,7 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       e.name = json::value_to<std::string>(s.at("name"));
       e.description = json::value_to<std::string>(s.at("description"));
       for (const json::value& v : s.at("variants").as_array()) {
-        e.variants.push_back(ParseVariant(v.as_object()));
+        e.variants.push_back(ParseVariant(v.as_object(), e.name));
       }
       const json::object& load = s.at("load").as_object();
       e.path_template = json::value_to<std::string>(load.at("path_template"));
@@ -63,17 +89,8 @@ std::vector<ScenarioEntry> ParseCatalogJson(const std::string& text) {
       for (const json::value& h : headers ? headers->as_array() : kNone) {
         e.headers.push_back(json::value_to<std::string>(h));
       }
-      const std::string schedule = json::value_to<std::string>(load.at("schedule"));
-      try {
-        e.schedule = loadgen::ParseSchedule(schedule);
-      } catch (const std::invalid_argument& bad) {
-        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule +
-                                 "': " + bad.what());
-      }
-      if (e.schedule.phases.empty()) {
-        throw std::runtime_error("scenario " + e.name + ": schedule '" + schedule +
-                                 "' has no phases, so no length");
-      }
+      e.schedule = ParseCatalogSchedule(json::value_to<std::string>(load.at("schedule")),
+                                        "scenario " + e.name);
       if (e.variants.empty()) throw std::runtime_error("scenario " + e.name + " has no variants");
       out.push_back(std::move(e));
     }

@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,8 @@ struct ScenarioEntry {
     std::string name, description;
     std::string expected_verdict = {};  // from the catalog; empty when it gives none
     Check check = {};
+    // The variant's own load, when it has one (else the scenario's).
+    std::optional<loadgen::Schedule> schedule = {};
   };
   std::string name, description;
   std::vector<Variant> variants;  // the first is the default
@@ -38,6 +41,11 @@ struct ScenarioEntry {
   std::chrono::milliseconds duration() const { return schedule.PhasesDuration(); }
 
   bool HasVariant(const std::string& v) const;
+  // The variant named `v`, or nullptr.
+  const Variant* FindVariant(const std::string& v) const;
+  // The load a default run of variant `v` follows: its own, else the
+  // scenario's.
+  const loadgen::Schedule& ScheduleOf(const std::string& v) const;
 };
 
 // Parses the --list --json document; throws std::runtime_error on bad JSON

@@ -212,11 +212,13 @@ Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
         "--keys " + loadgen::FormatKeySpec(load.keys) + " has no effect: " + scenario.name +
         "'s requests (" + load.path_template + ") carry no {key}, so no two of them repeat a key");
   }
-  load.schedule = options.schedule.value_or(scenario.schedule);
+  // --schedule, else the variant's own load, else the scenario's.
+  const loadgen::Schedule& variant_schedule = scenario.ScheduleOf(plan.variant);
+  load.schedule = options.schedule.value_or(variant_schedule);
   // --duration, else as long as the schedule's phases.
   const milliseconds phases = load.schedule.PhasesDuration();
-  load.duration =
-      options.duration.value_or(phases > milliseconds(0) ? phases : scenario.duration());
+  load.duration = options.duration.value_or(
+      phases > milliseconds(0) ? phases : variant_schedule.PhasesDuration());
   if (load.duration <= milliseconds(0)) throw UsageError("--duration must be positive");
   if (options.rate_per_s && !(std::isfinite(*options.rate_per_s) && *options.rate_per_s >= 0)) {
     throw UsageError("--rate " + std::to_string(*options.rate_per_s) +

@@ -39,10 +39,12 @@ std::string CatalogJson() {
                                             {"min_bytes_per_unit", v.check.min_bytes_per_unit},
                                             {"max_bytes_per_unit", v.check.max_bytes_per_unit}};
       }
-      variants.push_back(boost::json::object{{"name", v.name},
-                                             {"description", v.description},
-                                             {"expected_verdict", v.expected_verdict},
-                                             {"check", std::move(check)}});
+      boost::json::object variant{{"name", v.name},
+                                  {"description", v.description},
+                                  {"expected_verdict", v.expected_verdict},
+                                  {"check", std::move(check)}};
+      if (!v.schedule.empty()) variant["schedule"] = v.schedule;
+      variants.push_back(std::move(variant));
     }
     boost::json::array headers;
     for (const auto& h : info.load.headers) headers.push_back(boost::json::string(h));

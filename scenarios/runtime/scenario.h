@@ -76,6 +76,10 @@ struct VariantInfo {
   // verdict test check against, and the teaching page's promise.
   std::string expected_verdict;
   VariantCheck check = {};
+  // This variant's own load, in the schedule language of LoadDefaults; empty:
+  // the scenario's. For variants that change how the service is used rather
+  // than its code, such as a "fix" that only makes reloads rarer.
+  std::string schedule = {};
 };
 
 // How the harness drives a scenario unless told otherwise.

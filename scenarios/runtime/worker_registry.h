@@ -10,7 +10,10 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
+
+#include "scenarios/runtime/uncounted_allocator.h"
 
 namespace leaklab::runtime {
 
@@ -43,8 +46,12 @@ class WorkerRegistry {
     const char* wait_point;
   };
   mutable std::mutex mu_;
-  std::unordered_map<WorkerId, Entry> workers_;  // guarded by mu_
-  WorkerId next_id_ = 1;                         // guarded by mu_
+  // Off the counted heap (uncounted_allocator.h), as Go's goroutine table is
+  // off its heap profile.
+  std::unordered_map<WorkerId, Entry, std::hash<WorkerId>, std::equal_to<>,
+                     UncountedAllocator<std::pair<const WorkerId, Entry>>>
+      workers_;           // guarded by mu_
+  WorkerId next_id_ = 1;  // guarded by mu_
 };
 
 // Registers a worker for the lifetime of the object.
