@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 
@@ -46,6 +47,32 @@ TEST(ParseCatalogJson, NamesTheScenarioOfABadSchedule) {
     FAIL() << "accepted a bad schedule";
   } catch (const std::runtime_error& e) {
     EXPECT_NE(std::string(e.what()).find("scenario s: schedule"), std::string::npos) << e.what();
+  }
+}
+
+// A variant may bring its own load (a "fix" that only makes reloads rarer);
+// the others, and unknown names, follow the scenario's.
+TEST(ParseCatalogJson, AVariantsOwnScheduleReplacesTheScenarios) {
+  std::string text = kCatalog;
+  text.replace(text.find(R"({"name":"old","description":"o"})"), 32,
+               R"({"name":"old","description":"o","schedule":"steady 13s at 50/s; )"
+               R"(event reload POST /reload at 500ms every 4s"})");
+  const std::vector<ScenarioEntry> catalog = ParseCatalogJson(text);
+  ASSERT_EQ(catalog.size(), 1u);
+  const ScenarioEntry& s = catalog[0];
+  ASSERT_TRUE(s.variants[2].schedule.has_value());
+  EXPECT_EQ(s.ScheduleOf("old").PhasesDuration(), std::chrono::seconds(13));
+  EXPECT_EQ(s.ScheduleOf("old").events.size(), 1u);
+  EXPECT_EQ(s.ScheduleOf("leaky").PhasesDuration(), std::chrono::seconds(10));
+  EXPECT_EQ(s.ScheduleOf("nonesuch").PhasesDuration(), std::chrono::seconds(10));
+
+  text.replace(text.find("steady 13s"), 10, "steady 13x");
+  try {
+    ParseCatalogJson(text);
+    FAIL() << "accepted a bad schedule";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("scenario s, variant old: schedule"), std::string::npos)
+        << e.what();
   }
 }
 
