@@ -41,6 +41,25 @@ constexpr const char* kDefaultDuration = "8s";
 
 fs::path Bin(const char* name) { return fs::path(LEAKLAB_BIN_DIR) / name; }
 
+// `leaklab ARGS --out DIR` into a fresh DIR under the test results, named
+// `name`, with its log beside it; waits up to a minute.
+struct LeaklabRun {
+  fs::path dir, log;
+  ExitInfo exit;
+};
+LeaklabRun RunLeaklab(const std::string& name, std::vector<std::string> args) {
+  LeaklabRun r;
+  r.dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / name;
+  fs::remove_all(r.dir);
+  fs::create_directories(r.dir.parent_path());
+  r.log = r.dir.string() + ".log";
+  args.push_back("--out");
+  args.push_back(r.dir.string());
+  ChildProcess leaklab(Bin("leaklab"), args, r.log);
+  r.exit = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
+  return r;
+}
+
 // One variant of the catalog, with what its entry says a run must show.
 struct Case {
   std::string scenario;
@@ -158,21 +177,13 @@ INSTANTIATE_TEST_SUITE_P(Catalog, ScenarioVerdict, ::testing::ValuesIn(CatalogCa
 // which the analysis leaves out as warm-up). The verdict's hint that a run
 // repeating keys tells the two apart needs exactly this run to work.
 TEST(RepeatedKeys, TheLeakyCacheIsBoundedByItsKeys) {
-  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "repeated-keys";
-  fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
-  fs::path log = dir.string() + ".log";
-  ExitInfo run;
-  {
-    ChildProcess leaklab(Bin("leaklab"),
-                         {"run", "unbounded-cache", "--variant", "leaky", "--keys", "uniform:1000",
-                          "--out", dir.string(), "--expect", "no-leak"},
-                         log);
-    run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
-  }
-  ASSERT_EQ(run.exit_code, 0) << run.Describe() << "\n"
-                              << ReadFileTail(log, kLogTailBytes) << "\n"
-                              << ReadFileTail(dir / "verdict.json", kMaxFileBytes);
+  const LeaklabRun run =
+      RunLeaklab("repeated-keys", {"run", "unbounded-cache", "--variant", "leaky", "--keys",
+                                   "uniform:1000", "--expect", "no-leak"});
+  const fs::path& dir = run.dir;
+  ASSERT_EQ(run.exit.exit_code, 0) << run.exit.Describe() << "\n"
+                                   << ReadFileTail(run.log, kLogTailBytes) << "\n"
+                                   << ReadFileTail(dir / "verdict.json", kMaxFileBytes);
   // The cache's own count: at most the 1000 keys, and nearly all of them.
   const std::string series = ReadWholeFile(dir / "series.csv", kMaxFileBytes);
   auto split = [](std::string_view line) {
@@ -197,18 +208,11 @@ TEST(RepeatedKeys, TheLeakyCacheIsBoundedByItsKeys) {
 // a run saves must support exactly that, and name the allocation site.
 TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
   if (std::system("command -v go >/dev/null 2>&1") != 0) GTEST_SKIP() << "go is not installed";
-  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "pprof-interop";
-  fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
-  fs::path log = dir.string() + ".log";
-  {
-    ChildProcess leaklab(Bin("leaklab"),
-                         {"run", "global-request-tracker", "--variant", "leaky", "--duration", "5s",
-                          "--profile-every", "2s", "--out", dir.string()},
-                         log);
-    ASSERT_EQ(leaklab.Wait(std::chrono::seconds(60), milliseconds(3000)).exit_code, 0)
-        << ReadFileTail(log, kLogTailBytes);
-  }
+  const LeaklabRun run =
+      RunLeaklab("pprof-interop", {"run", "global-request-tracker", "--variant", "leaky",
+                                   "--duration", "5s", "--profile-every", "2s"});
+  const fs::path& dir = run.dir;
+  ASSERT_EQ(run.exit.exit_code, 0) << ReadFileTail(run.log, kLogTailBytes);
   std::vector<fs::path> heaps;
   for (const auto& e : fs::directory_iterator(dir / "profiles")) {
     if (e.path().filename().string().starts_with("heap-")) heaps.push_back(e.path());
@@ -271,19 +275,11 @@ TEST(PprofInterop, GoToolPprofDiffOfTwoRunProfilesNamesTheLeakingSite) {
 // 64 MiB limit is reached after about 6 s at the default 10 MB/s.
 TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
   if (auto why = MemoryCgroupUnavailable()) GTEST_SKIP() << *why;
-  fs::path dir = fs::path(LEAKLAB_TEST_RESULTS_DIR) / "oom-kill";
-  fs::remove_all(dir);
-  fs::create_directories(dir.parent_path());
-  fs::path log = dir.string() + ".log";
-  ExitInfo run;
-  {
-    ChildProcess leaklab(Bin("leaklab"),
-                         {"run", "global-request-tracker", "--variant", "leaky", "--mem-limit",
-                          "64M", "--duration", "15s", "--out", dir.string(), "--expect", "leak"},
-                         log);
-    run = leaklab.Wait(std::chrono::seconds(60), milliseconds(3000));
-  }
-  ASSERT_EQ(run.exit_code, 0) << ReadFileTail(log, kLogTailBytes);
+  const LeaklabRun run =
+      RunLeaklab("oom-kill", {"run", "global-request-tracker", "--variant", "leaky", "--mem-limit",
+                              "64M", "--duration", "15s", "--expect", "leak"});
+  const fs::path& dir = run.dir;
+  ASSERT_EQ(run.exit.exit_code, 0) << ReadFileTail(run.log, kLogTailBytes);
   json::object manifest =
       json::parse(ReadWholeFile(dir / "manifest.json", kMaxFileBytes)).as_object();
   EXPECT_EQ(manifest.at("end").at("reason").as_string(), "oom_killed")
