@@ -426,8 +426,10 @@ GrowthEvidence AnalyzeGrowthOrThrow(std::string signal, std::span<const double> 
       }
     }
   }
-  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share &&
-                              ev.tail_net_rise_bytes == 0;
+  // A long last regime that is level outweighs a step in the last third: one
+  // late rise followed by a quarter of the window at rest (a cache resized
+  // once) is not shown to go on.
+  const bool regime_stopped = has_last_regime && ev.last_regime_slope_high_bytes_per_s < share;
   if (tail_stopped || regime_stopped) {
     ev.trend = Trend::kPlateaued;
     ev.reason = "grew " + u.Rate(ev.fit.slope) + ", then levelled off: ";

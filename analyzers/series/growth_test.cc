@@ -148,6 +148,13 @@ TEST(AnalyzeGrowth, SparseStaircaseWhoseLastStepIsNearTheEndIsGrowing) {
       Analyze(Make(130, 0.1, 2e4, 6, [&](double t) { return steps(t, 4.5); }));
   EXPECT_NE(stopped.trend, Trend::kGrowing) << stopped.reason;
   EXPECT_EQ(stopped.tail_net_rise_bytes, 0);
+
+  // Steps whose last one is followed by a long level stretch (over a quarter
+  // of the window, here 4.4 s of 13): a step in the last third does not
+  // outweigh it.
+  const GrowthEvidence rested =
+      Analyze(Make(130, 0.1, 2e4, 6, [&](double t) { return steps(t, 8.5); }));
+  EXPECT_NE(rested.trend, Trend::kGrowing) << rested.reason;
 }
 
 TEST(AnalyzeGrowth, TenHandTakenSnapshots) {
