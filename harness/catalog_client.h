@@ -1,7 +1,6 @@
 #ifndef LEAKLAB_HARNESS_CATALOG_CLIENT_H_
 #define LEAKLAB_HARNESS_CATALOG_CLIENT_H_
 
-#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -37,8 +36,6 @@ struct ScenarioEntry {
   int connections = 4;  // 0 = no background load
   // The scenario's default load: phases and event requests (reloads, bursts).
   loadgen::Schedule schedule;
-  // The default run's length: the schedule's phases.
-  std::chrono::milliseconds duration() const { return schedule.PhasesDuration(); }
 
   bool HasVariant(const std::string& v) const;
   // The variant named `v`, or nullptr.
