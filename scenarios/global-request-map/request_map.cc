@@ -14,24 +14,50 @@
 #include <charconv>
 #include <map>
 #include <stdexcept>
+#include <string_view>
 
 namespace leaklab::scenarios {
 namespace request_map {
 
+namespace {
+
+// The generic frames the leak and its look-alike share. In the incident both
+// maps showed up in the same runtime frames (Go's map assignment and string
+// copies), so a flat profile ranked those first and could not say which map
+// kept what; only the cum column (who called them) could.
+using StringMap = std::map<std::string, std::string, std::less<>>;
+
+// A string copied into the heap (Go: the runtime's string copy).
+[[gnu::noinline]] std::string CopyString(std::string_view s) { return std::string(s); }
+
+// Stores a fresh copy of `value` under `key` (Go: map assignment, with a new
+// string for the value, since Go strings are immutable and an update
+// allocates). The old value, if any, is freed.
+[[gnu::noinline]] void MapAssign(StringMap& map, std::string_view key, std::string_view value) {
+  auto it = map.find(key);
+  if (it == map.end()) {
+    map.emplace(CopyString(key), CopyString(value));
+  } else {
+    it->second = CopyString(value);
+  }
+}
+
+}  // namespace
+
 struct RequestContext::Entry {
   std::shared_ptr<ParsedRequest> request;  // keeps the request alive, as Go's map key did
-  std::map<std::string, std::string> values;
+  StringMap values;
 };
 
-void RequestContext::Set(const std::shared_ptr<ParsedRequest>& request, const std::string& key,
-                         std::string value) {
+void RequestContext::Set(const std::shared_ptr<ParsedRequest>& request, std::string_view key,
+                         std::string_view value) {
   std::lock_guard lock(mu_);
   auto& entry = data_[request.get()];
   if (!entry) entry = std::make_shared<Entry>(Entry{request, {}});
-  entry->values[key] = std::move(value);
+  MapAssign(entry->values, key, value);
 }
 
-const std::string* RequestContext::Get(const ParsedRequest* request, const std::string& key) const {
+const std::string* RequestContext::Get(const ParsedRequest* request, std::string_view key) const {
   std::lock_guard lock(mu_);
   auto it = data_.find(request);
   if (it == data_.end()) return nullptr;
@@ -65,7 +91,7 @@ constexpr size_t kMaxEntries = 200'000;
     std::span<const runtime::Header> headers) {
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(headers.size());
-  for (const auto& h : headers) out.emplace_back(std::string(h.name), std::string(h.value));
+  for (const auto& h : headers) out.emplace_back(CopyString(h.name), CopyString(h.value));
   return out;
 }
 
@@ -80,22 +106,39 @@ constexpr size_t kMaxEntries = 200'000;
 
 }  // namespace
 
-// The look-alike: a global concurrent map of users seen recently, sharded
-// like streamrail/concurrent-map. It is written on every request, so it is
-// busy in every profile, but its size is bounded by the number of users.
+// The look-alike: a global concurrent map of the users online, sharded like
+// streamrail/concurrent-map, the map the incident's team blamed and removed
+// first. It is written on every request and keeps each user's latest
+// session and request headers, replacing the previous ones: it allocates on
+// every request through the same frames as the leak (MapAssign, CopyString),
+// so it is busy in every profile, but what it holds is bounded by the number
+// of users.
 class App::OnlineUsers {
  public:
-  void Touch(uint64_t user_id, uint64_t request_id) {
+  [[gnu::noinline]] void Touch(uint64_t user_id, const ParsedRequest& request,
+                               std::string_view session) {
     Shard& s = shards_[user_id % kShards];
     std::lock_guard lock(s.mu);
-    s.last_request[user_id] = request_id;
+    StringMap& presence = s.users[user_id];
+    MapAssign(presence, "session", session);
+    MapAssign(presence, "target", request.target);
+    for (const auto& [name, value] : request.headers) MapAssign(presence, name, value);
+  }
+
+  size_t size() const {
+    size_t n = 0;
+    for (const Shard& s : shards_) {
+      std::lock_guard lock(s.mu);
+      n += s.users.size();
+    }
+    return n;
   }
 
  private:
   static constexpr size_t kShards = 32;
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<uint64_t, uint64_t> last_request;
+    mutable std::mutex mu;
+    std::unordered_map<uint64_t, StringMap> users;
   };
   std::array<Shard, kShards> shards_;
 };
@@ -113,14 +156,17 @@ class App::OnlineUsers {
 // Users cycle over this many ids: the online-users map is bounded by it.
 static constexpr uint64_t kUsers = 500;
 
-App::App(bool clear_context)
-    : clear_context_(clear_context), online_(std::make_unique<OnlineUsers>()) {}
+App::App(AppConfig config)
+    : config_(config),
+      online_(config.track_online_users ? std::make_unique<OnlineUsers>() : nullptr) {}
 App::~App() = default;
+
+size_t App::online_users() const { return online_ ? online_->size() : 0; }
 
 runtime::Response App::Handle(const runtime::Request& raw) {
   if (raw.path != "/page") return {404, "text/plain", "try /page?id=N\n"};
   std::shared_ptr<ParsedRequest> request = ReadRequest(raw);
-  if (!clear_context_) return Serve(request, raw);
+  if (!config_.clear_context) return Serve(request, raw);
   // The fix (context.ClearHandler): whatever the handler does, returns or
   // throws, the request's entry goes when it ends.
   struct ClearOnExit {
@@ -138,16 +184,17 @@ runtime::Response App::Serve(const std::shared_ptr<ParsedRequest>& request,
   uint64_t id = 0;
   if (auto v = raw.QueryParam("id")) std::from_chars(v->data(), v->data() + v->size(), id);
   const uint64_t user_id = id % kUsers;
-  online_->Touch(user_id, id);
+  const std::string session = LoadSession(user_id, id);
+  if (online_) online_->Touch(user_id, *request, session);
   if (context_.size() < kMaxEntries) {
-    context_.Set(request, "session", LoadSession(user_id, id));
+    context_.Set(request, "session", session);
     context_.Set(request, "request_id", std::to_string(id));
   }
   if (id % 50 == 49) throw std::runtime_error("page " + std::to_string(id) + " failed to render");
-  const std::string* session = context_.Get(request.get(), "session");
+  const std::string* stored = context_.Get(request.get(), "session");
   return {200, "text/plain",
           "page " + std::to_string(id) + " for user " + std::to_string(user_id) + " (session " +
-              std::to_string(session ? session->size() : 0) + " bytes)\n"};
+              std::to_string(stored ? stored->size() : 0) + " bytes)\n"};
 }
 
 }  // namespace request_map
@@ -168,6 +215,15 @@ runtime::ScenarioInfo GlobalRequestMapInfo() {
         .max_bytes_per_unit = 2'800}},
       {"fixed", "a scope guard clears the request's entry when the handler returns or throws",
        "no-leak"},
+      // The team's first fix: the busy online-users map removed. The same
+      // entries stay; what goes is the look-alike's bounded churn.
+      {"drop-online-users",
+       "the wrong fix: the online-users map removed, handlers still not wrapped",
+       "leak",
+       {.duration = "6s",
+        .counter = "requests_total",
+        .min_bytes_per_unit = 1'800,
+        .max_bytes_per_unit = 2'800}},
   };
   // About 2.5 KB kept per request (parsed request with these headers, plus
   // the session); 1500 req/s is about 4 MB/s, 40 MB over a run.
@@ -183,7 +239,8 @@ runtime::ScenarioInfo GlobalRequestMapInfo() {
   info.load.connections = 4;
   info.load.schedule = "steady 10s at 1500/s";
   info.create = [](std::string_view variant) -> std::unique_ptr<runtime::Scenario> {
-    return std::make_unique<request_map::App>(variant == "fixed");
+    return std::make_unique<request_map::App>(request_map::AppConfig{
+        .clear_context = variant == "fixed", .track_online_users = variant != "drop-online-users"});
   };
   return info;
 }

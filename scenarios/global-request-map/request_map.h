@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -34,9 +35,10 @@ struct ParsedRequest {
 // the whole parsed request and its values.
 class RequestContext {
  public:
-  void Set(const std::shared_ptr<ParsedRequest>& request, const std::string& key,
-           std::string value);
-  const std::string* Get(const ParsedRequest* request, const std::string& key) const;
+  // Stores a copy of `value` under `key` for `request`.
+  void Set(const std::shared_ptr<ParsedRequest>& request, std::string_view key,
+           std::string_view value);
+  const std::string* Get(const ParsedRequest* request, std::string_view key) const;
   // Removes everything stored for `request`.
   void Clear(const ParsedRequest* request);
   size_t size() const;
@@ -47,21 +49,32 @@ class RequestContext {
   std::unordered_map<const ParsedRequest*, std::shared_ptr<Entry>> data_;  // guarded by mu_
 };
 
+// How the service is put together; the variants differ only here.
+struct AppConfig {
+  // The fix: a handler wrapper clears the request's context entry.
+  bool clear_context = false;
+  // The look-alike: a global map of users online, written on every request.
+  // The incident's team removed theirs first; the leak stayed.
+  bool track_online_users = true;
+};
+
 // The service: a session middleware and a page handler, wrapped (fixed) or
 // not (leaky) in a handler that clears the request's context entry.
 class App : public runtime::Scenario {
  public:
-  explicit App(bool clear_context);
+  explicit App(AppConfig config);
   ~App() override;
   runtime::Response Handle(const runtime::Request& raw) override;
   const RequestContext& context() const { return context_; }
+  // Users in the online-users map (0 when the service has none).
+  size_t online_users() const;
 
  private:
   class OnlineUsers;
   runtime::Response Serve(const std::shared_ptr<ParsedRequest>& request,
                           const runtime::Request& raw);
 
-  const bool clear_context_;
+  const AppConfig config_;
   RequestContext context_;
   std::unique_ptr<OnlineUsers> online_;
 };
