@@ -11,10 +11,10 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // /debug/memstats names its fields as the series columns are named.
-constexpr std::array<std::string_view, 7> kMemstatsColumns = {
-    series::kHeapInuseBytesColumn, series::kHeapFreeBytesColumn, kMallocInuseBytesColumn,
-    series::kWorkersColumn,        series::kRequestsTotalColumn, series::kKeysTotalColumn,
-    series::kReloadsTotalColumn};
+constexpr std::array<std::string_view, 8> kMemstatsColumns = {
+    series::kHeapInuseBytesColumn,    series::kHeapFreeBytesColumn, kMallocInuseBytesColumn,
+    series::kHeapReleasedBytesColumn, series::kWorkersColumn,       series::kRequestsTotalColumn,
+    series::kKeysTotalColumn,         series::kReloadsTotalColumn};
 
 double Bytes(int64_t v) { return v < 0 ? kMissing : static_cast<double>(v); }
 

@@ -261,6 +261,8 @@ const std::vector<DefaultMetric>& DefaultMetricColumns() {
        {"leaklab_heap_free_bytes",
         "go_memstats_heap_idle_bytes - go_memstats_heap_released_bytes"}},
       {kLazyfreeBytesColumn, {"leaklab_lazyfree_bytes"}},
+      {kHeapReleasedBytesColumn,
+       {"leaklab_heap_released_bytes", "go_memstats_heap_released_bytes"}},
       {kWorkersColumn, {"leaklab_workers", "go_goroutines"}},
       {kRequestsTotalColumn, {"leaklab_requests_total", "http_requests_total", "requests_total"}},
       {kKeysTotalColumn, {"leaklab_keys_total", "keys_total"}},

@@ -46,6 +46,10 @@ inline constexpr std::string_view kCollectionsTotalColumn = "collections_total";
 // RSS that rises while this does not is the runtime touching what it had
 // already reserved, not new demand.
 inline constexpr std::string_view kHeapCommittedBytesColumn = "heap_committed_bytes";
+// Bytes the runtime says it has returned to the OS and not reused (Go's
+// HeapReleased): given back with MADV_FREE they stay in RSS, as LazyFree,
+// until the kernel needs them, so this can rise while RSS does not fall.
+inline constexpr std::string_view kHeapReleasedBytesColumn = "heap_released_bytes";
 
 // The metric columns of the contract (the time column excluded), in the order
 // DESIGN.md lists them.

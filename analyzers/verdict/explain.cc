@@ -290,9 +290,20 @@ std::string LazyReleaseExplanation(const ReleaseEvidence& r) {
           " of it is LazyFree (pages freed with MADV_FREE, which the kernel takes back only "
           "under memory pressure)";
   }
+  if (r.lazyfree_bytes <= 0 && r.runtime_released_bytes > 0) {
+    who = FormatBytes(r.runtime_released_bytes) +
+          " of it the runtime counts as returned to the OS (heap_released_bytes), though RSS "
+          "still holds it: it was given back lazily (MADV_FREE), and the kernel takes such "
+          "pages only under memory pressure";
+  }
   if (r.allocator_free_bytes > 0) {
     who += std::string(who.empty() ? "" : ", and ") + FormatBytes(r.allocator_free_bytes) +
            " is free memory the allocator keeps for reuse";
+  }
+  if (r.lazyfree_bytes > 0 && r.runtime_released_bytes > 0) {
+    who += ". The runtime counts " + FormatBytes(r.runtime_released_bytes) +
+           " as returned to the OS (heap_released_bytes, Go's HeapReleased) while RSS holds it: "
+           "a page given back with MADV_FREE stays resident until the kernel needs it";
   }
   return "Not a leak, lazy release: " + ReleaseFigures(r) + ". " + who +
          ". RSS will fall when the memory is needed elsewhere, or at once with a forced release "
@@ -303,7 +314,8 @@ std::string LazyReleaseExplanation(const ReleaseEvidence& r) {
 Undecided ReleaseUnaccounted(const ReleaseEvidence& r) {
   Undecided u;
   u.missing =
-      "what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup) or "
+      "what holds the memory RSS kept: lazyfree_bytes (from /proc/PID/smaps_rollup), "
+      "heap_released_bytes (what the runtime returned to the OS) or "
       "heap_free_bytes (the allocator's free bytes) do not account for it";
   u.explanation = "Memory is not growing, but " + ReleaseFigures(r) +
                   ", and nothing in the data says who holds it: " + u.missing + ".";

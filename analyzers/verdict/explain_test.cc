@@ -156,6 +156,14 @@ TEST(ExplainTest, LazyReleaseNamesWhoKeepsTheMemory) {
                 "once with a forced release (/debug/release, malloc_trim, Go's "
                 "debug.FreeOSMemory). High RSS alone is not a leak: memory that is not growing is "
                 "not leaking.");
+  r.runtime_released_bytes = 240e6;
+  EXPECT_NE(LazyReleaseExplanation(r).find(
+                "under memory pressure). The runtime counts " + FormatBytes(240e6) +
+                " as returned to the OS (heap_released_bytes, Go's HeapReleased) while RSS holds "
+                "it"),
+            std::string::npos)
+      << LazyReleaseExplanation(r);
+  r.runtime_released_bytes = 0;
   r.allocator_free_bytes = 5e6;
   EXPECT_NE(LazyReleaseExplanation(r).find("under memory pressure), and " + FormatBytes(5e6) +
                                            " is free memory the allocator keeps for reuse. RSS"),

@@ -141,7 +141,8 @@ constexpr double kAccountedShare = 0.5;
 
 // Steps: 1. the heap's peak and its level at the end; 2. how much of the
 // released heap RSS still holds at the end, as growth of the RSS-minus-heap
-// gap; 3. how much of that LazyFree and the allocator's free bytes explain;
+// gap; 3. how much of that LazyFree (or what the runtime says it released)
+// and the allocator's free bytes explain;
 // 4. a peak between samples, from what those hold.
 ReleaseEvidence CheckRelease(const series::Series& s) {
   ReleaseEvidence r;
@@ -190,6 +191,7 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   };
   r.lazyfree_bytes = growth(series::kLazyfreeBytesColumn);
   r.allocator_free_bytes = growth(series::kHeapFreeBytesColumn);
+  r.runtime_released_bytes = growth(series::kHeapReleasedBytesColumn);
   // A runtime without an allocator-free figure (a JVM) keeps freed heap as
   // committed heap not in use: committed minus in use.
   const std::vector<double>* committed = s.Find(series::kHeapCommittedBytesColumn);
@@ -205,7 +207,10 @@ ReleaseEvidence CheckRelease(const series::Series& s) {
   //    only its trace: freed memory that LazyFree or the allocator's free
   //    bytes hold, more than the program holds at the end. It counts as a
   //    release of that much.
-  const double freed = r.lazyfree_bytes + r.allocator_free_bytes;
+  // LazyFree and what the runtime says it released overlap (MADV_FREE pages
+  // are both); the allocator's free bytes are neither.
+  const double freed =
+      std::max(r.lazyfree_bytes, r.runtime_released_bytes) + r.allocator_free_bytes;
   if (!r.heap_released && freed >= kMinReleasedBytes && freed >= r.heap_end_bytes &&
       freed >= kReleasedShareOfRss * rss_peak) {
     r.heap_released = true;

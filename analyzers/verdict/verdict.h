@@ -47,7 +47,12 @@ struct ReleaseEvidence {
   double kept_bytes = 0;            // growth of (RSS - heap in use) from start to end
   double lazyfree_bytes = 0;        // growth of LazyFree from start to end
   double allocator_free_bytes = 0;  // growth of heap_free_bytes from start to end
-  bool heap_released = false;       // the heap gave back a substantial amount
+  // Growth of heap_released_bytes: what the runtime says it returned to the
+  // OS (Go's HeapReleased). Pages returned with MADV_FREE are LazyFree too,
+  // so the two overlap; without a LazyFree figure (a Go service's /metrics)
+  // this alone says the kept RSS was given back lazily.
+  double runtime_released_bytes = 0;
+  bool heap_released = false;  // the heap gave back a substantial amount
   // The heap's peak fell between samples: released_bytes is what the
   // freed-memory figures (LazyFree, allocator-free) gained instead.
   bool peak_unseen = false;

@@ -208,6 +208,7 @@ std::string VerdictToJson(const Verdict& v) {
                {"kept_bytes", Number(r.kept_bytes)},
                {"lazyfree_bytes", Number(r.lazyfree_bytes)},
                {"allocator_free_bytes", Number(r.allocator_free_bytes)},
+               {"runtime_released_bytes", Number(r.runtime_released_bytes)},
                {"heap_released", r.heap_released},
                {"peak_unseen", r.peak_unseen},
                {"rss_kept", r.rss_kept},

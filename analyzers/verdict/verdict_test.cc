@@ -402,6 +402,39 @@ TEST(LazyRelease, RssKeptWithNothingToAccountForItIsInconclusive) {
   EXPECT_NE(v.missing.front().find("lazyfree_bytes"), std::string::npos);
 }
 
+TEST(LazyRelease, WhatTheRuntimeSaysItReleasedAccountsForRssWithoutLazyFree) {
+  // A Go service seen through its /metrics: no LazyFree figure, but
+  // go_memstats_heap_released_bytes (heap_released_bytes) rose by what RSS
+  // kept: Go 1.12 to 1.15 gave it back with MADV_FREE. The incident's paradox.
+  series::Series s = Burst(1.0, 0, 0);
+  const size_t lazy = 2;
+  s.columns.erase(s.columns.begin() + lazy);
+  s.values.erase(s.values.begin() + lazy);
+  s.columns.push_back("heap_released_bytes");
+  s.values.emplace_back();
+  for (double t : s.t_s) s.values.back().push_back(t >= 3 ? 256.0 * (1 << 20) : 0);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_EQ(v.kind, Kind::kLazyRelease) << v.explanation;
+  EXPECT_TRUE(v.release.accounted);
+  EXPECT_NEAR(v.release.runtime_released_bytes, 256 << 20, 1 << 20);
+  EXPECT_NE(v.explanation.find("counts as returned to the OS (heap_released_bytes)"),
+            std::string::npos)
+      << v.explanation;
+}
+
+TEST(LazyRelease, ReleasedBytesAndLazyFreeAreNotCountedTwice) {
+  // RSS kept the whole burst, LazyFree shows 30 % of it and the runtime says
+  // it released 30 % too: the same pages, so 30 % is explained (added up it
+  // would pass the half that lazy release needs).
+  series::Series s = Burst(1.0, 0.3, 0);
+  s.columns.push_back("heap_released_bytes");
+  s.values.emplace_back();
+  for (double t : s.t_s) s.values.back().push_back(t >= 3 ? 0.3 * 256 * (1 << 20) : 0);
+  Verdict v = AnalyzeSeries(s, {});
+  EXPECT_FALSE(v.release.accounted) << v.explanation;
+  EXPECT_NE(v.kind, Kind::kLazyRelease) << v.explanation;
+}
+
 TEST(LazyRelease, HighFlatRssAloneIsNeverALeak) {
   // RSS high and flat from the start, heap small and flat: no release seen, no growth.
   series::Series s = Burst(0, 0, 0);

@@ -58,8 +58,10 @@ PageHeap::PageHeap(size_t capacity_bytes, ReturnPolicy policy)
 
 PageHeap::~PageHeap() {
   // Spans still in use leave the live-bytes count with the region.
-  size_t in_use = GetStats().in_use_bytes;
-  if (in_use > 0) runtime::AccountRelease(static_cast<int64_t>(in_use));
+  Stats s = GetStats();
+  if (s.in_use_bytes > 0) runtime::AccountRelease(static_cast<int64_t>(s.in_use_bytes));
+  const size_t returned = s.lazy_free_bytes + s.released_bytes;
+  if (returned > 0) runtime::AccountReusedFromOs(static_cast<int64_t>(returned));
   ::munmap(base_, span_count_ * kSpanBytes);
 }
 
@@ -74,12 +76,14 @@ size_t PageHeap::IndexOf(const char* span) const {
 
 char* PageHeap::Allocate() {
   size_t index = span_count_;
+  bool was_returned = false;
   {
     std::lock_guard lock(mu_);
     // Lowest address first, as Go's page allocator does: a freed span is
     // reused before the heap reaches into pages it never touched.
     for (size_t i = 0; i < span_count_; ++i) {
       if (states_[i] != SpanState::kInUse) {
+        was_returned = states_[i] != SpanState::kUnused;
         states_[i] = SpanState::kInUse;
         index = i;
         break;
@@ -87,6 +91,7 @@ char* PageHeap::Allocate() {
     }
   }
   if (index == span_count_) return nullptr;
+  if (was_returned) runtime::AccountReusedFromOs(static_cast<int64_t>(kSpanBytes));
   char* span = base_ + index * kSpanBytes;
   // Write, not read, every page: a read of an untouched or released page maps
   // the shared zero page and adds nothing to RSS, and only a write cancels a
@@ -128,6 +133,9 @@ void PageHeap::Free(char* span) {
     states_[index] = lazy ? SpanState::kLazyFree : SpanState::kReleased;
   }
   runtime::AccountRelease(static_cast<int64_t>(kSpanBytes));
+  // Returned to the OS either way, as Go counts HeapReleased: the runtime
+  // cannot tell whether the kernel has taken a MADV_FREE page yet.
+  runtime::AccountReturnedToOs(static_cast<int64_t>(kSpanBytes));
 }
 
 size_t PageHeap::ReleaseLazilyFreed() {

@@ -66,6 +66,34 @@ TEST(PageHeapTest, AccountsLiveBytesAndStates) {
   EXPECT_EQ(LiveBytes(), before);
 }
 
+int64_t ReturnedToOs() { return runtime::ReturnedToOsBytes(); }
+
+TEST(PageHeapTest, CountsWhatItReturnedToTheOsAsGoCountsHeapReleased) {
+  // Go's HeapReleased counts a span as released when it is advised, MADV_FREE
+  // or not: the paradox of the incident, where it rose while RSS stayed.
+  const int64_t before = ReturnedToOs();
+  {
+    PageHeap heap(2 * kSpan, ReturnPolicy::kMadvFree);
+    char* a = heap.Allocate();
+    char* b = heap.Allocate();
+    EXPECT_EQ(ReturnedToOs(), before) << "nothing given back yet";
+    heap.Free(a);
+    heap.Free(b);
+    EXPECT_EQ(ReturnedToOs() - before, static_cast<int64_t>(2 * kSpan));
+    if (heap.GetStats().madv_free_supported) {
+      EXPECT_EQ(ResidentPages(a), PagesPerSpan()) << "released, and still resident";
+    }
+    // Forcing the lazily freed pages out changes nothing in the count.
+    heap.ReleaseLazilyFreed();
+    EXPECT_EQ(ReturnedToOs() - before, static_cast<int64_t>(2 * kSpan));
+    // Reuse takes a span back from the OS.
+    ASSERT_EQ(heap.Allocate(), a);
+    EXPECT_EQ(ReturnedToOs() - before, static_cast<int64_t>(kSpan));
+    heap.Free(a);
+  }
+  EXPECT_EQ(ReturnedToOs(), before) << "an unmapped heap has nothing released left";
+}
+
 TEST(PageHeapTest, ReusesLowestFreedSpanAndRefusesWhenFull) {
   PageHeap heap(3 * kSpan, ReturnPolicy::kMadvDontneed);
   char* a = heap.Allocate();

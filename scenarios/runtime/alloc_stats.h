@@ -25,6 +25,14 @@ bool AllocHookInstalled();
 void AccountAllocation(int64_t bytes);
 void AccountRelease(int64_t bytes);
 
+// For a scenario that gives memory back to the OS itself (madvise): bytes
+// returned and not yet reused, whether the kernel has taken the pages yet
+// (MADV_DONTNEED) or not (MADV_FREE). Go's MemStats.HeapReleased counts the
+// same way, which is why it can rise while RSS stays where it was.
+void AccountReturnedToOs(int64_t bytes);
+void AccountReusedFromOs(int64_t bytes);
+int64_t ReturnedToOsBytes();
+
 namespace internal {
 // Constant-initialised, so they are valid before any static constructor runs.
 // Separate cache lines: every thread writes them.

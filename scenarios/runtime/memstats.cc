@@ -45,6 +45,7 @@ MemStats TakeMemStats() {
   s.malloc_inuse_bytes = static_cast<int64_t>(mi.uordblks + mi.hblkhd);
   s.heap_free_bytes = static_cast<int64_t>(mi.fordblks);
   s.heap_mmapped_bytes = static_cast<int64_t>(mi.hblkhd);
+  s.heap_released_bytes = ReturnedToOsBytes();
   LiveAllocations live = CurrentLiveAllocations();
   s.live_bytes = live.bytes;
   s.live_objects = live.objects;
@@ -61,16 +62,16 @@ MemStats TakeMemStats() {
 
 std::string FormatMemStatsJson(const MemStats& s) {
   char buf[1024];
-  std::snprintf(buf, sizeof buf,
-                "{\"heap_inuse_bytes\":%" PRId64 ",\"malloc_inuse_bytes\":%" PRId64
-                ",\"heap_free_bytes\":%" PRId64 ",\"heap_mmapped_bytes\":%" PRId64
-                ",\"live_bytes\":%" PRId64 ",\"live_objects\":%" PRId64
-                ",\"live_counted\":%s,\"rss_bytes\":%" PRId64 ",\"workers\":%" PRId64
-                ",\"requests_total\":%" PRIu64 ",\"keys_total\":%" PRIu64
-                ",\"reloads_total\":%" PRIu64 "}\n",
-                s.heap_inuse_bytes, s.malloc_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes,
-                s.live_bytes, s.live_objects, s.live_counted ? "true" : "false", s.rss_bytes,
-                s.workers, s.requests_total, s.keys_total, s.reloads_total);
+  std::snprintf(
+      buf, sizeof buf,
+      "{\"heap_inuse_bytes\":%" PRId64 ",\"malloc_inuse_bytes\":%" PRId64
+      ",\"heap_free_bytes\":%" PRId64 ",\"heap_mmapped_bytes\":%" PRId64
+      ",\"heap_released_bytes\":%" PRId64 ",\"live_bytes\":%" PRId64 ",\"live_objects\":%" PRId64
+      ",\"live_counted\":%s,\"rss_bytes\":%" PRId64 ",\"workers\":%" PRId64
+      ",\"requests_total\":%" PRIu64 ",\"keys_total\":%" PRIu64 ",\"reloads_total\":%" PRIu64 "}\n",
+      s.heap_inuse_bytes, s.malloc_inuse_bytes, s.heap_free_bytes, s.heap_mmapped_bytes,
+      s.heap_released_bytes, s.live_bytes, s.live_objects, s.live_counted ? "true" : "false",
+      s.rss_bytes, s.workers, s.requests_total, s.keys_total, s.reloads_total);
   return buf;
 }
 
@@ -94,6 +95,10 @@ std::string FormatPrometheusMetrics(const MemStats& s) {
          static_cast<double>(s.heap_free_bytes));
   metric("leaklab_heap_mmapped_bytes", "gauge", "Bytes in chunks served directly by mmap.",
          static_cast<double>(s.heap_mmapped_bytes));
+  metric("leaklab_heap_released_bytes", "gauge",
+         "Bytes returned to the OS with madvise and not reused (like Go's HeapReleased); "
+         "MADV_FREE pages among them stay in RSS until the kernel needs them.",
+         static_cast<double>(s.heap_released_bytes));
   metric("leaklab_live_bytes", "gauge", "Bytes live through operator new, counted by the runtime.",
          static_cast<double>(s.live_bytes));
   metric("leaklab_live_objects", "gauge", "Objects live through operator new.",

@@ -22,6 +22,9 @@ struct MemStats {
   int64_t malloc_inuse_bytes = 0;
   int64_t heap_free_bytes = 0;
   int64_t heap_mmapped_bytes = 0;
+  // Bytes the scenario returned to the OS with madvise and has not reused
+  // (Go's HeapReleased); memory glibc trims is not counted.
+  int64_t heap_released_bytes = 0;
   // Counted by the runtime's operator new/delete hook.
   int64_t live_bytes = 0;
   int64_t live_objects = 0;
