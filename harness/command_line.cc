@@ -97,6 +97,15 @@ uint64_t ParseSeed(const std::string& text) {
   return seed;
 }
 
+// --pressure SIZE[@TIME].
+RunOptions::Pressure ParsePressure(const std::string& text) {
+  RunOptions::Pressure p;
+  const size_t at = text.find('@');
+  p.bytes = ParseBytes(std::string_view(text).substr(0, at));
+  if (at != std::string::npos) p.at = ParseDuration(std::string_view(text).substr(at + 1));
+  return p;
+}
+
 std::vector<std::string> CommandLine(const char* command, const std::vector<std::string>& args) {
   std::vector<std::string> line = {"leaklab", command};
   line.insert(line.end(), args.begin(), args.end());
@@ -139,6 +148,9 @@ po::options_description RunFlags(std::string& duration, std::string& interval,
       "how long the server may take to become healthy")(
       "mem-limit", po::value<std::string>(),
       "run the server in a memory cgroup with this limit (e.g. 200M; needs root and cgroup v1)")(
+      "pressure", po::value<std::string>(),
+      "SIZE[@TIME]: from TIME (default: half the run) a second process in the --mem-limit "
+      "cgroup allocates and holds SIZE, so the kernel must reclaim memory from the server")(
       "scenario-binary", po::value<std::string>(),
       "leaklab-scenario to run (default: beside leaklab)");
   return desc;
@@ -150,7 +162,8 @@ void CheckRunAll(const po::variables_map& vm) {
     throw UsageError("--all runs every scenario; give no scenario name (got '" +
                      vm["scenario"].as<std::vector<std::string>>()[0] + "')");
   }
-  for (const char* flag : {"variant", "connections", "rate", "schedule", "keys", "mem-limit"}) {
+  for (const char* flag :
+       {"variant", "connections", "rate", "schedule", "keys", "mem-limit", "pressure"}) {
     if (vm.count(flag))
       throw UsageError(std::string("--") + flag + " is per scenario; it cannot go with --all");
   }
@@ -194,6 +207,7 @@ std::optional<RunCommand> ParseRunCommand(const std::vector<std::string>& args,
   o.startup_timeout = DurationFlag("--startup-timeout", startup_timeout);
   o.profile_every = DurationFlag("--profile-every", profile_every);
   if (vm.count("mem-limit")) o.mem_limit_bytes = ParsedFlag(vm, "mem-limit", ParseBytes);
+  if (vm.count("pressure")) o.pressure = ParsedFlag(vm, "pressure", ParsePressure);
   if (vm.count("connections")) o.connections = vm["connections"].as<int>();
   if (vm.count("rate")) o.rate_per_s = vm["rate"].as<double>();
   if (vm.count("schedule")) o.schedule = ParsedFlag(vm, "schedule", loadgen::ParseSchedule);

@@ -45,6 +45,26 @@ TEST(CommandLine, RunFlagsBecomeRunOptions) {
   EXPECT_TRUE(help.str().empty());
 }
 
+TEST(CommandLine, PressureTakesASizeAndAnOptionalTime) {
+  std::ostringstream help;
+  auto cmd = ParseRunCommand({"lazy-release", "--mem-limit", "320M", "--pressure", "200M"}, help);
+  ASSERT_TRUE(cmd && cmd->options.pressure);
+  EXPECT_EQ(cmd->options.pressure->bytes, 200 << 20);
+  EXPECT_FALSE(cmd->options.pressure->at);
+  cmd = ParseRunCommand({"lazy-release", "--mem-limit", "320M", "--pressure", "64M@7s"}, help);
+  ASSERT_TRUE(cmd && cmd->options.pressure);
+  EXPECT_EQ(cmd->options.pressure->bytes, 64 << 20);
+  EXPECT_EQ(cmd->options.pressure->at, milliseconds(7000));
+  EXPECT_NE(UsageErrorOf([&] {
+              ParseRunCommand({"x", "--pressure", "200M@soon"}, help);
+            }).find("--pressure: malformed duration 'soon'"),
+            std::string::npos);
+  EXPECT_NE(UsageErrorOf([&] {
+              ParseRunCommand({"--all", "--pressure", "200M"}, help);
+            }).find("--pressure is per scenario"),
+            std::string::npos);
+}
+
 TEST(CommandLine, HelpIsPrintedNotParsed) {
   std::ostringstream help;
   EXPECT_FALSE(ParseRunCommand({"--help"}, help));

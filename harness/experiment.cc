@@ -169,6 +169,7 @@ class LoadDriver {
 struct Plan {
   std::string variant;
   loadgen::LoadOptions load;
+  std::chrono::milliseconds pressure_at{0};  // when --pressure starts
   // Flags that were accepted but do nothing for this scenario; printed before
   // the run and kept in manifest.json ("warnings"), so that neither the user
   // nor a later reader of the folder takes them for what the run did.
@@ -181,6 +182,28 @@ bool CarriesKey(const loadgen::LoadOptions& load) {
   if (load.path_template.find(kKey) != std::string::npos) return true;
   return std::any_of(load.headers.begin(), load.headers.end(),
                      [&](const std::string& h) { return h.find(kKey) != std::string::npos; });
+}
+
+// The smallest --pressure worth a process: below it the kernel finds the room
+// in what any group has to spare, and nothing is shown.
+constexpr int64_t kMinPressureBytes = 1 << 20;
+
+void CheckPressure(const RunOptions::Pressure& pressure, const RunOptions& options, Plan& plan) {
+  if (!options.mem_limit_bytes) {
+    throw UsageError(
+        "--pressure needs --mem-limit: the pressure is on the memory cgroup's limit, which the "
+        "second process shares with the server");
+  }
+  if (pressure.bytes < kMinPressureBytes || pressure.bytes >= *options.mem_limit_bytes) {
+    throw UsageError("--pressure " + FormatBytes(static_cast<double>(pressure.bytes)) +
+                     ": must be at least 1M and below --mem-limit (" +
+                     FormatBytes(static_cast<double>(*options.mem_limit_bytes)) + ")");
+  }
+  plan.pressure_at = pressure.at.value_or(plan.load.duration / 2);
+  if (plan.pressure_at >= plan.load.duration) {
+    throw UsageError("--pressure ...@" + FormatDuration(plan.pressure_at) +
+                     ": starts after the run ends (" + FormatDuration(plan.load.duration) + ")");
+  }
 }
 
 Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
@@ -239,6 +262,7 @@ Plan CheckRun(const ScenarioEntry& scenario, const RunOptions& options) {
     if (*options.mem_limit_bytes < (8 << 20)) throw UsageError("--mem-limit must be at least 8M");
     if (auto why = MemoryCgroupUnavailable()) throw UsageError("--mem-limit: " + *why);
   }
+  if (options.pressure) CheckPressure(*options.pressure, options, plan);
   return plan;
 }
 
@@ -251,17 +275,22 @@ json::object RunManifest(const ScenarioEntry& scenario, const Plan& plan,
   return json::object{
       {"scenario", scenario.name},
       {"variant", plan.variant},
-      {"flags", json::object{{"duration_ms", load.duration.count()},
-                             {"sample_interval_ms", options.sample_interval.count()},
-                             {"connections", load.connections},
-                             {"schedule", load.schedule.ToString()},
-                             {"keys", loadgen::FormatKeySpec(load.keys)},
-                             {"path_template", load.path_template},
-                             {"headers", json::value_from(load.headers)},
-                             {"mem_limit_bytes", options.mem_limit_bytes
-                                                     ? json::value(*options.mem_limit_bytes)
-                                                     : json::value(nullptr)},
-                             {"out", options.out_dir.string()}}},
+      {"flags",
+       json::object{
+           {"duration_ms", load.duration.count()},
+           {"sample_interval_ms", options.sample_interval.count()},
+           {"connections", load.connections},
+           {"schedule", load.schedule.ToString()},
+           {"keys", loadgen::FormatKeySpec(load.keys)},
+           {"path_template", load.path_template},
+           {"headers", json::value_from(load.headers)},
+           {"mem_limit_bytes",
+            options.mem_limit_bytes ? json::value(*options.mem_limit_bytes) : json::value(nullptr)},
+           {"pressure", options.pressure
+                            ? json::value(json::object{{"bytes", options.pressure->bytes},
+                                                       {"at_ms", plan.pressure_at.count()}})
+                            : json::value(nullptr)},
+           {"out", options.out_dir.string()}}},
       {"command_line", std::move(argv)},
       {"seed", options.seed},
       {"git_revision", GitRevision()},
@@ -429,6 +458,7 @@ class Experiment {
           break;
         }
         if (ServerExited() || Clock::now() - start_ >= plan_.load.duration) break;
+        StartPressureIfDue();
         if (options_.profile_every > milliseconds(0) && Clock::now() >= next_profile) {
           profiles.Capture(folder_, ElapsedS());
           next_profile += options_.profile_every;
@@ -445,6 +475,21 @@ class Experiment {
       detail_ = e.what();
     }
     if (options_.progress) std::fprintf(stderr, "\r%*s\r", 72, "");
+  }
+
+  // --pressure: the second process joins the server's cgroup, fills its
+  // memory and holds it until Teardown stops it.
+  void StartPressureIfDue() {
+    if (!options_.pressure || pressure_ || Clock::now() - start_ < plan_.pressure_at) return;
+    const int64_t bytes = options_.pressure->bytes;
+    pressure_.emplace(options_.scenario_binary,
+                      std::vector<std::string>{"--hold-memory", std::to_string(bytes), "--cgroup",
+                                               cgroup_->path().string(), "--parent-pid",
+                                               std::to_string(::getpid())},
+                      folder_.dir() / "pressure.log");
+    folder_.AddEvent(ElapsedS(), "pressure",
+                     "a second process in the memory cgroup allocates and holds " +
+                         FormatBytes(static_cast<double>(bytes)));
   }
 
   // Step 4: a last pair of profiles so the last interval counts too, then
@@ -466,6 +511,11 @@ class Experiment {
     if (end_t_s_ == 0) end_t_s_ = ElapsedS();
     json::object& manifest = folder_.manifest();
     manifest["server"].as_object()["exit"] = server_->Stop(kStopGrace).Describe();
+    if (pressure_) {
+      // Stopped by us (SIGTERM) unless the OOM killer chose it first.
+      manifest["pressure"] =
+          json::object{{"pid", pressure_->pid()}, {"exit", pressure_->Stop(kStopGrace).Describe()}};
+    }
     if (cgroup_) {
       MemoryCgroup::Stats c = cgroup_->ReadStats();
       manifest["mem_limit"] = json::object{{"cgroup", cgroup_->path().string()},
@@ -496,6 +546,7 @@ class Experiment {
   ResultsFolder folder_;
   std::optional<MemoryCgroup> cgroup_;
   std::optional<ChildProcess> server_;
+  std::optional<ChildProcess> pressure_;
   std::optional<HttpGetter> debug_;
   std::optional<ProcfsSampler> procfs_;
   uint16_t port_ = 0;

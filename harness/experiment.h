@@ -42,6 +42,15 @@ struct RunOptions {
   // When set, the server runs in a cgroup v1 memory group with this limit,
   // so that a leak ends as it did in production: killed by the OOM killer.
   std::optional<int64_t> mem_limit_bytes;
+  // Memory pressure inside that cgroup: from `at` (unset: half the run) to
+  // the end, a second process in the group allocates and holds `bytes`, so
+  // the kernel must reclaim what it can from the server: LazyFree pages go
+  // without a fight, memory the server still holds does not.
+  struct Pressure {
+    int64_t bytes = 0;
+    std::optional<std::chrono::milliseconds> at;
+  };
+  std::optional<Pressure> pressure;
   bool progress = false;  // live progress line on stderr
   // Write report.html (report/report.h) once the folder is complete.
   bool write_report = true;

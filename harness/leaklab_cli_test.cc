@@ -20,6 +20,7 @@
 #include "common/read_file.h"
 #include "harness/catalog_client.h"
 #include "harness/child_process.h"
+#include "harness/memory_cgroup.h"
 
 namespace leaklab::harness {
 namespace {
@@ -136,6 +137,24 @@ TEST_F(LeaklabCli, UnknownFlagAndCommandAreUsageErrors) {
   EXPECT_EQ(Leaklab({"run", "global-request-tracker", "--bogus"}).exit.exit_code, 2);
   EXPECT_EQ(Leaklab({"frobnicate"}).exit.exit_code, 2);
   EXPECT_EQ(Leaklab({"analyze", "x", "--expect", "leaky"}).exit.exit_code, 2);
+}
+
+TEST_F(LeaklabCli, PressureNeedsAMemoryLimitAndMustFitUnderIt) {
+  Result r =
+      Leaklab({"run", "lazy-release", "--pressure", "200M", "--out", (dir_ / "run").string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("--pressure needs --mem-limit"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
+  if (MemoryCgroupUnavailable()) GTEST_SKIP() << *MemoryCgroupUnavailable();
+  r = Leaklab({"run", "lazy-release", "--mem-limit", "100M", "--pressure", "200M", "--out",
+               (dir_ / "run").string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("below --mem-limit"), std::string::npos) << r.err;
+  r = Leaklab({"run", "lazy-release", "--mem-limit", "300M", "--pressure", "200M@1h", "--out",
+               (dir_ / "run").string()});
+  EXPECT_EQ(r.exit.exit_code, 2);
+  EXPECT_NE(r.err.find("starts after the run ends"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "run"));
 }
 
 TEST_F(LeaklabCli, MalformedMemLimitNamesTheFlag) {
@@ -436,7 +455,7 @@ TEST_F(LeaklabCli, WatchReadsHeapWorkersAndMetricsTogether) {
   std::getline(csv, header);
   EXPECT_EQ(header,
             "t_s,rss_bytes,anon_bytes,lazyfree_bytes,heap_inuse_bytes,heap_allocated_bytes,workers,"
-            "live,heap_free_bytes,"
+            "live,heap_free_bytes,heap_released_bytes,"
             "requests_total,"
             "keys_total,reloads_total");
   int rows = 0;

@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <ostream>
@@ -19,6 +20,8 @@
 #include <string_view>
 #include <vector>
 
+#include "analyzers/series/series.h"
+#include "analyzers/series/trend.h"
 #include "common/duration.h"
 #include "common/read_file.h"
 #include "harness/catalog_client.h"
@@ -295,6 +298,45 @@ TEST(OomKill, LeakIsKilledAtTheCgroupLimitNearThePredictedTime) {
   // The cgroup also charges the binary's pages and kernel memory, and the
   // kill is seen at the next 100 ms sample: a second either way is close.
   EXPECT_NEAR(predicted, observed, 1.5) << ReadWholeFile(dir / "verdict.json", kMaxFileBytes);
+}
+
+// The lazy-release incident's missing experiment: the kernel takes LazyFree
+// pages back when it needs them. A second process in the server's memory
+// cgroup takes 250 MiB of a 300 MiB limit after the burst was freed; the
+// server's RSS must fall by most of the lazily freed 256 MiB, while the
+// runtime's own count of what it released (Go's HeapReleased) stays put.
+TEST(MemoryPressure, TheKernelTakesLazilyFreedPagesWhenTheGroupNeedsThem) {
+  if (auto why = MemoryCgroupUnavailable()) GTEST_SKIP() << *why;
+  const LeaklabRun run =
+      RunLeaklab("pressure", {"run", "lazy-release", "--variant", "madv-free", "--mem-limit",
+                              "300M", "--pressure", "250M@7s", "--no-report"});
+  ASSERT_EQ(run.exit.exit_code, 0) << ReadFileTail(run.log, kLogTailBytes);
+  json::object manifest =
+      json::parse(ReadWholeFile(run.dir / "manifest.json", kMaxFileBytes)).as_object();
+  EXPECT_EQ(manifest.at("end").at("reason").as_string(), "completed");
+  ASSERT_TRUE(manifest.contains("pressure")) << json::serialize(manifest);
+  const series::Series s = series::ReadSeriesCsv(run.dir / "series.csv");
+  const std::vector<double>* rss = s.Find(series::kRssBytesColumn);
+  const std::vector<double>* lazy = s.Find(series::kLazyfreeBytesColumn);
+  const std::vector<double>* released = s.Find(series::kHeapReleasedBytesColumn);
+  ASSERT_TRUE(rss && lazy && released);
+  // Before the pressure (6 to 7 s) and at the end (the last second).
+  auto median_between = [&](const std::vector<double>& v, double from_s, double to_s) {
+    std::vector<double> x;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (s.t_s[i] >= from_s && s.t_s[i] < to_s && std::isfinite(v[i])) x.push_back(v[i]);
+    }
+    return series::MedianOf(x);
+  };
+  const double end_s = s.t_s.back();
+  const double mb = 1e6;
+  EXPECT_GT(median_between(*lazy, 6, 7), 250 * mb) << "the burst's pages were lazily freed";
+  EXPECT_GT(median_between(*rss, 6, 7), 260 * mb) << "and RSS still held them";
+  EXPECT_LT(median_between(*rss, end_s - 1, end_s + 1), median_between(*rss, 6, 7) - 150 * mb)
+      << "under pressure the kernel took them";
+  EXPECT_LT(median_between(*lazy, end_s - 1, end_s + 1), 100 * mb);
+  EXPECT_NEAR(median_between(*released, end_s - 1, end_s + 1), 256 << 20, 1 << 20)
+      << "what the runtime counts as released does not move";
 }
 
 }  // namespace

@@ -3,10 +3,12 @@
 //   leaklab-scenario --scenario NAME [--variant V] [--port P] [--address A]
 //                    [--heap-profile-rate BYTES]
 //   leaklab-scenario --list [--json]
+//   leaklab-scenario --hold-memory BYTES [--cgroup DIR] [--parent-pid PID]
 //
 // With --port 0 (the default) the kernel picks a free port; the port is always
 // the first line on stdout, so a parent process can read it.
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -37,6 +39,56 @@ void PrintList() {
   }
 }
 
+// --parent-pid and --cgroup, for the server and the pressure process alike;
+// false (after saying why) when the process should not go on.
+bool JoinParentAndCgroup(const po::variables_map& vm) {
+  if (vm.count("parent-pid")) {
+    // A harness that is killed must not leave a leaking server behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != vm["parent-pid"].as<int>()) return false;  // the parent is already gone
+  }
+  if (vm.count("cgroup")) {
+    // Joined first thing, before anything is allocated, so that everything
+    // the process holds is charged to the group and its limit applies.
+    std::string procs = vm["cgroup"].as<std::string>() + "/cgroup.procs";
+    FILE* f = std::fopen(procs.c_str(), "w");
+    if (f == nullptr || std::fprintf(f, "%d\n", static_cast<int>(::getpid())) < 0 ||
+        std::fclose(f) != 0) {
+      std::fprintf(stderr, "leaklab-scenario: cannot join cgroup via %s\n", procs.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+// The longest a pressure process holds its memory: the harness stops it when
+// the run ends, and a run that lost its harness must not leave it behind.
+constexpr int kMaxHoldSeconds = 600;
+
+// `leaklab run --pressure`: another process in the server's memory cgroup
+// that writes every page of `bytes` and holds them, so the kernel must find
+// that much in the group: by reclaiming LazyFree pages, or by the OOM killer.
+int HoldMemory(long long bytes) {
+  if (bytes <= 0) {
+    std::fprintf(stderr, "leaklab-scenario: --hold-memory must be > 0\n");
+    return kUsageError;
+  }
+  const auto size = static_cast<size_t>(bytes);
+  void* region = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (region == MAP_FAILED) {
+    std::perror("leaklab-scenario: mmap for --hold-memory");
+    return 1;
+  }
+  const auto page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  for (size_t offset = 0; offset < size; offset += page)
+    static_cast<volatile char*>(region)[offset] = 1;
+  std::printf("holding %lld bytes\n", bytes);
+  std::fflush(stdout);
+  std::fprintf(stderr, "leaklab-scenario: holding %lld bytes until stopped\n", bytes);
+  for (int i = 0; i < kMaxHoldSeconds; ++i) ::sleep(1);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -56,6 +108,8 @@ int main(int argc, char** argv) {
       "parent-pid", po::value<int>(), "exit when this process (the harness) dies")(
       "cgroup", po::value<std::string>(),
       "join this cgroup (a folder with cgroup.procs) before serving")(
+      "hold-memory", po::value<long long>(),
+      "serve nothing: write and hold this many bytes until stopped (memory pressure)")(
       "heap-profile-rate", po::value(&heap_profile_rate)->default_value(heap_profile_rate),
       "mean bytes between heap profile samples (like Go's MemProfileRate); 0 = off");
   po::variables_map vm;
@@ -77,6 +131,10 @@ int main(int argc, char** argv) {
       PrintList();
     }
     return 0;
+  }
+  if (vm.count("hold-memory")) {
+    if (!JoinParentAndCgroup(vm)) return 1;
+    return HoldMemory(vm["hold-memory"].as<long long>());
   }
   if (scenario_name.empty()) {
     std::cerr << "leaklab-scenario: --scenario is required (see --list)\n";
@@ -108,23 +166,7 @@ int main(int argc, char** argv) {
   }
   leaklab::runtime::heap_profiler::SetSampleRate(heap_profile_rate);
 
-  if (vm.count("parent-pid")) {
-    // A harness that is killed must not leave a leaking server behind.
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != vm["parent-pid"].as<int>()) return 1;  // the parent is already gone
-  }
-
-  if (vm.count("cgroup")) {
-    // Joined first thing, before the scenario allocates, so that everything
-    // the server holds is charged to the group and its limit applies.
-    std::string procs = vm["cgroup"].as<std::string>() + "/cgroup.procs";
-    FILE* f = std::fopen(procs.c_str(), "w");
-    if (f == nullptr || std::fprintf(f, "%d\n", static_cast<int>(::getpid())) < 0 ||
-        std::fclose(f) != 0) {
-      std::fprintf(stderr, "leaklab-scenario: cannot join cgroup via %s\n", procs.c_str());
-      return 1;
-    }
-  }
+  if (!JoinParentAndCgroup(vm)) return 1;
 
   auto scenario = info->create(variant);
   leaklab::runtime::Router router(*scenario);
