@@ -35,7 +35,19 @@ bool IsAllocatorFrame(std::string_view name) {
 class LocationTable {
  public:
   explicit LocationTable(pprof::Profile& profile, ProcessSymbolizer* symbolizer = nullptr)
-      : profile_(profile), symbolizer_(symbolizer) {}
+      : profile_(profile), symbolizer_(symbolizer) {
+    // The executable's mapping first, as Go writes it: pprof takes the first
+    // mapping for the main binary (its "File:" line, and the binary it
+    // symbolizes with and finds sources for).
+    if (symbolizer_ == nullptr) return;
+    const std::vector<LoadedSegment>& segments = symbolizer_->segments();
+    for (size_t i = 0; i < segments.size(); ++i) {
+      if (segments[i].main_program) {
+        MappingFor(static_cast<int>(i));
+        break;
+      }
+    }
+  }
 
   // A location per address (0: per name, for frames with no address), in the
   // mapping of `segment` when that is >= 0.
