@@ -34,6 +34,7 @@
 #include "harness/procfs_sampler.h"
 #include "harness/results_folder.h"
 #include "harness/sample_row.h"
+#include "harness/source_lines.h"
 #include "loadgen/loadgen.h"
 #include "report/report.h"
 
@@ -492,6 +493,18 @@ class Experiment {
                          FormatBytes(static_cast<double>(bytes)));
   }
 
+  // File and line numbers for `go tool pprof -list`, added once the server
+  // has stopped, so that addr2line's work does not compete with the run.
+  void AddProfileSourceLines(json::object& manifest) {
+    json::object& profiles = manifest["profiles"].as_object();
+    try {
+      SourceLineResult r = AddSourceLines(folder_.dir() / "profiles", options_.scenario_binary);
+      profiles["source_lines"] = r.error.empty() ? json::value(r.locations) : json::value(r.error);
+    } catch (const std::exception& e) {
+      profiles["source_lines"] = e.what();  // the profiles stay as the server wrote them
+    }
+  }
+
   // Step 4: a last pair of profiles so the last interval counts too, then
   // stop the load and the server and record what they say.
   void Teardown(LoadDriver& load, ProfileCapture& profiles) {
@@ -536,6 +549,7 @@ class Experiment {
     manifest["profiles"] = json::object{{"heap", folder_.profiles("heap")},
                                         {"workers", folder_.profiles("workers")},
                                         {"every_ms", options_.profile_every.count()}};
+    AddProfileSourceLines(manifest);
     manifest["elapsed_s"] = ElapsedS();
     folder_.RecordEnd(reason_, detail_, end_t_s_);
   }
