@@ -119,8 +119,10 @@ class MarkerTest(unittest.TestCase):
         self.assertEqual((m.terms, m.ops, m.tolerance), (["verdict:/x", "600"], ["/"], "15%"))
 
     def test_markers_in_code_are_examples(self):
-        self.assertEqual(self.parse("`4<!-- fig a/b x:1 -->` and 5<!-- fig a/b x:2 -->")[0][0].terms,
-                         ["x:2"])
+        [(m, error)] = self.parse("`4<!-- fig a/b x:1 -->` and 5<!-- fig a/b x:2 -->")
+        self.assertEqual((m.terms, m.figure.text), (["x:2"], "5"))
+        [(_, error)] = self.parse("`4 <!-- fig a/b x:1 -->` then<!-- fig a/b x:2 -->")
+        self.assertIn("no number before the marker", str(error))
         with tempfile.TemporaryDirectory() as work:
             path = os.path.join(work, "page.md")
             with open(path, "w", encoding="utf-8") as f:
@@ -213,9 +215,10 @@ class ToleranceTest(unittest.TestCase):
         self.assertFalse(pf.within_tolerance(m, 11.6))
         m = self.marker("10.0 MB<!-- fig a/b series:max(rss_bytes) ±0.5 -->")
         self.assertTrue(pf.within_tolerance(m, 10.54))
-        m = self.marker("2e-14<!-- fig a/b verdict:/p_value -->")
+        m = self.marker("2e-14<!-- fig a/b verdict:/p_value ±x100 -->")
         self.assertTrue(pf.within_tolerance(m, 1.9e-12))
         self.assertFalse(pf.within_tolerance(m, 1e-11))
+        self.assertTrue(pf.within_tolerance(self.marker("2e-14<!-- fig a/b verdict:/p_value -->"), 0.9))
         m = self.marker("450 ms<!-- fig a/b series:argmax(rss_bytes) -->")
         self.assertTrue(pf.within_tolerance(m, 940))
         self.assertFalse(pf.within_tolerance(m, 960))
@@ -268,10 +271,11 @@ class PagesTest(unittest.TestCase):
         status, out, err = run_checker("--fresh", os.path.join(TESTDATA, "fresh"), page("good.md"))
         self.assertEqual(status, 1)
         problems = err.strip().split("\n")
-        # The fresh fixture moves three figures past their kind's default:
-        # a p-value by 275x, a bound by 4x and the request count by 29 %.
+        # The fresh fixture moves a p-value 21x (its marker allows 10x; the
+        # other p-value, 275x, has the default: any), a bound 4x and the
+        # request count by 29 % (the default: 10 %).
         self.assertEqual(len(problems), 3, err)
-        self.assertIn("good.md:4: the page says 8e-07, the fresh run gives 0.00022 (tolerance ±x100)",
+        self.assertIn("good.md:4: the page says 1.5e-14, the fresh run gives 3.1e-13 (tolerance ±x10)",
                       problems[0])
         self.assertIn("good.md:7:", problems[1])
         self.assertIn("good.md:13: the page says 9,893, the fresh run gives 7000 (tolerance ±10%)",
