@@ -225,21 +225,62 @@ class ToleranceTest(unittest.TestCase):
         self.assertTrue(pf.within_tolerance(self.marker("1<!-- fig a/b x:1 ±any -->"), 1e9))
 
 
+class QuoteTest(unittest.TestCase):
+    PRINTED = ["verdict: no-leak",
+               "  rss_bytes         flat         no steady trend (Mann-Kendall p = 0.64); "
+               "it grows at most 31 KB/s, too little to matter"]
+
+    def test_words_and_numbers(self):
+        quoted = "rss_bytes flat no steady trend (Mann-Kendall p = 0.64); it grows ..."
+        self.assertEqual(pf.shape_matches(quoted, self.PRINTED), [("0.64",)])
+        self.assertEqual(pf.shape_matches(quoted.replace("0.64", "0.5"), self.PRINTED),
+                         [("0.64",)])
+        self.assertEqual(pf.shape_matches("rss_bytes flat no trend ...", self.PRINTED), [])
+
+    def test_update_keeps_the_words(self):
+        self.assertEqual(pf.with_numbers("p = 0.5; at most 2 KB/s", ("0.64", "31")),
+                         "p = 0.64; at most 31 KB/s")
+
+    def test_a_quote_needs_a_block_just_above(self):
+        with tempfile.TemporaryDirectory() as work:
+            path = os.path.join(work, "page.md")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write("```\nverdict: leak\n```\n\n<!-- fig-quote a/b summary -->\n"
+                        "```\nverdict: leak\n...\n```\n<!-- fig-quote a/b summary -->\n")
+            _, quotes = pf.read_page(path, "page.md")
+        self.assertIn("right after a code block", str(quotes[0][1]))
+        self.assertIsNone(quotes[1][1])
+        self.assertEqual(pf.quoted_lines(quotes[1][0]), [(7, "verdict: leak")])
+
+    def test_fresh_wording_must_match(self):
+        with tempfile.TemporaryDirectory() as work:
+            with open(os.path.join(work, "summary.txt"), "w", encoding="utf-8") as f:
+                f.write("verdict: leak\n  10 KB per request (R^2 0.98, 700 requests)\n")
+            quote = pf.Quote("page.md", 9, "<!-- -->", "a/b",
+                             [(7, "verdict: leak"), (8, "10 KB per request (R^2 1.00 over 9893 requests)")])
+            outcome = pf.Outcome()
+            pf.check_quote(quote, pf.Run("a/b", work), "fresh", outcome, [])
+        self.assertEqual(len(outcome.problems), 1)
+        self.assertIn("page.md:8: quoted line not printed by a/b", outcome.problems[0])
+
+
 class PagesTest(unittest.TestCase):
     def test_a_true_page_passes(self):
         status, out, err = run_checker(page("good.md"))
         self.assertEqual(status, 0, err)
-        self.assertIn("27 figure(s)", out)
+        self.assertIn("27 figure(s) and 3 quoted line(s)", out)
 
     def test_a_stale_page_fails_naming_line_page_and_recorded_value(self):
         status, _, err = run_checker(page("stale.md"))
         self.assertEqual(status, 1)
         lines = err.strip().split("\n")
-        self.assertEqual(len(lines), 3, err)
+        self.assertEqual(len(lines), 4, err)
         self.assertIn("stale.md:3: the page says 12.0 MB/s, the recorded run gives 10.0 MB/s", lines[0])
         self.assertIn("stale.md:4: the page says 10,050 bytes, the recorded run gives 10,055 bytes",
                       lines[1])
         self.assertIn("stale.md:4: the page says 2e-14, the recorded run gives 1e-14", lines[2])
+        self.assertIn("stale.md:8: quoted line says 10, 2, 0.99, 9000; demo/leaky printed "
+                      "10, 2, 1.00, 9893", lines[3])
 
     def test_markers_that_cannot_be_checked_fail(self):
         status, _, err = run_checker(page("broken.md"))
@@ -250,7 +291,9 @@ class PagesTest(unittest.TestCase):
                               (6, "unknown source 'profile:'"),
                               (7, "bad tolerance '±lots'"),
                               (8, 'verdict:/verdict is "leak", not a number'),
-                              (9, "marker names run demo/leaky but no source")]:
+                              (9, "marker names run demo/leaky but no source"),
+                              (10, "a fig-quote marker stands alone on its line"),
+                              (13, "quoted line not printed by demo/leaky")]:
             self.assertIn(f"broken.md:{line}: {message}", err)
 
     def test_update_rewrites_stale_figures_keeping_their_style(self):
@@ -259,12 +302,13 @@ class PagesTest(unittest.TestCase):
             shutil.copyfile(page("stale.md"), copy)
             status, out, _ = run_checker("--update", copy)
             self.assertEqual(status, 0)
-            self.assertIn("3 figure(s) rewritten", out)
+            self.assertIn("4 figure(s) or quoted line(s) rewritten", out)
             with open(copy, encoding="utf-8") as f:
                 text = f.read()
             self.assertIn("**10.0 MB/s**<!--", text)
             self.assertIn("**10,055 bytes per request**<!--", text)
             self.assertIn("p 1e-14<!--", text)
+            self.assertIn("  10 KB per request (R^2 1.00 over 9893 requests)\n```", text)
             self.assertEqual(run_checker(copy)[0], 0)
 
     def test_fresh_within_tolerances(self):
@@ -273,14 +317,18 @@ class PagesTest(unittest.TestCase):
         problems = err.strip().split("\n")
         # The fresh fixture moves a p-value 21x (its marker allows 10x; the
         # other p-value, 275x, has the default: any), a bound 4x and the
-        # request count by 29 % (the default: 10 %).
-        self.assertEqual(len(problems), 3, err)
+        # request count by 29 % (the default: 10 %), in loadgen.json and in
+        # the printed summary.
+        self.assertEqual(len(problems), 4, err)
         self.assertIn("good.md:4: the page says 1.5e-14, the fresh run gives 3.1e-13 (tolerance ±x10)",
                       problems[0])
         self.assertIn("good.md:7:", problems[1])
         self.assertIn("good.md:13: the page says 9,893, the fresh run gives 7000 (tolerance ±10%)",
                       problems[2])
-        self.assertIn("27 figure(s) against the fresh runs", out)
+        self.assertIn("good.md:13: the page says 9893, the fresh run gives 7000", problems[3])
+        # Quotes are compared by their words only: the fresh summary's
+        # numbers moved (p, requests), its wording did not.
+        self.assertIn("27 figure(s) and 3 quoted line(s) against the fresh runs", out)
 
     def test_a_run_the_fresh_folder_lacks_is_skipped(self):
         with tempfile.TemporaryDirectory() as work:
