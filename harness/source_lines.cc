@@ -45,10 +45,15 @@ std::string RunAddr2line(const fs::path& binary, const std::vector<uint64_t>& ad
   std::string out;
   char buf[1 << 16];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0 && out.size() < kMaxAddr2lineOutputBytes)
-    out.append(buf, n);
+  bool too_much = false;
+  // Read to the end even past the limit (discarding), so that addr2line is
+  // never left blocked on a full pipe while pclose waits for it.
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) {
+    if (out.size() + n > kMaxAddr2lineOutputBytes) too_much = true;
+    if (!too_much) out.append(buf, n);
+  }
   const int status = ::pclose(pipe);
-  return status == 0 ? out : std::string();
+  return status == 0 && !too_much ? out : std::string();
 }
 
 bool SameFile(const fs::path& a, const fs::path& b) {
@@ -168,7 +173,8 @@ SourceLineResult AddSourceLines(const fs::path& profiles_dir, const fs::path& bi
     while (it != wanted.end() && batch.size() < kAddressesPerCall) batch.push_back(*it++);
     const std::string out = RunAddr2line(binary, batch);
     if (out.empty()) {
-      result.error = "addr2line (binutils) did not run on " + binary.string();
+      result.error =
+          "addr2line (binutils) failed, or answered more than it could, on " + binary.string();
       return result;
     }
     lines.merge(ParseAddr2line(out));
